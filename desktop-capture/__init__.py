@@ -1,0 +1,1 @@
+"""crowd-cast compatible desktop recorder: screen video plus keyboard and mouse keylog."""

@@ -1,0 +1,1 @@
+"""The recording format (write, read, import, export), the replayer and training converters."""
