@@ -15,6 +15,7 @@ from collections.abc import Sequence
 PROVIDERS: list[str] = [
     "crowd.server.commands",           # sidecar, demo, snapshot
     "crowd.serializer.commands",       # export, import, inspect
+    "crowd.server.snapshots.commands",  # snapshot list|restore|export
 ]
 
 

@@ -1,0 +1,272 @@
+"""Content-addressed snapshot store: zstd blobs by sha256 plus one delta manifest per snapshot.
+
+Layout under ``<recording>/snapshots/``::
+
+    blobs/<sha[:2]>/<sha[2:]>.zst      file bytes, zstd-compressed, written once
+    manifests/snapshot_001.json         {"id", "index", "t", "wall", "parent", "files",
+                                         "set": {rel: sha}, "removed": [rel]}
+
+WHY deltas: crowd-code 2.0 serialised the whole cache as JSON per agent batch, which costs
+O(workspace) per snapshot in time and bytes. Here a manifest holds only the paths whose
+content differs from the previous snapshot, and a blob already stored is never written
+again, so a snapshot costs O(files changed since the previous one). The full file list of a
+snapshot is the chain of deltas from the first one; ``restore`` replays it.
+
+Paths are workspace-relative POSIX paths; nothing absolute is ever written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import zstandard
+
+MANIFEST_DIR = "manifests"
+BLOB_DIR = "blobs"
+
+
+class SnapshotError(ValueError):
+    """A snapshot that does not exist, a damaged store, or an unsafe destination."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot_id: str
+    index: int
+    t: int
+    wall: int
+    files: int          # files in the snapshot (the whole workspace as it was)
+    changed: int        # paths set or removed relative to the previous snapshot
+    bytes_added: int    # bytes this snapshot added to the store (new blobs + manifest)
+
+
+def snapshot_id(index: int) -> str:
+    """``snapshot_001``, the crowd-code 2.0 naming (it grows past three digits)."""
+    return f"snapshot_{index:03d}"
+
+
+def _check_rel(rel: str) -> str:
+    """Refuse absolute paths and ``..`` so a manifest can never write outside a folder."""
+    p = PurePosixPath(rel)
+    if not rel or p.is_absolute() or ".." in p.parts or "\\" in rel:
+        raise SnapshotError(f"not a workspace-relative path: {rel!r}")
+    return rel
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+class SnapshotStore:
+    """Takes, lists, restores, exports and panics snapshots of one recording.
+
+    ``take`` is given a reader (rel -> bytes or None when the file is absent) and the paths
+    that may have changed since the previous snapshot; the store remembers the last
+    snapshot's {rel: sha} so unchanged files cost nothing. Thread-safe.
+    """
+
+    def __init__(self, root: Path | str, *, level: int = 3) -> None:
+        self.root = Path(root)
+        self._manifests = self.root / MANIFEST_DIR
+        self._blobs = self.root / BLOB_DIR
+        self._level = level
+        self._lock = threading.RLock()
+        self._cctx = zstandard.ZstdCompressor(level=level)
+        self._known_blobs: set[str] = set()
+        self._last: dict[str, str] = {}
+        self._infos: list[SnapshotInfo] = []
+        self._stale = True  # the next take must look at every path (first one, after panic)
+        self._load()
+
+    # -- reading the store -----------------------------------------------------------------
+    def _load(self) -> None:
+        if not self._manifests.is_dir():
+            return
+        for manifest in self._read_manifests():
+            self._apply(self._last, manifest)
+            self._infos.append(self._info(manifest, bytes_added=0))
+        self._stale = True
+
+    def _read_manifests(self) -> list[dict]:
+        found = []
+        for path in self._manifests.glob("snapshot_*.json"):
+            try:
+                found.append(json.loads(path.read_bytes()))
+            except (OSError, ValueError) as exc:
+                raise SnapshotError(f"damaged snapshot manifest {path.name}: {exc}") from exc
+        found.sort(key=lambda m: m["index"])
+        return found
+
+    @staticmethod
+    def _apply(state: dict[str, str], manifest: dict) -> None:
+        for rel in manifest.get("removed", ()):
+            state.pop(rel, None)
+        state.update(manifest.get("set", {}))
+
+    @staticmethod
+    def _info(manifest: dict, bytes_added: int) -> SnapshotInfo:
+        return SnapshotInfo(manifest["id"], manifest["index"], manifest["t"], manifest["wall"],
+                            manifest["files"], len(manifest.get("set", {})) + len(manifest.get("removed", ())),
+                            bytes_added)
+
+    def list(self) -> list[SnapshotInfo]:
+        with self._lock:
+            return list(self._infos)
+
+    @property
+    def needs_full_scan(self) -> bool:
+        """True when the next ``take`` compares every path (first snapshot, after panic)."""
+        return self._stale
+
+    def files(self, snap_id: str) -> dict[str, str]:
+        """{rel: sha256} of every file in snapshot ``snap_id``."""
+        with self._lock:
+            state: dict[str, str] = {}
+            target = None
+            for manifest in self._read_manifests():
+                self._apply(state, manifest)
+                if manifest["id"] == snap_id:
+                    target = manifest
+                    break
+            if target is None:
+                raise SnapshotError(f"no snapshot {snap_id!r} in {self.root}")
+            return state
+
+    def blob(self, sha: str) -> bytes:
+        path = self._blob_path(sha)
+        try:
+            data = zstandard.ZstdDecompressor().decompress(path.read_bytes())
+        except (OSError, zstandard.ZstdError) as exc:
+            raise SnapshotError(f"missing or damaged blob {sha}: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise SnapshotError(f"blob {sha} does not match its hash")
+        return data
+
+    def _blob_path(self, sha: str) -> Path:
+        return self._blobs / sha[:2] / f"{sha[2:]}.zst"
+
+    # -- writing -----------------------------------------------------------------------------
+    def _put_blob(self, data: bytes) -> tuple[str, int]:
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in self._known_blobs:
+            return sha, 0
+        path = self._blob_path(sha)
+        if path.exists():
+            self._known_blobs.add(sha)
+            return sha, 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        packed = self._cctx.compress(data)
+        _atomic_write(path, packed)
+        self._known_blobs.add(sha)
+        return sha, len(packed)
+
+    def take(
+        self,
+        read: Callable[[str], bytes | None],
+        changed: Iterable[str],
+        all_paths: Callable[[], Iterable[str]],
+        *,
+        t: int,
+        wall: int,
+    ) -> SnapshotInfo:
+        """Record the workspace as ``read`` sees it now and return the new snapshot's info.
+
+        ``changed`` lists every path whose content may differ from the previous snapshot
+        (created, changed or deleted since); ``all_paths`` is called only when the store
+        needs a full comparison (first snapshot, after a panic).
+        """
+        with self._lock:
+            paths = set(changed)
+            if self._stale:
+                paths.update(all_paths())
+                paths.update(self._last)
+            set_: dict[str, str] = {}
+            removed: list[str] = []
+            added = 0
+            for rel in sorted(paths):
+                _check_rel(rel)
+                data = read(rel)
+                if data is None:
+                    if rel in self._last:
+                        removed.append(rel)
+                    continue
+                sha, n = self._put_blob(data)
+                added += n
+                if self._last.get(rel) != sha:
+                    set_[rel] = sha
+            index = (self._infos[-1].index + 1) if self._infos else 1
+            manifest = {
+                "id": snapshot_id(index), "index": index, "t": int(t), "wall": int(wall),
+                "parent": self._infos[-1].snapshot_id if self._infos else None,
+                "files": 0, "set": set_, "removed": removed,
+            }
+            self._apply(self._last, manifest)
+            manifest["files"] = len(self._last)
+            data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
+            self._manifests.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.root, 0o700)
+            _atomic_write(self._manifests / f"{manifest['id']}.json", data)
+            info = self._info(manifest, bytes_added=added + len(data))
+            self._infos.append(info)
+            self._stale = False
+            return info
+
+    # -- using snapshots ---------------------------------------------------------------------
+    def restore(self, snap_id: str, dest: Path | str) -> int:
+        """Write snapshot ``snap_id`` into ``dest`` (absent or empty), byte for byte."""
+        dest = Path(dest)
+        if dest.exists() and any(dest.iterdir()):
+            raise SnapshotError(f"restore destination {dest} is not empty")
+        files = self.files(snap_id)
+        dest.mkdir(parents=True, exist_ok=True)
+        for rel, sha in files.items():
+            target = dest / _check_rel(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.blob(sha))
+        return len(files)
+
+    def export_json(self, snap_id: str, out_file: Path | str) -> tuple[int, list[str]]:
+        """Write the crowd-code 2.0 form ``{relpath: content}``; returns (written, skipped).
+
+        crowd-code 2.0 snapshots hold text only, so files that are not UTF-8 are left out
+        and named in the returned list rather than mangled.
+        """
+        content: dict[str, str] = {}
+        skipped: list[str] = []
+        for rel, sha in sorted(self.files(snap_id).items()):
+            try:
+                content[rel] = self.blob(sha).decode("utf-8")
+            except UnicodeDecodeError:
+                skipped.append(rel)
+        Path(out_file).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        return len(content), skipped
+
+    def panic(self, cutoff_t: int) -> int:
+        """Delete snapshots taken at or after ``cutoff_t`` and blobs only they referenced."""
+        with self._lock:
+            manifests = self._read_manifests()
+            keep = [m for m in manifests if m["t"] < cutoff_t]
+            drop = [m for m in manifests if m["t"] >= cutoff_t]
+            if not drop:
+                return 0
+            referenced = {sha for m in keep for sha in m.get("set", {}).values()}
+            candidates = {sha for m in drop for sha in m.get("set", {}).values()} - referenced
+            for m in drop:
+                (self._manifests / f"{m['id']}.json").unlink(missing_ok=True)
+            for sha in candidates:
+                self._blob_path(sha).unlink(missing_ok=True)
+                self._known_blobs.discard(sha)
+            self._last = {}
+            for m in keep:
+                self._apply(self._last, m)
+            self._infos = [i for i in self._infos if i.t < cutoff_t]
+            self._stale = True
+            return len(drop)
