@@ -19,6 +19,9 @@ EVENT_TYPES = ("session", "action", "observation", "snapshot", "redaction")
 
 SESSION_KINDS = ("start", "pause", "resume", "stop", "panic", "consent", "error", "settings")
 ACTION_KINDS = (
+    "open",             # file: a document was opened in the editor
+    "close",            # file: a document was closed
+    "save",             # file: the user saved a document
     "edit",             # changes: [{offset, length, text}] in UTF-16 units, reason undo|redo
     "selection",        # selections: [{anchor, active}] offsets, all cursors
     "tab_switch",       # file, previous_file
