@@ -1,0 +1,73 @@
+"""Which workspace files are secret stores and must never be read.
+
+A secret file is excluded *by name*, before its bytes are opened: detection inside the text
+could miss a credential format, but a file called ``.env`` or ``id_rsa`` exists to hold
+secrets, so the watcher, the workspace cache and the snapshot store consult
+``is_secret_path`` and skip the file entirely (no content, no diff, no snapshot blob).
+The decision is fail-closed: every ``.env*`` variant counts, including ``.env.example``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from functools import lru_cache
+
+# Patterns without "/" match the file's base name; patterns with "/" match the tail of the
+# workspace-relative path (so ".aws/credentials" matches "home/.aws/credentials" too).
+DEFAULT_SECRET_GLOBS: tuple[str, ...] = (
+    # dotenv files and direnv
+    ".env", ".env.*", "*.env", ".envrc",
+    # private keys and key stores
+    "id_rsa", "id_rsa.*", "id_dsa", "id_dsa.*", "id_ecdsa", "id_ecdsa.*",
+    "id_ed25519", "id_ed25519.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks",
+    "*.keystore", "*.kdbx", "*.ppk", "*.gpg", "*.asc", "*.age",
+    # credential stores of common tools
+    ".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", ".pgpass", ".git-credentials",
+    ".htpasswd", ".boto", ".s3cfg", "credentials.json", "client_secret*.json",
+    "service-account*.json", "*.tfvars", "secrets.yml", "secrets.yaml", "secrets.json",
+    ".aws/credentials", ".aws/config", ".docker/config.json", ".kube/config",
+    ".config/gh/hosts.yml", ".ssh/*", ".gnupg/*",
+)
+
+# Public halves of key pairs are not secret; they are allowed even under .ssh/.
+PUBLIC_KEY_SUFFIXES = (".pub",)
+
+
+def _match(rel: str, patterns: Iterable[str]) -> bool:
+    rel = rel.replace(os.sep, "/").lstrip("./") if rel.startswith("./") else rel.replace(os.sep, "/")
+    base = rel.rsplit("/", 1)[-1]
+    if base.endswith(PUBLIC_KEY_SUFFIXES) and not base.startswith(".env"):
+        return False
+    for pattern in patterns:
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, "*/" + pattern):
+                return True
+        elif fnmatch.fnmatchcase(base, pattern) or fnmatch.fnmatchcase(base.lower(), pattern):
+            return True
+    return False
+
+
+class SecretPathPolicy:
+    """The default secret-file globs plus the user's own (settings ``privacy.secret_globs``)."""
+
+    def __init__(self, extra_globs: Iterable[str] = (), *, use_defaults: bool = True) -> None:
+        self.globs: tuple[str, ...] = (DEFAULT_SECRET_GLOBS if use_defaults else ()) + tuple(extra_globs)
+
+    def is_secret(self, rel: str) -> bool:
+        return _cached(rel, self.globs)
+
+
+@lru_cache(maxsize=16384)
+def _cached(rel: str, globs: tuple[str, ...]) -> bool:
+    return _match(rel, globs)
+
+
+_DEFAULT = SecretPathPolicy()
+
+
+def is_secret_path(rel: str, extra_globs: Iterable[str] = ()) -> bool:
+    """True when the workspace-relative path names a secret store that must never be read."""
+    if extra_globs:
+        return SecretPathPolicy(extra_globs).is_secret(rel)
+    return _DEFAULT.is_secret(rel)

@@ -1,0 +1,130 @@
+"""Scrubbing events before they are written: every secret becomes ``[REDACTED:<kind>]``.
+
+The session calls ``Redactor.scrub_event(event)`` on each event before it reaches the
+writer; the event is changed in place and the returned notes (``what``, ``where``, ``file``)
+are recorded as ``redaction`` events, so a dataset knows text was removed and where.
+
+Every string in the event is scrubbed except header and identifier fields (seq, type, kind,
+source, paths, ids): future event fields are covered without a change here. Lists of
+strings (terminal screen lines) are scanned joined by newlines so that a PEM block or a
+token spread over several rows is still found.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from crowd.server.privacy.detect import Finding, SecretFinder
+from crowd.server.privacy.paths import SecretPathPolicy
+
+# Fields that hold identifiers, not free text (paths are checked by is_secret_path instead).
+SKIP_KEYS = frozenset({
+    "seq", "t", "wall", "type", "kind", "source", "agent", "file", "old_file", "previous_file",
+    "terminal", "session_id", "snapshot_id", "reason", "change", "phase", "format", "what",
+    "where", "folders", "anchor", "active", "focused", "start_t", "end_t", "exit_code",
+})
+
+
+def marker(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+class Redactor:
+    """Finds and replaces secrets in text and events; thread-safe (it holds no mutable state)."""
+
+    def __init__(self, extra_globs: Iterable[str] = (), *, finder: SecretFinder | None = None) -> None:
+        self.paths = SecretPathPolicy(extra_globs)
+        self.finder = finder or SecretFinder()
+        self._lock = threading.Lock()
+        self.redactions = 0
+
+    def is_secret_path(self, rel: str) -> bool:
+        return self.paths.is_secret(rel)
+
+    # -- text ----------------------------------------------------------------------------------
+    def scrub_text(self, text: str, filename: str | None = None) -> tuple[str, list[Finding]]:
+        """Return ``text`` with each secret replaced by its marker, and the findings."""
+        findings = self.finder.find(text, filename)
+        if not findings:
+            return text, []
+        out, pos = [], 0
+        for f in findings:
+            out.append(text[pos:f.start])
+            out.append(marker(f.kind))
+            pos = f.end
+        out.append(text[pos:])
+        return "".join(out), findings
+
+    def scrub_lines(self, lines: list[str], filename: str | None = None) -> tuple[list[str], list[Finding]]:
+        """Scrub a list of lines as one text (secrets may span rows); keeps the line count."""
+        joined = "\n".join(lines)
+        findings = self.finder.find(joined, filename)
+        if not findings:
+            return lines, []
+        starts, pos = [], 0
+        for line in lines:
+            starts.append(pos)
+            pos += len(line) + 1
+        new_lines = []
+        for i, line in enumerate(lines):
+            lo, hi = starts[i], starts[i] + len(line)
+            pieces, cur = [], lo
+            for f in findings:
+                if f.end <= lo or f.start >= hi:
+                    continue
+                s, e = max(f.start, lo), min(f.end, hi)
+                pieces.append(joined[cur:s])
+                pieces.append(marker(f.kind))
+                cur = e
+            pieces.append(joined[cur:hi])
+            new_lines.append("".join(pieces))
+        return new_lines, findings
+
+    # -- events --------------------------------------------------------------------------------
+    def scrub_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Replace secrets in ``event`` in place; return one note per replacement.
+
+        A note is ``{"what": kind, "where": field path, "file": file or None}``; the session
+        records each as a ``redaction`` event.
+        """
+        if event.get("type") == "redaction":
+            return []
+        notes: list[dict[str, Any]] = []
+        filename = event.get("file") if isinstance(event.get("file"), str) else None
+        self._walk(event, "", filename, notes, event.get("file"))
+        if notes:
+            with self._lock:
+                self.redactions += len(notes)
+        return notes
+
+    def _walk(self, node: Any, path: str, filename: str | None, notes: list[dict[str, Any]],
+              file: Any) -> None:
+        if isinstance(node, dict):
+            local_file = node.get("file") if isinstance(node.get("file"), str) else filename
+            for key, value in node.items():
+                if key in SKIP_KEYS:
+                    continue
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(value, str):
+                    new, findings = self.scrub_text(value, local_file)
+                    if findings:
+                        node[key] = new
+                        notes.extend(_note(f, where, local_file) for f in findings)
+                elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    new_lines, findings = self.scrub_lines(value, local_file)
+                    if findings:
+                        node[key] = new_lines
+                        notes.extend(_note(f, where, local_file) for f in findings)
+                elif isinstance(value, (dict, list)):
+                    self._walk(value, where, local_file, notes, file)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, (dict, list)):
+                    self._walk(item, f"{path}[{i}]", filename, notes, file)
+
+
+def _note(f: Finding, where: str, file: str | None) -> dict[str, Any]:
+    # offset/length: the secret's place in the field's original text (for lists: in the
+    # lines joined by "\n"), so a replayer can map later offsets past the shorter marker.
+    return {"what": f.kind, "where": where, "file": file, "offset": f.start, "length": f.end - f.start}
