@@ -225,6 +225,10 @@ class Session:
         self._t0 = time.monotonic_ns()
         self._known.clear()
         self.redactor = _make_redactor(self.settings)
+        # privacy: hold keystroke-typed tokens until complete so typed secrets are caught
+        wrap = getattr(self.redactor, "wrap_writer", None)
+        if wrap is not None:
+            self.writer = wrap(self.writer)
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,

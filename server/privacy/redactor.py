@@ -42,6 +42,12 @@ class Redactor:
     def is_secret_path(self, rel: str) -> bool:
         return self.paths.is_secret(rel)
 
+    def wrap_writer(self, writer: Any) -> Any:
+        """The session's writer behind a TypingGuard (see typing_guard.py); same interface."""
+        from crowd.server.privacy.typing_guard import GuardedWriter, TypingGuard
+
+        return GuardedWriter(writer, TypingGuard(self))
+
     # -- text ----------------------------------------------------------------------------------
     def scrub_text(self, text: str, filename: str | None = None) -> tuple[str, list[Finding]]:
         """Return ``text`` with each secret replaced by its marker, and the findings."""
