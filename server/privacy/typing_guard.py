@@ -327,6 +327,8 @@ class GuardedWriter:
                     self.writer.extend(ready)
 
     def flush(self) -> int:
+        """An explicit flush means "everything on disk now": open tokens are closed first."""
+        self.release()
         return self.writer.flush()
 
     def rotate(self) -> None:
