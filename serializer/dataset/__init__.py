@@ -1,0 +1,1 @@
+"""Deterministic training-data converters (trajectories, prompt/response pairs, next-action sequences, SED)."""
