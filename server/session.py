@@ -280,8 +280,10 @@ class Session:
 
     def stop(self) -> dict[str, Any]:
         with self._lock:
+            before = self.state
             self._stop_locked()
-        self._changed()
+        if self.state is not before:
+            self._changed()
         return self.status()
 
     def _stop_locked(self) -> None:

@@ -1,0 +1,280 @@
+"""The sidecar process: one pygls LanguageServer whose handlers are small functions.
+
+Transport (stdio or loopback WebSocket), JSON-RPC framing and the LSP lifecycle come from
+pygls; this module only maps ``crowd/*`` methods onto the Session (lifecycle) and the
+EditorCore (events). Custom params are kept as plain dicts (pygls would otherwise build a
+namedtuple class per message, the main cost at high event rates).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage, default_converter
+
+from crowd import __version__
+from crowd.home import recordings_dir as default_recordings_dir
+from crowd.server.editor import EditorCore
+from crowd.server.session import ConsentRequired, Session, State
+from crowd.server.workspace import DEFAULT_MAX_FILE_BYTES, WorkspaceCache, WorkspaceFolders, uri_to_path
+
+log = logging.getLogger("crowd.sidecar")
+
+
+class ConsentRequiredError(JsonRpcException):
+    CODE = -32001
+    MESSAGE = "consent required"
+
+
+class NotInitializedError(JsonRpcException):
+    CODE = -32002
+    MESSAGE = "the sidecar is not initialized yet"
+
+
+def _plain_params_converter():
+    """pygls' converter, but custom messages keep their params/results as plain dicts."""
+    converter = default_converter()
+
+    def plain(obj: dict[str, Any], cls: type) -> Any:
+        fields = {"jsonrpc": obj["jsonrpc"]}
+        if cls is JsonRPCResponseMessage:
+            fields.update(id=obj["id"], result=obj.get("result"))
+        else:
+            fields.update(method=obj["method"], params=obj.get("params"))
+            if cls is JsonRPCRequestMessage:
+                fields["id"] = obj["id"]
+        return cls(**fields)
+
+    for cls in (JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage):
+        converter.register_structure_hook(cls, plain)
+    return converter
+
+
+class CrowdServer(LanguageServer):
+    """The LanguageServer plus the sidecar's state (session, editor core)."""
+
+    def __init__(self, recordings_dir: Path | None = None, component_factories: list[str] | None = None) -> None:
+        super().__init__("crowd", __version__, converter_factory=_plain_params_converter)
+        self.recordings_dir = recordings_dir
+        self.component_factories = component_factories
+        self.session: Session | None = None
+        self.core: EditorCore | None = None
+        self._last_state: str | None = None
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Malformed JSON, bad params, handler bugs: log clearly, record, keep going."""
+        message = f"{getattr(source, '__name__', source)}: {type(error).__name__}: {error}"
+        log.error("protocol error: %s", message)
+        if self.session is not None:
+            self.session.record("session", "error", message=message[:500])
+
+    def require(self) -> tuple[Session, EditorCore]:
+        if self.session is None or self.core is None:
+            raise NotInitializedError()
+        return self.session, self.core
+
+    def state_changed(self, status: dict[str, Any]) -> None:
+        state = status["state"]
+        if state == State.RECORDING.value and self._last_state != state and self.core is not None:
+            self.core.replay_state()
+        self._last_state = state
+        try:
+            self.protocol.notify("crowd/statusChanged", status)
+        except Exception:  # noqa: BLE001 - the client may be gone
+            log.debug("could not send crowd/statusChanged", exc_info=True)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+
+# -- setup from initialize ---------------------------------------------------------------
+def _folders_of(params: types.InitializeParams) -> WorkspaceFolders:
+    roots: list[tuple[str | None, Path]] = []
+    for folder in params.workspace_folders or []:
+        path = uri_to_path(folder.uri)
+        if path is not None:
+            roots.append((folder.name, path))
+    if not roots:
+        root = uri_to_path(params.root_uri) if params.root_uri else None
+        if root is None and params.root_path:
+            root = Path(params.root_path)
+        if root is not None:
+            roots.append((None, root))
+    return WorkspaceFolders(roots)
+
+
+def _secret_path_check():
+    try:
+        from crowd.server.privacy import is_secret_path  # noqa: PLC0415 - optional part
+    except ImportError:
+        return None
+    return is_secret_path
+
+
+def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    settings = options.get("settings") or {}
+    if not isinstance(settings, dict):
+        settings = {}
+    cache = WorkspaceCache(
+        _folders_of(params),
+        max_file_bytes=int(settings.get("maxFileBytes") or DEFAULT_MAX_FILE_BYTES),
+        excludes=[str(p) for p in settings.get("exclude") or []],
+        is_secret_path=_secret_path_check(),
+    )
+    cache.start_scan()
+    recordings = Path(settings["recordingsDir"]) if settings.get("recordingsDir") else (
+        ls.recordings_dir or default_recordings_dir())
+    consent = options.get("consent")
+    ls.session = Session(
+        cache, recordings_dir=recordings, settings=settings, client=options.get("client") or {},
+        consent=None if consent is None else bool(consent),
+        component_factories=ls.component_factories, on_state_change=ls.state_changed,
+    )
+    ls.core = EditorCore(ls.session)
+    log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",
+             len(cache.folders.folders), consent, recordings)
+
+
+def on_initialized(ls: CrowdServer, params: Any) -> None:
+    session = ls.session
+    if session is not None and session.consent and session.settings.get("autoStart", True):
+        session.set_consent(True)
+
+
+def on_shutdown(ls: CrowdServer, params: Any) -> None:
+    ls.close()
+
+
+# -- crowd/* -----------------------------------------------------------------------------
+def _params(params: Any) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams("params must be an object")
+    return params
+
+
+def on_events(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    _, core = ls.require()
+    return core.handle_batch(_params(params).get("events")).as_dict()
+
+
+def on_status(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    if ls.session is None:
+        return {"state": "uninitialized"}
+    return ls.session.status()
+
+
+def on_consent(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    session, _ = ls.require()
+    granted = _params(params).get("granted")
+    if not isinstance(granted, bool):
+        raise JsonRpcInvalidParams("crowd/consent needs {granted: true|false}")
+    return session.set_consent(granted)
+
+
+def on_start(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    session, _ = ls.require()
+    try:
+        return session.start()
+    except ConsentRequired as exc:
+        raise ConsentRequiredError(str(exc)) from None
+
+
+def on_stop(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    return ls.require()[0].stop()
+
+
+def on_pause(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    return ls.require()[0].pause()
+
+
+def on_resume(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    return ls.require()[0].resume()
+
+
+def on_panic(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    session, _ = ls.require()
+    minutes = _params(params).get("minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0):
+        raise JsonRpcInvalidParams("crowd/panic 'minutes' must be a non-negative number")
+    return session.panic(minutes)
+
+
+def on_flush(ls: CrowdServer, params: Any) -> dict[str, Any]:
+    return {"written": ls.require()[0].flush()}
+
+
+HANDLERS = {
+    types.INITIALIZE: on_initialize,
+    types.INITIALIZED: on_initialized,
+    types.SHUTDOWN: on_shutdown,
+    "crowd/events": on_events,
+    "crowd/status": on_status,
+    "crowd/consent": on_consent,
+    "crowd/start": on_start,
+    "crowd/stop": on_stop,
+    "crowd/pause": on_pause,
+    "crowd/resume": on_resume,
+    "crowd/panic": on_panic,
+    "crowd/flush": on_flush,
+}
+
+
+def build_server(recordings_dir: Path | None = None, component_factories: list[str] | None = None) -> CrowdServer:
+    server = CrowdServer(recordings_dir, component_factories)
+    for method, handler in HANDLERS.items():
+        server.feature(method)(_bind(server, handler))
+    return server
+
+
+def _bind(server: CrowdServer, handler):
+    def bound(params: Any) -> Any:  # pygls passes the params only
+        return handler(server, params)
+
+    bound.__name__ = handler.__name__
+    bound.__doc__ = handler.__doc__
+    return bound
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="crowd-sidecar %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pygls").setLevel(logging.WARNING if level.upper() != "DEBUG" else logging.DEBUG)
+
+
+def _on_terminate(server: CrowdServer):
+    def handler(signum: int, frame: Any) -> None:
+        log.info("signal %d: closing the recording", signum)
+        try:
+            server.close()
+        finally:
+            os._exit(0)
+
+    return handler
+
+
+def serve_stdio(server: CrowdServer) -> None:
+    signal.signal(signal.SIGTERM, _on_terminate(server))
+    try:
+        server.start_io()
+    finally:
+        server.close()
+
+
+def serve_ws(server: CrowdServer, port: int, token_file: Path) -> None:
+    from crowd.server.ws import serve_websocket  # noqa: PLC0415 - websockets only when asked
+
+    signal.signal(signal.SIGTERM, _on_terminate(server))
+    try:
+        serve_websocket(server, port, token_file)
+    finally:
+        server.close()
