@@ -160,7 +160,7 @@ class EditorCore:
         self.out_of_sync.discard(uri)
         if doc.rel is None:
             return None
-        recorded = self.session.record("action", "open", file=doc.rel, language=doc.language_id)
+        recorded = self.session.record("action", "open", source="user", file=doc.rel, language=doc.language_id)
         self.session.record_file_content(doc.rel, doc.text)
         return recorded
 

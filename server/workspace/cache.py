@@ -31,6 +31,7 @@ from crowd.server.workspace.textfiles import NotRegularFile, binary_reason, read
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 HOT_CHARS = 8 * 1024 * 1024          # decoded text kept for recently used files
 
 
@@ -110,7 +111,10 @@ class WorkspaceCache:
         return codec
 
     def _store(self, rel: str, data: bytes, mtime_ns: int = 0) -> _Entry:
-        entry = _Entry(self._codec()[0].compress(data), len(data), mtime_ns)
+        blob = self._codec()[0].compress(data)
+        if len(blob) >= len(data):
+            blob = data  # tiny files: raw UTF-8 (cannot start with the zstd magic, see _text_of)
+        entry = _Entry(blob, len(data), mtime_ns)
         with self._lock:
             self._entries[rel] = entry
             self._skipped.pop(rel, None)
@@ -126,9 +130,15 @@ class WorkspaceCache:
             entry = self._entries.get(rel)
         if entry is None:
             return None
-        text = self._codec()[1].decompress(entry.blob).decode("utf-8")
+        text = self._text_of(entry)
         self._remember(rel, text)
         return text
+
+    def _text_of(self, entry: _Entry) -> str:
+        blob = entry.blob
+        if blob[:4] == _ZSTD_MAGIC:  # 0xB5 right after "(" is never valid UTF-8 text
+            blob = self._codec()[1].decompress(blob)
+        return blob.decode("utf-8", "surrogatepass")
 
     def _remember(self, rel: str, text: str) -> None:
         with self._lock:
