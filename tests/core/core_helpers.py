@@ -1,0 +1,38 @@
+"""Helpers shared by the core tests (event builders, reading a recording back)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crowd.serializer.format import read_recording
+from crowd.server.workspace.folders import path_to_uri
+
+
+def open_event(path: Path, text: str | None = None, version: int = 1) -> dict[str, Any]:
+    return {"kind": "document_open", "uri": path_to_uri(path),
+            "text": path.read_text() if text is None else text, "languageId": "python", "version": version}
+
+
+def insert(path: Path, offset: int, text: str, version: int) -> dict[str, Any]:
+    return {"kind": "document_change", "uri": path_to_uri(path), "version": version,
+            "changes": [{"offset": offset, "length": 0, "text": text}], "reason": None,
+            "visible": True, "active": True}
+
+
+def recorded(directory: str | Path) -> list[dict[str, Any]]:
+    result = read_recording(directory)
+    return result.events
+
+
+def edit_texts(events: list[dict[str, Any]]) -> list[str]:
+    return [c["text"] for e in events if e.get("kind") == "edit" for c in e["changes"]]
+
+
+_WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
+
+
+def marker(tag: str) -> str:
+    """A unique, low-entropy marker (random hex would be redacted as a secret)."""
+    import random
+
+    return tag + "".join(random.choice(_WORDS) for _ in range(4))
