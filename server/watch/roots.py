@@ -63,6 +63,13 @@ class Roots:
             raise KeyError(rel)
         return self.folders[0], rel
 
+    def paths(self) -> list[Path]:
+        return [f.path for f in self.folders]
+
+    def invalidate(self) -> None:
+        for folder in self.folders:
+            folder.rules.invalidate()
+
     def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
         folder, inner = self.split(rel)
         return folder.rules.is_ignored(inner, is_dir)

@@ -187,6 +187,8 @@ class WorkspaceWatcher:
         self._idle = threading.Event()
         self._held: dict[str, tuple[Any, int]] = {}   # rel -> (git op, first t_ns) awaiting op end
         self._observer: Any = None
+        self._prepare: Callable[[], None] | None = None
+        self.ready = threading.Event()     # set once prepare ran and batches are handled
         self._thread: threading.Thread | None = None
         self._log_handler = _Overflow(self._overflow)
         self.batches = 0
@@ -204,15 +206,18 @@ class WorkspaceWatcher:
                 n += 1
         return n
 
-    def start(self, *, scan: bool = True) -> None:
+    def start(self, *, scan: bool = True, prepare: Callable[[], None] | None = None) -> None:
+        """Start watching. ``prepare`` runs on the worker thread before the first batch is
+        handled (events queue meanwhile), e.g. to wait for a cache's own initial scan."""
         if scan:
             self.initial_scan()
+        self._prepare = prepare
         logging.getLogger("watchdog.observers.inotify_c").addHandler(self._log_handler)
         logging.getLogger("watchdog.observers.inotify").addHandler(self._log_handler)
         self._observer = Observer()
         handler = _Handler(self._push)
-        for folder in self.roots.folders:
-            self._observer.schedule(handler, str(folder.path), recursive=True)
+        for path in self.roots.paths():
+            self._observer.schedule(handler, str(path), recursive=True)
         self._observer.start()
         self._thread = threading.Thread(target=self._run, name="crowd-watch", daemon=True)
         self._thread.start()
@@ -250,7 +255,7 @@ class WorkspaceWatcher:
 
     def _walk_all(self, under: str | None = None) -> Iterable[tuple[str, str]]:
         """(rel, abs) of every non-ignored file, below ``under`` (absolute) or everywhere."""
-        starts = [under] if under else [str(f.path) for f in self.roots.folders]
+        starts = [under] if under else [str(p) for p in self.roots.paths()]
         for start in starts:
             for dirpath, dirnames, filenames in os.walk(start):
                 keep = []
@@ -272,6 +277,13 @@ class WorkspaceWatcher:
 
     # -- worker -----------------------------------------------------------------------------
     def _run(self) -> None:
+        if self._prepare is not None:
+            try:
+                self._prepare()
+            except Exception as exc:  # noqa: BLE001
+                log.exception("watch preparation failed")
+                self.errors.append(exc)
+        self.ready.set()
         while not self._stop.is_set():
             if not self._queue and not self._held and not self._overflow.is_set():
                 self._idle.set()
@@ -339,8 +351,7 @@ class WorkspaceWatcher:
                     else:
                         moves[d] = s
         if gitignore_changed:
-            for folder in self.roots.folders:
-                folder.rules.invalidate()
+            self.roots.invalidate()
         for path, op, t_ns in scans:
             for rel, _ in self._walk_all(path):
                 touched.setdefault(rel, (op, t_ns))

@@ -1,0 +1,224 @@
+"""Git operations read from the repository's own state, not from a time window.
+
+WHY: crowd-code 2.0 called a change "git" when .git/HEAD or refs moved within 500 ms, so
+long checkouts leaked into "agent" and ``git restore`` / ``git checkout -- file`` (no ref
+change) were never git. Every git command that writes the work tree holds
+``.git/index.lock`` while it does so (checkout, switch, reset, restore, stash, merge, pull,
+rebase, cherry-pick...). Watchdog delivers the lock's creation and removal in the same
+ordered stream as the work-tree events, so a work-tree event seen while the lock is held
+belongs to that git operation however long it runs. When the lock goes away the operation
+is over: HEAD is compared with its value at the end of the previous operation (commit or
+branch changed => ``git_checkout``), and new reflog entries name the operation.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STALE_LOCK_S = 2.0  # a held lock with no git process alive for this long is stale
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class HeadState:
+    ref: str | None     # "refs/heads/main", or None when detached
+    sha: str | None
+
+
+@dataclass(eq=False)
+class GitOp:
+    git_dir: str
+    id: int = field(default_factory=lambda: next(_ids))
+    started_ns: int = field(default_factory=time.monotonic_ns)
+    finished: bool = False
+    head_before: HeadState | None = None
+    head_after: HeadState | None = None
+    label: str = "git"
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def moved_head(self) -> bool:
+        return self.head_before is not None and self.head_after is not None and self.head_before != self.head_after
+
+    @property
+    def source(self) -> str:
+        """``git_checkout`` when the branch or commit changed, else ``git``."""
+        return "git_checkout" if self.moved_head else "git"
+
+
+def read_head(git_dir: str) -> HeadState:
+    """HEAD's symbolic ref and commit, read straight from the files (cheap, no subprocess)."""
+    try:
+        head = Path(git_dir, "HEAD").read_text().strip()
+    except OSError:
+        return HeadState(None, None)
+    if not head.startswith("ref: "):
+        return HeadState(None, head or None)
+    ref = head[5:].strip()
+    try:
+        return HeadState(ref, Path(git_dir, ref).read_text().strip() or None)
+    except OSError:
+        pass
+    try:
+        for line in Path(git_dir, "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref) and not line.startswith(("#", "^")):
+                return HeadState(ref, line.split(" ", 1)[0])
+    except OSError:
+        pass
+    return HeadState(ref, None)  # unborn branch
+
+
+def _stash_sha(git_dir: str) -> str | None:
+    try:
+        return Path(git_dir, "refs", "stash").read_text().strip()
+    except OSError:
+        return None
+
+
+def _label(message: str) -> str:
+    """The operation a reflog message names: "checkout: moving from a to b" -> checkout."""
+    head = message.split(":", 1)[0].strip()
+    word = head.split(" ", 1)[0].split("(", 1)[0]
+    return word or "git"
+
+
+class _Repo:
+    def __init__(self, git_dir: str) -> None:
+        self.git_dir = git_dir
+        self.root = os.path.dirname(git_dir)
+        self.head = read_head(git_dir)
+        self.stash = _stash_sha(git_dir)
+        self.reflog_offset = self._reflog_size()
+        self.op: GitOp | None = None
+        self.last_seen_ns = 0
+
+    def _reflog_size(self) -> int:
+        try:
+            return os.path.getsize(os.path.join(self.git_dir, "logs", "HEAD"))
+        except OSError:
+            return 0
+
+    def new_reflog(self) -> list[str]:
+        path = os.path.join(self.git_dir, "logs", "HEAD")
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(self.reflog_offset)
+                data = fh.read()
+        except OSError:
+            return []
+        self.reflog_offset += len(data)
+        messages = []
+        for line in data.decode("utf-8", "replace").splitlines():
+            _, _, msg = line.partition("\t")
+            if msg:
+                messages.append(msg)
+        return messages
+
+
+class GitMonitor:
+    """The watcher's git hook: follows index.lock per repository and tags work-tree events."""
+
+    def __init__(self) -> None:
+        self._repos: dict[str, _Repo] = {}
+        self._lock = threading.Lock()
+        self._last_proc_check = 0.0
+        self._git_alive = False
+        self.finished_ops: list[GitOp] = []
+
+    def add_repo(self, git_dir: str) -> None:
+        """Start tracking a repository (also done lazily on its first .git event)."""
+        with self._lock:
+            if git_dir not in self._repos and os.path.isdir(git_dir):
+                self._repos[git_dir] = _Repo(git_dir)
+
+    def discover(self, roots: list[Path]) -> None:
+        for root in roots:
+            gd = os.path.join(str(root), ".git")
+            if os.path.isdir(gd):
+                self.add_repo(gd)
+
+    # -- GitHook protocol ----------------------------------------------------------------
+    def observe(self, git_dir: str, event_type: str, abs_path: str, dest: str | None) -> None:
+        if git_dir not in self._repos:
+            self.add_repo(git_dir)
+        repo = self._repos.get(git_dir)
+        if repo is None:
+            return
+        name = abs_path[len(git_dir) + 1:]
+        repo.last_seen_ns = time.monotonic_ns()
+        if name != "index.lock":
+            return
+        if event_type == "created" and repo.op is None:
+            repo.op = GitOp(git_dir, head_before=repo.head)
+        elif event_type in ("deleted", "moved") and repo.op is not None:
+            self._finish(repo)
+
+    def _finish(self, repo: _Repo) -> None:
+        op = repo.op
+        if op is None:
+            return
+        op.head_after = read_head(repo.git_dir)
+        op.messages = repo.new_reflog()
+        stash = _stash_sha(repo.git_dir)
+        if op.messages:
+            op.label = _label(op.messages[-1])
+        elif stash != repo.stash:
+            op.label = "stash"
+        else:
+            op.label = "restore"  # work tree written from the index/HEAD without moving a ref
+        if stash != repo.stash and op.label in ("reset", "restore"):
+            op.label = "stash"
+        repo.stash = stash
+        repo.head = op.head_after
+        op.finished = True
+        repo.op = None
+        self.finished_ops.append(op)
+        del self.finished_ops[:-100]
+
+    def current_op(self, abs_path: str) -> GitOp | None:
+        best = None
+        for repo in self._repos.values():
+            if repo.op is not None and (abs_path.startswith(repo.root + os.sep)) and \
+                    (best is None or len(repo.root) > len(best.root)):
+                best = repo
+        return best.op if best is not None else None
+
+    def op_finished(self, op: GitOp) -> bool:
+        if op.finished:
+            return True
+        repo = self._repos.get(op.git_dir)
+        if repo is None or repo.op is not op:
+            return True
+        # A lock left behind by a crashed git must not turn everything into "git" forever.
+        idle_s = (time.monotonic_ns() - max(repo.last_seen_ns, op.started_ns)) / 1e9
+        if idle_s > STALE_LOCK_S and not os.path.exists(os.path.join(op.git_dir, "index.lock")):
+            self._finish(repo)
+            return True
+        if idle_s > STALE_LOCK_S and not self._any_git_process():
+            self._finish(repo)
+            return True
+        return False
+
+    def _any_git_process(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_proc_check < 1.0:
+            return self._git_alive
+        self._last_proc_check = now
+        alive = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/comm") as fh:
+                    if fh.read().strip().startswith("git"):
+                        alive = True
+                        break
+            except OSError:
+                continue
+        self._git_alive = alive
+        return alive
