@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from crowd.serializer.replay.patch import unified_diff
-from crowd.serializer.replay.text import Document, index_position
+from crowd.serializer.replay.text import Document, index_position, utf16_len
 
 START_WALL = 1_767_225_600_000  # 2026-01-01T00:00:00Z, fixed so output is reproducible
 VIEW_ROWS = 30
@@ -175,11 +175,11 @@ class ScriptedSession:
         path = self.active
         doc = self.docs[path]
         self.tick(200, 2000)
-        target = doc.to_offset(self.rng.randint(0, len(doc.text)))
-        # never land inside a CRLF pair or a surrogate pair: editors do not
-        idx = doc.to_index(target)
-        if 0 < idx < len(doc.text) and doc.text[idx - 1] == "\r" and doc.text[idx] == "\n":
-            target = doc.to_offset(idx + 1)
+        lines = doc.lines()
+        line = self.rng.randrange(len(lines))
+        # to a line start (where code gets typed) or into a line; never inside CRLF or an emoji
+        column = 0 if self.rng.random() < 0.7 else self.rng.randint(0, len(lines[line]))
+        target = doc.offset_at(line, 0) + utf16_len(lines[line][:column])
         self.cursor[path] = target
         self.emit("action", "selection", source="user", file=path, selections=[{"anchor": target, "active": target}])
         self.viewport()
