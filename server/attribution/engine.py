@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 GRACE_S = 0.6              # how long a disk change waits for the editor events that explain it
 INPUT_WINDOW_S = 0.75      # an edit this soon after a user-input signal is the user's
+KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
 BATCH_GAP_S = 2.0          # agent changes further apart than this start a new batch (new snapshot)
 HISTORY = 256              # buffer states remembered per open document (saves of earlier states)
@@ -92,6 +93,7 @@ class Attributor:
         self._file_ops: dict[str, tuple[str, str | None, float]] = {}  # rel -> (op, old rel, time)
         self._expect_reload: dict[str, tuple[int, Decision]] = {}      # rel -> (hash of disk text, writer)
         self._last_input = 0.0
+        self._input_credit = 0
         self._signals_seen = False
         self._command_depth = 0
         self._last_command_end = 0.0
@@ -397,8 +399,11 @@ class Attributor:
         return self.session.workspace.rel_path(path) if path is not None else None
 
     def _on_input(self, event: dict[str, Any]) -> None:
+        """One keystroke or paste licenses one edit; a keybinding (which may run a small
+        command, e.g. accept a completion with its auto-import) licenses a few."""
         self._signals_seen = True
         self._last_input = time.monotonic()
+        self._input_credit = 1 if event.get("what") in ("type", "paste", "key") else KEYBINDING_CREDIT
         self._in_batch = False
 
     def _on_command(self, event: dict[str, Any]) -> None:
@@ -471,7 +476,8 @@ class Attributor:
         if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
             return "user", None
         if self._signals_seen:
-            if now - self._last_input < INPUT_WINDOW_S:
+            if self._input_credit > 0 and now - self._last_input < INPUT_WINDOW_S:
+                self._input_credit -= 1
                 return "user", None
             return "agent", None
         return None

@@ -37,3 +37,11 @@ def ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     return root
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    from tests.attribution import harness
+
+    if harness.ACCURACY:
+        terminalreporter.write_line(harness.report())
+        harness.dump_report(os.environ.get("CROWD_ATTRIBUTION_REPORT"))
