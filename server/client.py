@@ -38,13 +38,14 @@ class SidecarClient:
     """One sidecar subprocess and the client end of its stdio pipe."""
 
     def __init__(self, *, args: list[str] | None = None, env: dict[str, str] | None = None,
-                 cwd: str | Path | None = None, echo_log: bool = False) -> None:
+                 cwd: str | Path | None = None, echo_log: bool = False, command: list[str] | None = None,
+                 **popen: Any) -> None:
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env.setdefault("PYTHONUNBUFFERED", "1")
         self.proc = subprocess.Popen(
-            sidecar_command(*(args or [])), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=full_env, cwd=cwd, bufsize=0,
+            command or sidecar_command(*(args or [])), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=full_env, cwd=cwd, bufsize=0, **popen,
         )
         self.echo_log = echo_log
         self.log: list[str] = []

@@ -168,7 +168,8 @@ class EditorCore:
         doc = self._doc(event)
         uri = doc.uri
         if uri in self.out_of_sync:
-            return None
+            raise BadEvent(f"edit of {doc.rel or 'a document'} ignored: out of sync since a refused edit "
+                           "(send document_open with the full text)")
         changes = []
         for change in event["changes"]:
             text, repaired = clean_text(change["text"])
