@@ -65,7 +65,7 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, base: str | Path
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json",
-                 "chat_template.jinja", "generation_config.json"):
+                 "chat_template.jinja", "generation_config.json", "crowd_idm_train.json"):
         src = Path(adapter_dir) / name
         if src.exists():
             shutil.copy(src, out / name)

@@ -24,24 +24,10 @@ from crowd.capture import layout
 
 from .actions import extract_actions, geometry_of
 from .frames import is_black, sample_video, video_size, write_clip
+from .options import PrepareOptions
 from .prompt import Action
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PrepareOptions:
-    fps: float = 5.0
-    window: int = 10            # frames per training clip
-    stride: int = 10            # frames between training clip starts
-    val_window: int = 25        # evaluation clips: 25 frames, scored with 4 overlapping windows
-    val_stride: int = 25
-    val_fraction: float = 0.1
-    keep_empty: float = 0.1     # probability of keeping a clip without actions
-    max_pixels: int = 524_288
-    held: str = "events"
-    seed: int = 0
-    workers: int = 0            # 0: one per CPU
 
 
 @dataclass

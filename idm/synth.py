@@ -32,6 +32,7 @@ class SceneState:
     flash_until: float = -1.0
     scroll: int = 0
     black: bool = False
+    shift: bool = False
 
 
 @dataclass
@@ -123,8 +124,13 @@ def _apply(state: SceneState, ev: object, t: float) -> None:
         state.y += ev.dy
     elif isinstance(ev, kl.MousePress):
         state.flash_until = t + 0.45
+    elif isinstance(ev, kl.KeyPress) and ev.name == "ShiftLeft":
+        state.shift = True
+    elif isinstance(ev, kl.KeyRelease) and ev.name == "ShiftLeft":
+        state.shift = False
     elif isinstance(ev, kl.KeyPress) and ev.name.startswith("Key"):
-        state.text += ev.name[3:]
+        # Shift shows as an upper-case letter, so "Shift+A" and "A" are both visible actions.
+        state.text += ev.name[3:] if state.shift else ev.name[3:].lower()
     elif isinstance(ev, kl.MouseScroll):
         state.scroll += ev.dy * 24
     elif isinstance(ev, kl.ContextChanged):
