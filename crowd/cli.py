@@ -15,6 +15,7 @@ from collections.abc import Sequence
 PROVIDERS: list[str] = [
     "crowd.server.commands",           # sidecar, demo, snapshot
     "crowd.serializer.commands",       # export, import, inspect
+    "crowd.server.extension",          # install-extension (editor bridge)
     "crowd.server.snapshots.commands",  # snapshot list|restore|export
     "crowd.idm.commands",              # idm prepare|train|eval|label|merge|synth|tiny
     "crowd.server.transfer.commands",  # upload status|pause|resume|run, ingest

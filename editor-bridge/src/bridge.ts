@@ -1,0 +1,172 @@
+/**
+ * The bridge's state: sidecar, status model, consent, event hub. Commands and the
+ * activation code call into it; it owns no UI besides what the commands show.
+ */
+import * as cp from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ConsentDecision, ConsentStore } from './core/consent';
+import { OverheadMeter } from './core/overhead';
+import { PanicEscalator } from './core/panic';
+import { PanicResult, REQUESTS, SidecarStatus } from './core/protocol';
+import { StatusModel } from './core/statusModel';
+import { openEvent } from './forward/documents';
+import { activeEditorEvent, viewportEvent } from './forward/editors';
+import { TerminalIds, terminalOpenEvent } from './forward/terminals';
+import { recordable } from './forward/uris';
+import { EventHub } from './hub';
+import { log } from './log';
+import { readSettings } from './settings';
+import { Sidecar } from './sidecar';
+
+export class Bridge implements vscode.Disposable {
+  readonly model = new StatusModel(10_000);
+  readonly meter = new OverheadMeter(() => performance.now());
+  readonly hub: EventHub;
+  readonly consent: ConsentStore;
+  readonly terminalIds = new TerminalIds();
+  readonly sidecar: Sidecar;
+  private readonly escalator: PanicEscalator;
+  private lastState: string | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires whenever the model changed (status bar re-renders). */
+  readonly onDidChange = this.changed.event;
+
+  constructor(context: vscode.ExtensionContext, outputChannel: vscode.OutputChannel) {
+    const settings = readSettings();
+    this.consent = new ConsentStore(context.globalState);
+    this.escalator = new PanicEscalator(settings.panicMinutes);
+    this.sidecar = new Sidecar({
+      consent: () => this.consent.forSidecar(),
+      clientInfo: { name: `${vscode.env.appName} ${vscode.version}`, version: String(context.extension.packageJSON.version ?? '') },
+      outputChannel,
+    });
+    this.hub = new EventHub((events) => this.sidecar.notify(events), this.meter, settings.batchMilliseconds);
+    this.hub.enabled = this.consent.decision() !== 'declined';
+    this.sidecar.onConnection((c) => {
+      this.model.setConnection(c);
+      if (c.kind === 'up') {
+        this.resync();
+      }
+      this.changed.fire();
+    });
+    this.sidecar.onStatus((s) => this.onStatus(s));
+  }
+
+  private onStatus(status: SidecarStatus): void {
+    this.model.setStatus(status, Date.now());
+    if (status.state !== this.lastState) {
+      log.info(`sidecar state: ${status.state}${status.sessionId ? ` (session ${status.sessionId})` : ''}`);
+      if (status.state === 'recording' && this.lastState !== 'paused') {
+        this.resync();
+      }
+      this.lastState = status.state;
+    }
+    this.changed.fire();
+  }
+
+  /** Tell the sidecar everything it cannot have seen: open documents, editors, terminals. */
+  resync(): void {
+    for (const doc of vscode.workspace.textDocuments) {
+      if (recordable(doc.uri)) {
+        this.hub.emit(openEvent(doc));
+      }
+    }
+    for (const t of vscode.window.terminals) {
+      this.hub.emit(terminalOpenEvent(this.terminalIds, t));
+    }
+    this.hub.emit(activeEditorEvent(vscode.window.activeTextEditor, null));
+    this.hub.emit(viewportEvent());
+    this.hub.flush();
+  }
+
+  async request<T = SidecarStatus>(method: string, params?: unknown): Promise<T> {
+    this.hub.flush(); // the request must see every event that came before it
+    const result = await this.sidecar.request<T>(method, params);
+    if (result && typeof result === 'object' && 'state' in (result as object)) {
+      this.onStatus(result as unknown as SidecarStatus);
+    }
+    return result;
+  }
+
+  async applyConsent(decision: ConsentDecision): Promise<void> {
+    const granted = decision === 'granted';
+    if (!granted) {
+      this.hub.batcher.discard();
+    }
+    this.hub.enabled = granted;
+    log.info(`consent ${decision}`);
+    if (this.sidecar.running) {
+      await this.request(REQUESTS.consent, { granted });
+    }
+    if (granted) {
+      this.resync();
+    }
+  }
+
+  async panic(): Promise<PanicResult> {
+    this.escalator.setBase(readSettings().panicMinutes);
+    const minutes = this.escalator.press(Date.now());
+    const dropped = this.hub.batcher.discard(); // still-unsent events are inside the window by definition
+    const result = await this.sidecar.request<PanicResult>(REQUESTS.panic, { minutes });
+    if (result?.status) {
+      this.onStatus(result.status);
+    }
+    log.info(`panic: deleted the last ${minutes} min (${result?.removed ?? 0} events recorded, ${dropped} unsent)`);
+    return result;
+  }
+
+  /** The recordings folder: this session's parent, else the configured / default one. */
+  recordingsFolder(): string | undefined {
+    const session = this.model.getStatus()?.recording;
+    if (typeof session === 'string' && session) {
+      return path.dirname(session);
+    }
+    const configured = readSettings().exportPath.trim();
+    return configured || undefined;
+  }
+
+  statsReport(): Record<string, unknown> {
+    return {
+      ...this.meter.report(),
+      sentEvents: this.hub.batcher.sentEvents,
+      sentBatches: this.hub.batcher.sentBatches,
+      python: this.sidecar.python ?? null,
+      state: this.model.view(Date.now()).mode,
+    };
+  }
+
+  /** Run `crowd replay --html` on this session and open the page. */
+  async replay(): Promise<void> {
+    const session = this.model.getStatus()?.recording;
+    const python = this.sidecar.python;
+    if (!session || !python) {
+      void vscode.window.showWarningMessage('crowd: there is no recording in this session to replay yet.');
+      return;
+    }
+    await this.request(REQUESTS.flush).catch(() => undefined);
+    const out = path.join(session, 'replay.html');
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      cp.execFile(python, ['-m', 'crowd.cli', 'replay', '--html', '-o', out, session], { timeout: 120_000 }, (err, _o, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) });
+      });
+    });
+    if (result.code !== 0 || !fs.existsSync(out)) {
+      const why = /invalid choice|unrecognized/.test(result.stderr)
+        ? 'this crowd installation has no `crowd replay --html` command'
+        : result.stderr.trim().split('\n').pop() || `exit code ${result.code}`;
+      log.error(`replay failed: ${result.stderr}`);
+      void vscode.window.showErrorMessage(`crowd: replay failed: ${why}`);
+      return;
+    }
+    log.info(`replay written to ${out}`);
+    await vscode.env.openExternal(vscode.Uri.file(out));
+  }
+
+  dispose(): void {
+    this.hub.flush();
+    void this.sidecar.dispose();
+    this.changed.dispose();
+  }
+}

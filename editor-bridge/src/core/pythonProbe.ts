@@ -1,0 +1,105 @@
+/**
+ * Finding a Python interpreter that has the `crowd` package.
+ *
+ * Order: the `crowd.python` setting; `$CROWD_PYTHON`; the interpreter that
+ * `crowd install-extension` remembered (<crowd home>/interpreter); each workspace folder's
+ * `.venv` / `venv`; the interpreter named in the shebang of `crowd` on PATH; `python3`;
+ * `python`. Each candidate is asked to `import crowd.server`; the first that can is used.
+ * Pure apart from the injected file/exec functions, so the order is unit tested.
+ */
+import * as path from 'path';
+
+export interface ProbeDeps {
+  exists(file: string): boolean;
+  readFile(file: string): string | undefined;
+  /** Resolve an executable name on PATH (undefined when absent). */
+  which(name: string): string | undefined;
+  /** Run `python -c code`; resolve true when it exits 0 within the timeout. */
+  runs(python: string, code: string): Promise<boolean>;
+  env: Record<string, string | undefined>;
+  home: string;
+}
+
+export interface Candidate {
+  python: string;
+  from: string;
+}
+
+export function crowdHome(env: Record<string, string | undefined>, home: string): string {
+  if (env.CROWD_HOME) {
+    return env.CROWD_HOME;
+  }
+  const data = env.XDG_DATA_HOME || path.join(home, '.local', 'share');
+  return path.join(data, 'crowd');
+}
+
+/** The interpreter named by a script's `#!` line (`#!/usr/bin/env python3` -> python3). */
+export function shebangInterpreter(script: string | undefined): string | undefined {
+  if (!script || !script.startsWith('#!')) {
+    return undefined;
+  }
+  const line = script.slice(2).split('\n', 1)[0].trim();
+  const parts = line.split(/\s+/);
+  if (parts.length === 0 || parts[0] === '') {
+    return undefined;
+  }
+  if (path.basename(parts[0]) === 'env') {
+    return parts.slice(1).find((p) => !p.startsWith('-'));
+  }
+  return parts[0];
+}
+
+export function candidates(setting: string, folders: string[], deps: ProbeDeps): Candidate[] {
+  const out: Candidate[] = [];
+  const add = (python: string | undefined, from: string) => {
+    if (python && !out.some((c) => c.python === python)) {
+      out.push({ python, from });
+    }
+  };
+  add(setting.trim() || undefined, 'the crowd.python setting');
+  add(deps.env.CROWD_PYTHON, '$CROWD_PYTHON');
+  const remembered = deps.readFile(path.join(crowdHome(deps.env, deps.home), 'interpreter'))?.trim();
+  add(remembered, 'crowd install-extension');
+  for (const folder of folders) {
+    for (const venv of ['.venv', 'venv']) {
+      const py = path.join(folder, venv, 'bin', 'python');
+      if (deps.exists(py)) {
+        add(py, `the ${venv} of ${path.basename(folder)}`);
+      }
+    }
+  }
+  const crowdExe = deps.which('crowd');
+  if (crowdExe) {
+    const interp = shebangInterpreter(deps.readFile(crowdExe));
+    add(interp, `the crowd command on PATH (${crowdExe})`);
+  }
+  add(deps.which('python3'), 'python3 on PATH');
+  add(deps.which('python'), 'python on PATH');
+  return out;
+}
+
+export const PROBE_CODE = 'import crowd.server, crowd.cli';
+
+export interface ProbeResult {
+  found?: Candidate;
+  tried: Candidate[];
+}
+
+/** The first candidate that can import crowd; the setting is authoritative when it works. */
+export async function findPython(setting: string, folders: string[], deps: ProbeDeps): Promise<ProbeResult> {
+  const tried: Candidate[] = [];
+  for (const c of candidates(setting, folders, deps)) {
+    tried.push(c);
+    if (await deps.runs(c.python, PROBE_CODE)) {
+      return { found: c, tried };
+    }
+  }
+  return { tried };
+}
+
+export function noPythonMessage(tried: Candidate[]): string {
+  const list = tried.length ? tried.map((c) => `${c.python} (${c.from})`).join(', ') : 'no interpreter at all';
+  return `No Python interpreter with the crowd package was found; tried ${list}. ` +
+    'Fix: `pip install crowd` into one of them (or run scripts/setup.sh in the crowd repository), ' +
+    'or set `crowd.python` to an interpreter that has it.';
+}
