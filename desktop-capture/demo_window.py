@@ -17,13 +17,19 @@ import os
 import sys
 import time
 
-PALETTE = [(200, 40, 40), (40, 170, 60), (40, 80, 210), (230, 200, 40), (160, 60, 190),
-           (40, 190, 200), (240, 130, 30), (235, 235, 235)]
+PALETTES = {
+    "bright": [(200, 40, 40), (40, 170, 60), (40, 80, 210), (230, 200, 40), (160, 60, 190),
+               (40, 190, 200), (240, 130, 30), (235, 235, 235)],
+    # greys, distinguishable from every bright colour: the "must never appear" window
+    "grey": [(96, 96, 96), (128, 128, 128), (160, 160, 160), (192, 192, 192)],
+}
+PALETTE = PALETTES["bright"]
 
 
-def colour_at(index: int) -> tuple[int, int, int]:
+def colour_at(index: int, palette: str = "bright") -> tuple[int, int, int]:
     """The RGB colour the window shows after ``index`` key presses/clicks."""
-    return PALETTE[index % len(PALETTE)]
+    colours = PALETTES[palette]
+    return colours[index % len(colours)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--geometry", default="320x240+0+0", help="WxH+X+Y")
     ap.add_argument("--display", default=os.environ.get("DISPLAY"))
     ap.add_argument("--start", type=int, default=0, help="initial palette index")
+    ap.add_argument("--palette", choices=sorted(PALETTES), default="bright")
     args = ap.parse_args(argv)
 
     from Xlib import X, Xatom, display as xdisplay
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     cmap = screen.default_colormap
 
     def pixel(i: int) -> int:
-        r, g, b = colour_at(i)
+        r, g, b = colour_at(i, args.palette)
         return cmap.alloc_color(r * 257, g * 257, b * 257).pixel
 
     index = args.start

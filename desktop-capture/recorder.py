@@ -99,6 +99,7 @@ class RecorderStatus:
     dropped: int               # frame slots filled by repeating (the grab was late)
     events: int                # keylog entries written in this run
     black_alert: bool
+    slot: int = -1             # last frame slot captured in the live segment
     detail: str = ""
 
 
@@ -163,6 +164,7 @@ class Recorder:
         self._black_since: float | None = None
         self._black_alert = False
         self._rotate_reason: str | None = None
+        self._slot = -1
         # unbounded so control messages never block under the lock; frames are bounded by hand
         self._queue: queue.Queue = queue.Queue()
         self._queue_limit = max(4, int(self.config.fps * self.config.queue_seconds))
@@ -276,6 +278,7 @@ class Recorder:
         video, keylog_path = segment_paths(self.config.output_dir, self._session_id, self._seg_index)
         writer = kl.KeylogWriter(keylog_path)
         self._live = _Live(self._session_id, self._seg_index, self._vt(), video, writer)
+        self._slot = -1
         writer.append(0, self._metadata())
         writer.append(0, kl.ContextChanged(self._label))
         self._events += 2
@@ -346,10 +349,12 @@ class Recorder:
 
     def _handle_input(self, ev: RawInput) -> None:
         code_name = self._namer.name(ev.key) if ev.kind in ("key_press", "key_release") else None
+        # keys and buttons are gated by a fresh focus reading; moves by the cached one
+        focus = self._focus.current() if ev.kind == "move" else self._focus.query_now()
         with self._lock:
             if not self._running or self._live is None:
                 return
-            label = self._update_context(self._focus.current(), ev.t)
+            label = self._update_context(focus, ev.t)
             if ev.kind == "move":
                 prev, self._last_pos = self._last_pos, (ev.x, ev.y)
             if not Allowlist.is_captured(label):
@@ -495,6 +500,7 @@ class Recorder:
                 frame, black = None, True
             new_slot = max(slot + 1, int((vt - live.start_vt) * self.config.fps))
             pending.append((new_slot, vt, frame, black))
+            self._slot = new_slot
             self._black_guard(label, black)
             self._flush_pending(pending, keep=guard_frames)
         return new_slot
@@ -604,7 +610,8 @@ class Recorder:
                       "orange": "black frames: capture restarting" if self._black_alert
                       else f"blocked ({self._label})"}[tray]
             return RecorderStatus(state, tray, self._label, self._session_id, self._seg_index,
-                                  self._frames, self._dropped, self._events, self._black_alert, detail)
+                                  self._frames, self._dropped, self._events, self._black_alert,
+                                  self._slot, detail)
 
     def _notify_state(self) -> None:
         if self.on_state is not None:

@@ -87,6 +87,10 @@ class FocusSource(ABC):
     def current(self) -> FocusInfo | None:
         """The focused app now, or None when it cannot be determined (fail closed)."""
 
+    def query_now(self) -> FocusInfo | None:
+        """A fresh reading where the platform allows a cheap synchronous one."""
+        return self.current()
+
     def close(self) -> None:
         """Release connections and threads."""
 
@@ -130,6 +134,9 @@ class PollingFocusSource(FocusSource):
     def current(self) -> FocusInfo | None:
         with self._lock:
             return self._value
+
+    def query_now(self) -> FocusInfo | None:
+        return self.poll_once()
 
     def close(self) -> None:
         self._stop.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import select
 import threading
+import time
 from typing import Any
 
 from .base import FocusInfo, FocusSource
@@ -68,27 +69,45 @@ class X11FocusSource(FocusSource):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._dpy: Any = None
+        self._qdpy: Any = None           # second connection for synchronous queries
+        self._qlock = threading.Lock()
+        self._stamp = 0.0                # when the cached value's read started
         self.changes = 0  # how many times the focused app changed (for tests and status)
 
     def start(self) -> None:
         from Xlib import X, display as xdisplay
 
         self._dpy = xdisplay.Display(self.display_name)
+        self._qdpy = xdisplay.Display(self.display_name)
         self._dpy.screen().root.change_attributes(event_mask=X.PropertyChangeMask)
         self._active_atom = self._dpy.intern_atom("_NET_ACTIVE_WINDOW")
         self._read()
         self._thread = threading.Thread(target=self._run, name="crowd-focus-x11", daemon=True)
         self._thread.start()
 
-    def _read(self) -> None:
+    def _read(self, dpy: Any = None) -> FocusInfo | None:
+        started = time.monotonic()
         try:
-            value = parse_x11(query_x11(self._dpy))
+            value = parse_x11(query_x11(dpy or self._dpy))
         except Exception:  # noqa: BLE001 - any X failure means focus is unknown: fail closed
             value = None
         with self._lock:
-            if value != self._value:
-                self.changes += 1
-            self._value = value
+            if started >= self._stamp:  # never let a slower, older read overwrite a newer one
+                if value != self._value:
+                    self.changes += 1
+                self._value, self._stamp = value, started
+        return value
+
+    def query_now(self) -> FocusInfo | None:
+        """A synchronous read (one X round trip, ~0.3 ms), also refreshing the cache.
+
+        Used for key and button events so that typing right after a focus switch is gated
+        by the focus at that moment rather than by the watcher's last notification.
+        """
+        with self._qlock:
+            if self._qdpy is None:
+                return None
+            return self._read(self._qdpy)
 
     def _run(self) -> None:
         from Xlib import X
@@ -113,21 +132,18 @@ class X11FocusSource(FocusSource):
         with self._lock:
             return self._value
 
-    def refresh_now(self) -> FocusInfo | None:
-        """Not needed in normal operation; re-read synchronously (used by ``crowd cast setup``)."""
-        self._read()
-        return self.current()
-
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        if self._dpy is not None:
-            try:
-                self._dpy.close()
-            except Exception:  # noqa: BLE001
-                pass
-            self._dpy = None
+        with self._qlock:
+            for dpy in (self._dpy, self._qdpy):
+                if dpy is not None:
+                    try:
+                        dpy.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+            self._dpy = self._qdpy = None
 
 
 def list_windows(display: str | None = None) -> list[FocusInfo]:
