@@ -1,0 +1,311 @@
+"""A pyte screen that behaves like the terminals people use (xterm, tmux, VS Code's xterm.js).
+
+pyte 0.8.2 gets several things wrong that real programs rely on, and every one of them shows
+up as a garbled screen in a recording:
+
+- no alternate screen: modes 47/1047/1049 are only remembered, so a TUI's content stays
+  after it exits; here the main buffer (and, for 1049, the cursor) is saved and restored;
+- DECSC/DECRC is a stack (xterm and tmux keep a single slot, restoring twice is legal);
+- ``CSI S``/``CSI T`` (scroll up/down), ``CSI b`` (repeat last character, used by ncurses for
+  xterm-256color), ``CSI Z``/``CSI I`` (back/forward tab) are not implemented;
+- a zero-width character that is not a combining mark (variation selector, ZWJ) makes
+  ``draw`` silently drop the rest of the text; combining marks are NFC-normalised (tmux keeps
+  the code points as sent);
+- a wide character at the last column is cut in half instead of wrapping.
+
+Rendering is done here too (``text_lines``) because pyte's ``display`` calls ``wcwidth`` per
+cell and treats an overwritten half of a wide character wrongly.
+"""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any
+
+import pyte
+from pyte import modes as mo
+from pyte.screens import Margins, Savepoint, StaticDefaultDict
+from wcwidth import wcwidth
+
+ALT_SCREEN_MODES = (47, 1047, 1049)
+SAVE_CURSOR_MODE = 1048
+
+
+class TerminalScreen(pyte.Screen):
+    """pyte.Screen plus alternate screen, single-slot saved cursor and the missing CSIs."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        self.alt_screen = False
+        self._main_buffer: Any = None
+        self._main_cursor: Any = None
+        self.scroll_count = 0          # lines scrolled off the top; lets callers track rows
+        self._last_char = " "
+        super().__init__(columns, lines)
+
+    # -- buffers ----------------------------------------------------------------------------
+    def _new_buffer(self) -> defaultdict:
+        return defaultdict(lambda: StaticDefaultDict(self.default_char))
+
+    def reset(self) -> None:
+        super().reset()
+        if getattr(self, "alt_screen", False):
+            self.alt_screen = False
+        self._main_buffer = None
+        self._main_cursor = None
+        self.savepoints = []
+
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private"):
+            rest = []
+            for m in modes:
+                if m in ALT_SCREEN_MODES:
+                    self._enter_alt(save_cursor=m == 1049)
+                elif m == SAVE_CURSOR_MODE:
+                    self.save_cursor()
+                elif m in (3, 5):
+                    continue   # DECCOLM resizes to 132 columns, DECSCNM reverses: tmux ignores both
+                else:
+                    rest.append(m)
+            modes = tuple(rest)
+        if modes:
+            super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private"):
+            rest = []
+            for m in modes:
+                if m in ALT_SCREEN_MODES:
+                    self._leave_alt(restore_cursor=m == 1049)
+                elif m == SAVE_CURSOR_MODE:
+                    self.restore_cursor()
+                elif m in (3, 5):
+                    continue
+                else:
+                    rest.append(m)
+            modes = tuple(rest)
+        if modes:
+            super().reset_mode(*modes, **kwargs)
+
+    def _enter_alt(self, save_cursor: bool) -> None:
+        if self.alt_screen:
+            return
+        if save_cursor:
+            self.save_cursor()
+        self._main_buffer = self.buffer
+        self._main_cursor = copy.copy(self.cursor)
+        self.buffer = self._new_buffer()
+        self.alt_screen = True
+        self.dirty.update(range(self.lines))
+
+    def _leave_alt(self, restore_cursor: bool) -> None:
+        if not self.alt_screen:
+            return
+        self.buffer = self._main_buffer
+        self._main_buffer = None
+        self.alt_screen = False
+        if restore_cursor:
+            self.restore_cursor()
+        self.ensure_hbounds()
+        self.ensure_vbounds()
+        self.dirty.update(range(self.lines))
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        lines = lines or self.lines
+        columns = columns or self.columns
+        if self.alt_screen and self._main_buffer is not None:
+            main = self._main_buffer
+            if lines < self.lines:     # drop from the top, like pyte does for the live buffer
+                shift = self.lines - lines
+                shifted = self._new_buffer()
+                for y, row in main.items():
+                    if y >= shift:
+                        shifted[y - shift] = row
+                main = shifted
+            if columns < self.columns:
+                for row in main.values():
+                    for x in range(columns, self.columns):
+                        row.pop(x, None)
+            self._main_buffer = main
+        super().resize(lines, columns)
+        self.ensure_hbounds()
+        self.ensure_vbounds()
+
+    # -- cursor save/restore: one slot, as in xterm and tmux -------------------------------
+    def save_cursor(self) -> None:
+        self.savepoints = [Savepoint(copy.copy(self.cursor), self.g0_charset, self.g1_charset,
+                                     self.charset, mo.DECOM in self.mode, mo.DECAWM in self.mode)]
+
+    def restore_cursor(self) -> None:
+        if not self.savepoints:
+            super().restore_cursor()
+            return
+        sp = self.savepoints[0]
+        self.g0_charset, self.g1_charset, self.charset = sp.g0_charset, sp.g1_charset, sp.charset
+        if sp.origin:
+            self.mode.add(mo.DECOM)
+        else:
+            self.mode.discard(mo.DECOM)
+        if sp.wrap:
+            self.mode.add(mo.DECAWM)
+        else:
+            self.mode.discard(mo.DECAWM)
+        self.cursor = copy.copy(sp.cursor)
+        self.ensure_hbounds()
+        self.ensure_vbounds(use_margins=True)
+
+    # -- scrolling ---------------------------------------------------------------------------
+    def index(self) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if self.cursor.y == bottom:
+            buf = self.buffer
+            for y in range(top, bottom):
+                buf[y] = buf[y + 1]
+            buf.pop(bottom, None)
+            self.dirty.update(range(top, bottom + 1))
+            if top == 0:
+                self.scroll_count += 1
+        else:
+            self.cursor_down()
+
+    def scroll_up(self, count: int | None = None) -> None:
+        """SU (CSI n S): scroll the region up without moving the cursor."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        for _ in range(min(count or 1, bottom - top + 1)):
+            for y in range(top, bottom):
+                self.buffer[y] = self.buffer[y + 1]
+            self.buffer.pop(bottom, None)
+        self.dirty.update(range(top, bottom + 1))
+
+    def scroll_down(self, count: int | None = None, *args: Any) -> None:
+        """SD (CSI n T): scroll the region down without moving the cursor."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        for _ in range(min(count or 1, bottom - top + 1)):
+            for y in range(bottom, top, -1):
+                self.buffer[y] = self.buffer[y - 1]
+            self.buffer.pop(top, None)
+        self.dirty.update(range(top, bottom + 1))
+
+    def tab_back(self, count: int | None = None) -> None:
+        """CBT (CSI n Z)."""
+        for _ in range(count or 1):
+            stops = [s for s in self.tabstops if s < self.cursor.x]
+            self.cursor.x = max(stops) if stops else 0
+
+    def tab_forward(self, count: int | None = None) -> None:
+        """CHT (CSI n I)."""
+        for _ in range(count or 1):
+            self.tab()
+
+    def repeat_char(self, count: int | None = None) -> None:
+        """REP (CSI n b): repeat the last printed graphic character."""
+        self.draw(self._last_char * min(count or 1, self.columns * self.lines))
+
+    # -- drawing -----------------------------------------------------------------------------
+    def draw(self, data: str) -> None:
+        if not data:
+            return
+        if data.isascii():
+            super().draw(data)
+            self._last_char = data[-1]
+            return
+        run: list[str] = []
+        for ch in data:
+            w = wcwidth(ch)
+            if w == 1:
+                run.append(ch)
+                continue
+            if run:
+                super().draw("".join(run))
+                run.clear()
+            if w == 2:
+                if self.cursor.x == self.columns - 1 and mo.DECAWM in self.mode:
+                    self.cursor.x = self.columns   # does not fit: wrap first, as xterm/tmux do
+                super().draw(ch)
+            elif w == 0:
+                self._attach_zero_width(ch)
+                continue
+            else:
+                continue   # unprintable
+            self._last_char = ch
+        if run:
+            super().draw("".join(run))
+            self._last_char = run[-1]
+
+    def _attach_zero_width(self, ch: str) -> None:
+        x, y = self.cursor.x, self.cursor.y
+        if x == 0:
+            if y == 0:
+                return
+            y, x = y - 1, self.columns
+        row = self.buffer[y]
+        x -= 1
+        if x > 0 and row[x].data == "":
+            x -= 1          # the stub of a wide character: attach to the character itself
+        cell = row[x]
+        row[x] = cell._replace(data=cell.data + ch)
+        self.dirty.add(y)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def text_lines(self) -> list[str]:
+        """The visible text, one string per row, wide characters once, like tmux capture-pane."""
+        cols = self.columns
+        blank = " " * cols
+        out = []
+        buffer = self.buffer
+        for y in range(self.lines):
+            row = buffer.get(y)
+            if not row:
+                out.append(blank)
+                continue
+            cells = [row[x].data for x in range(cols)]
+            text = "".join(cells)
+            if not text.isascii():
+                text = _fix_wide(cells)
+            out.append(text)
+        return out
+
+    def cursor_pos(self) -> tuple[int, int]:
+        return self.cursor.y, min(self.cursor.x, self.columns - 1)
+
+
+def _fix_wide(cells: list[str]) -> str:
+    """Join cells: a stub after a wide char vanishes; an orphaned half becomes a space."""
+    out = []
+    n = len(cells)
+    x = 0
+    while x < n:
+        c = cells[x]
+        if c == "":
+            out.append(" ")      # stub whose wide character was overwritten
+            x += 1
+            continue
+        if wcwidth(c[0]) == 2:
+            if x + 1 < n and cells[x + 1] == "":
+                out.append(c)
+                x += 2
+                continue
+            if x + 1 >= n:
+                out.append(c)
+                x += 1
+                continue
+            out.append(" ")      # its second half was overwritten
+            x += 1
+            continue
+        out.append(c)
+        x += 1
+    return "".join(out)
+
+
+class TerminalStream(pyte.Stream):
+    """pyte.Stream wired to the extra CSIs; charsets honoured (UTF-8 is decoded before)."""
+
+    csi = dict(pyte.Stream.csi, S="scroll_up", T="scroll_down", Z="tab_back", I="tab_forward",
+               b="repeat_char")
+    events = pyte.Stream.events | {"scroll_up", "scroll_down", "tab_back", "tab_forward",
+                                   "repeat_char"}
+
+    def __init__(self, screen: TerminalScreen) -> None:
+        super().__init__(screen)
+        # Input is already decoded text; turning this off makes pyte honour ESC ( 0 line
+        # drawing and SI/SO, which ncurses uses for boxes and tmux renders.
+        self.use_utf8 = False

@@ -1,0 +1,137 @@
+"""Control-sequence tokenizer in front of pyte: what each sequence does to the screen.
+
+Every escape sequence is put in one category that says how the fast path may treat it
+(see docs/terminal.md, "Exact screens at any speed"):
+
+- ``LOCAL``: changes only screen cells on the cursor's row or the current rendition
+  (SGR, EL, ECH, DCH, ICH, horizontal moves). Compatible with a convergence stretch.
+- ``STATE``: changes state that is not screen content and does not depend on where the
+  cursor is (modes, charsets, SO/SI). Replayed when the bytes around it are skipped.
+- ``STATE_MOVE``: like ``STATE`` but also moves the cursor vertically (DECSTBM, DECOM).
+- ``MOVE``: changes screen content / cursor only, but not row-locally (CUP, ED, IL, RI...).
+- ``BARRIER``: its effect depends on the exact screen or cursor at that moment (DECSC,
+  DECRC, HTS, TBC, alternate screen, RIS, REP): the bytes before it are emulated exactly.
+- ``SHELL``: shell integration (OSC 133/633/7): handled by us at an exact screen.
+- ``TITLE``: OSC 0/2, handled by us (pyte's OSC handling is looser than xterm's).
+- ``DROP``: does nothing to what is displayed (queries, DCS strings, keypad modes, C1...).
+
+pyte mis-parses some sequences (``CSI > 4;2 m`` becomes bold+underline, DCS payloads are
+drawn as text, colon SGR parameters are drawn as text); those are dropped here, so pyte only
+ever sees sequences it handles like xterm does.
+"""
+from __future__ import annotations
+
+import re
+
+LOCAL, STATE, STATE_MOVE, MOVE, BARRIER, SHELL, TITLE, DROP = range(8)
+
+# One token: CSI | OSC | string sequences (DCS, SOS, PM, APC) | other ESC | lone controls.
+# OSC/DCS payloads exclude CR/LF so that a token never hides a line break from the counting.
+_TOKEN = r"""
+  \x1b\[(?P<cp>[0-?]*)(?P<ci>[ -/]*)(?P<cf>[@-~])
+ |\x1b\](?P<osc>[^\x07\x1b\x9c\r\n]*)(?:\x07|\x1b\\|\x9c)
+ |\x1b[P^_X][^\x1b\x9c\r\n]*(?:\x1b\\|\x9c)
+ |\x1b(?P<ei>[ -/]*)(?P<ef>[0-OQ-WYZ\\`-~])
+ |(?P<c0>[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f-\x9f])
+"""
+FULL_RE = re.compile(_TOKEN, re.X)
+# Where a token that matters for skipped bytes may start: any ESC except plain SGR and EL,
+# which dominate colourful bulk output and are handled separately (only the SGRs after the
+# last reset matter). A literal-prefixed pattern scans at hundreds of MB/s.
+ESC_CANDIDATE_RE = re.compile(r"\x1b(?!\[[0-9;]*[mK])")
+SHIFT_RE = re.compile(r"[\x0e\x0f]")
+SGR_RE = re.compile(r"\x1b\[([0-9;]*)m")
+_RESETTING_SGR = re.compile(r"0*(?:;|$)")
+# What an unfinished sequence at the end of the data can look like.
+INCOMPLETE_RE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b\x9c\r\n]*\x1b?|[P^_X][^\x1b\x9c\r\n]*\x1b?|[ -/]*)?\Z")
+
+_LOCAL_CSI = set("KXP@CDG`aZI")
+_MOVE_CSI = set("ABEFHfdeJLMST")
+_LOCAL_PRIVATE_CSI = set("K")
+_MOVE_PRIVATE_CSI = set("J")
+ALT_MODES = {"47", "1047", "1049", "1048"}
+
+
+def sgr_resets(params: str) -> bool:
+    """True when this SGR's parameters start with a full reset (state before is irrelevant)."""
+    return _RESETTING_SGR.match(params) is not None
+
+
+def classify(m: re.Match) -> tuple[int, str]:
+    """(category, text to feed pyte) for one token match."""
+    cf = m.group("cf")
+    if cf is not None:
+        cp, ci = m.group("cp"), m.group("ci")
+        if ci:
+            return DROP, ""                      # DECSCUSR, DECSTR, ... (no cell change)
+        if cp[:1] in "<=>":
+            return DROP, ""                      # xterm extensions pyte would misread
+        if cp[:1] == "?":
+            if cf in "hl":
+                params = cp[1:].split(";")
+                if any(p in ALT_MODES for p in params):
+                    return BARRIER, m.group(0)
+                if "6" in params:
+                    return STATE_MOVE, m.group(0)
+                return STATE, m.group(0)
+            if cf in _LOCAL_PRIVATE_CSI:
+                return LOCAL, m.group(0)
+            if cf in _MOVE_PRIVATE_CSI:
+                return MOVE, m.group(0)
+            return DROP, ""
+        if not _plain_params(cp):
+            return DROP, ""                      # colon sub-parameters etc.
+        if cf == "m":
+            return LOCAL, m.group(0)
+        if cf in _LOCAL_CSI:
+            return LOCAL, m.group(0)
+        if cf in _MOVE_CSI:
+            return MOVE, m.group(0)
+        if cf in "hl":
+            return STATE, m.group(0)
+        if cf == "r":
+            return STATE_MOVE, m.group(0)
+        if cf == "s" and not cp:
+            return BARRIER, "\x1b7"
+        if cf == "u" and not cp:
+            return BARRIER, "\x1b8"
+        if cf in "gb":
+            return BARRIER, m.group(0)
+        return DROP, ""                          # DA, DSR, window ops, ...
+    osc = m.group("osc")
+    if osc is not None:
+        code = osc.split(";", 1)[0]
+        if code in ("0", "2"):
+            return TITLE, ""
+        if code in ("133", "633", "7"):
+            return SHELL, ""
+        return DROP, ""
+    ef = m.group("ef")
+    if ef is not None:
+        ei = m.group("ei")
+        if not ei:
+            if ef in "78cH":
+                return BARRIER, m.group(0)
+            if ef in "DEM":
+                return MOVE, m.group(0)
+            return DROP, ""
+        if ei in ("(", ")") and ef in "0AB":
+            return STATE, m.group(0)
+        if ei == "#" and ef == "8":
+            return MOVE, m.group(0)
+        return DROP, ""
+    c0 = m.group("c0")
+    if c0 is not None:
+        if c0 in "\x0e\x0f":
+            return STATE, c0
+        return DROP, ""
+    return DROP, ""                              # DCS / SOS / PM / APC strings
+
+
+def _plain_params(cp: str) -> bool:
+    return not cp or cp.replace(";", "").isdigit() or cp.strip(";") == ""
+
+
+def osc_payload(m: re.Match) -> str:
+    return m.group("osc") or ""
