@@ -105,11 +105,10 @@ def extract_actions(entries: list[kl.Entry], fps: float, geometry: Geometry, n_f
         if n_frames is not None and f >= n_frames:
             continue
         if isinstance(ev, kl.KeyPress):
-            m = modifier_of(ev.name)
-            if m:
-                mods.add(m)
+            if modifier_of(ev.name):
+                mods.add(ev.name)  # physical key: ShiftLeft and ShiftRight are held independently
                 continue
-            label = combo(mods, ev.name)
+            label = combo({modifier_of(n) for n in mods}, ev.name)
             repeat = ev.name in down
             if not repeat:
                 down[ev.name] = (f, label)
@@ -119,9 +118,8 @@ def extract_actions(entries: list[kl.Entry], fps: float, geometry: Geometry, n_f
             elif held in ("once", "frames") and not repeat:
                 keys[f].append(Action(f, "KeyPress", label))
         elif isinstance(ev, kl.KeyRelease):
-            m = modifier_of(ev.name)
-            if m:
-                mods.discard(m)
+            if modifier_of(ev.name):
+                mods.discard(ev.name)
             else:
                 release(ev.name, f)
         elif isinstance(ev, kl.ContextChanged) and ev.app_id == kl.UNCAPTURED:
