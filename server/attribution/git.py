@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STALE_LOCK_S = 2.0  # a held lock with no git process alive for this long is stale
+GROUP_QUIET_S = 0.3  # lock cycles closer than this (as the watcher reads them) are one command
 
 _ids = itertools.count(1)
 
@@ -36,6 +37,7 @@ class GitOp:
     id: int = field(default_factory=lambda: next(_ids))
     started_ns: int = field(default_factory=time.monotonic_ns)
     finished: bool = False
+    released_ns: int = 0
     head_before: HeadState | None = None
     head_after: HeadState | None = None
     label: str = "git"
@@ -95,6 +97,7 @@ class _Repo:
         self.stash = _stash_sha(git_dir)
         self.reflog_offset = self._reflog_size()
         self.op: GitOp | None = None
+        self.lock_held = False
         self.last_seen_ns = 0
 
     def _reflog_size(self) -> int:
@@ -153,10 +156,15 @@ class GitMonitor:
         repo.last_seen_ns = time.monotonic_ns()
         if name != "index.lock":
             return
-        if event_type == "created" and repo.op is None:
-            repo.op = GitOp(git_dir, head_before=repo.head)
+        if event_type == "created":
+            if repo.op is None or repo.op.finished:
+                repo.op = GitOp(git_dir, head_before=repo.head)
+            repo.lock_held = True
         elif event_type in ("deleted", "moved") and repo.op is not None:
-            self._finish(repo)
+            # One git command may take and release the lock several times (merge, rebase,
+            # stash, pull): the operation ends when no new cycle follows shortly.
+            repo.lock_held = False
+            repo.op.released_ns = time.monotonic_ns()
 
     def _finish(self, repo: _Repo) -> None:
         op = repo.op
@@ -166,7 +174,7 @@ class GitMonitor:
         op.messages = repo.new_reflog()
         stash = _stash_sha(repo.git_dir)
         if op.messages:
-            op.label = _label(op.messages[-1])
+            op.label = _label(op.messages[0])
         elif stash != repo.stash:
             op.label = "stash"
         else:
@@ -177,13 +185,14 @@ class GitMonitor:
         repo.head = op.head_after
         op.finished = True
         repo.op = None
+        repo.lock_held = False
         self.finished_ops.append(op)
         del self.finished_ops[:-100]
 
     def current_op(self, abs_path: str) -> GitOp | None:
         best = None
         for repo in self._repos.values():
-            if repo.op is not None and (abs_path.startswith(repo.root + os.sep)) and \
+            if repo.op is not None and repo.lock_held and (abs_path.startswith(repo.root + os.sep)) and \
                     (best is None or len(repo.root) > len(best.root)):
                 best = repo
         return best.op if best is not None else None
@@ -194,6 +203,11 @@ class GitMonitor:
         repo = self._repos.get(op.git_dir)
         if repo is None or repo.op is not op:
             return True
+        if not repo.lock_held:
+            if time.monotonic_ns() - op.released_ns >= GROUP_QUIET_S * 1e9:
+                self._finish(repo)
+                return True
+            return False
         # A lock left behind by a crashed git must not turn everything into "git" forever.
         idle_s = (time.monotonic_ns() - max(repo.last_seen_ns, op.started_ns)) / 1e9
         if idle_s > STALE_LOCK_S and not os.path.exists(os.path.join(op.git_dir, "index.lock")):
