@@ -146,7 +146,8 @@ def train(o: TrainOptions) -> dict:
     base = load_base(o.model, dtype=torch.bfloat16 if cuda else torch.float32)
     image_token_id = base.config.image_token_id
     if o.gradient_checkpointing:
-        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable = getattr(base, "activation_checkpointing_enable", None) or base.gradient_checkpointing_enable
+        enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         base.config.use_cache = False
     model = add_lora(base, o.lora_r, o.lora_alpha, o.lora_dropout, vision=o.vision_lora).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
