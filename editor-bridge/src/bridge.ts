@@ -58,9 +58,6 @@ export class Bridge implements vscode.Disposable {
     this.model.setStatus(status, Date.now());
     if (status.state !== this.lastState) {
       log.info(`sidecar state: ${status.state}${status.sessionId ? ` (session ${status.sessionId})` : ''}`);
-      if (status.state === 'recording' && this.lastState !== 'paused') {
-        this.resync();
-      }
       this.lastState = status.state;
     }
     this.changed.fire();
@@ -100,9 +97,6 @@ export class Bridge implements vscode.Disposable {
     if (this.sidecar.running) {
       await this.request(REQUESTS.consent, { granted });
     }
-    if (granted) {
-      this.resync();
-    }
   }
 
   async panic(): Promise<PanicResult> {
@@ -132,6 +126,7 @@ export class Bridge implements vscode.Disposable {
       ...this.meter.report(),
       sentEvents: this.hub.batcher.sentEvents,
       sentBatches: this.hub.batcher.sentBatches,
+      kinds: Object.fromEntries(this.hub.counts),
       python: this.sidecar.python ?? null,
       state: this.model.view(Date.now()).mode,
     };

@@ -10,6 +10,8 @@ export class EventHub {
   readonly batcher: EventBatcher;
   /** False after the user declined: then not even the local sidecar receives anything. */
   enabled = true;
+  /** Events emitted per kind (reported by `crowd: Show bridge overhead statistics`). */
+  readonly counts = new Map<string, number>();
 
   constructor(send: (events: ClientEvent[]) => void, readonly meter: OverheadMeter, delayMs: number) {
     this.batcher = new EventBatcher(this.meter.measure('send', send), { delayMs, maxEvents: 500 });
@@ -17,6 +19,7 @@ export class EventHub {
 
   emit(event: ClientEvent): void {
     if (this.enabled) {
+      this.counts.set(event.kind, (this.counts.get(event.kind) ?? 0) + 1);
       this.batcher.push(event);
     }
   }

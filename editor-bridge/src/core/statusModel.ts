@@ -42,6 +42,7 @@ export class StatusModel {
   /** Local clock (ms) at which the current recording stretch began, derived from the sidecar's elapsed time. */
   private recordingSince: number | undefined;
   private sessionId: string | undefined;
+  private prevWritten: number | undefined;
 
   /** @param staleMs a status older than this no longer proves the sidecar is writing. */
   constructor(private readonly staleMs: number) {}
@@ -63,6 +64,7 @@ export class StatusModel {
     if (this.connection.kind !== 'up') {
       return; // a late answer from a process that is gone proves nothing
     }
+    this.prevWritten = this.last?.sessionId === status.sessionId ? this.last?.eventsWritten ?? undefined : undefined;
     this.last = status;
     this.lastAt = nowMs;
     if (status.sessionId !== this.sessionId) {
@@ -80,9 +82,20 @@ export class StatusModel {
     return this.last;
   }
 
-  /** The sidecar reports a writer failure (its `errors` mention writing / disk). */
+  /**
+   * The writer is failing: its last problem is a write failure and, since the previous
+   * status, no event reached the disk although some are waiting. (The sidecar retries
+   * failed writes, so an old failure followed by progress is not an error any more.)
+   */
   private writeFailed(s: SidecarStatus): boolean {
-    return (s.errors ?? []).some((e) => /writ|disk|ENOSPC|space/i.test(e)) && s.writerOk !== true;
+    const errors = s.errors ?? [];
+    const last = errors[errors.length - 1] ?? '';
+    if (!/writing the recording failed|ENOSPC|No space left/i.test(last)) {
+      return false;
+    }
+    const written = s.eventsWritten ?? 0;
+    const pending = (s.events ?? 0) > written;
+    return pending && this.prevWritten !== undefined && written <= this.prevWritten;
   }
 
   view(nowMs: number): StatusView {

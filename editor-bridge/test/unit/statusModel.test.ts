@@ -47,14 +47,17 @@ test('each sidecar state maps to its own mode', () => {
   }
 });
 
-test('a write error while "recording" is shown as an error, other problems only in the tooltip', () => {
+test('a stalled writer while "recording" is an error; other problems only show in the tooltip', () => {
   const m = new StatusModel(10_000);
   m.setConnection({ kind: 'up' });
-  m.setStatus({ state: 'recording', sessionId: 's', errors: ['refused edit: offset past the end'] }, 0);
+  m.setStatus({ state: 'recording', sessionId: 's', events: 5, eventsWritten: 5, errors: ['refused edit: offset past the end'] }, 0);
   assert.equal(m.view(0).mode, 'recording');
   assert.match(m.view(0).tooltip, /offset past the end/);
-  m.setStatus({ state: 'recording', sessionId: 's', errors: ['writer: No space left on device (ENOSPC)'] }, 0);
-  assert.equal(m.view(0).mode, 'error');
+  const failing = ['writing the recording failed (will retry): [Errno 28] No space left on device'];
+  m.setStatus({ state: 'recording', sessionId: 's', events: 9, eventsWritten: 5, errors: failing }, 1);
+  assert.equal(m.view(1).mode, 'error', 'events wait and none was written since the last status');
+  m.setStatus({ state: 'recording', sessionId: 's', events: 12, eventsWritten: 11, errors: failing }, 2);
+  assert.equal(m.view(2).mode, 'recording', 'writes resumed: the old failure no longer counts');
 });
 
 test('a new session restarts the timer; pause keeps it', () => {

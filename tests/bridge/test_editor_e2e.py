@@ -1,0 +1,234 @@
+"""End to end: the editor bridge in a real VS Code extension host (code-server + headless
+Chromium via playwright-core), the real sidecar it starts, the real recording on disk.
+
+Scenario (editor-bridge/test/e2e/drive.mjs does the browser part): consent through the
+first-run notification, type in a file and save, run a command in a terminal, another process
+appends to a file, then type a "secret" and press the status bar's panic button. The
+recording must hold the user's edits (source user), the save, the external change (source
+external) and must hold nothing of the panic window. The bridge's per-keystroke cost in the
+extension host is measured by the extension itself and written to .bench-out/bridge_e2e.json.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from crowd.serializer.format import read_recording
+from tests.bridge.codeserver import DRIVER, PLAYWRIGHT, ROOT, CodeServer, missing_preconditions
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PANIC_MINUTES = 0.25  # 15 s: short enough to wait out in a test, long enough to cover the secret
+TYPED = "def greet(name):\n    return 'hello ' + name  # crowd-e2e"
+SECRET = "TOKEN=crowd-panic-secret-7f3a"
+TERMINAL_COMMAND = "echo crowd-e2e-$((6*7))"
+EXTERNAL_TEXT = "line written by another process"
+
+
+def _workspace(base: Path) -> Path:
+    ws = base / "ws"
+    ws.mkdir()
+    (ws / "hello.py").write_text("print('hi')\n")
+    (ws / "notes.txt").write_text("notes\n")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(base)}
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
+        subprocess.run(cmd, cwd=ws, check=True, env=env)
+    return ws
+
+
+class Driver:
+    """The node/playwright process; its STEP lines arrive on a queue."""
+
+    def __init__(self, cfg: dict, log: Path) -> None:
+        self.proc = subprocess.Popen(["node", str(DRIVER), json.dumps(cfg)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=log.open("wb"), text=True)
+        self.steps: queue.Queue = queue.Queue()
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+            if line.startswith("STEP "):
+                self.steps.put(json.loads(line[5:]))
+        self.steps.put(None)
+
+    def wait_step(self, name: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                step = self.steps.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"driver did not reach step {name!r} in {timeout} s; output: {self.lines[-20:]}")
+            if step is None:
+                raise AssertionError(f"driver exited before step {name!r}: {self.lines[-20:]}")
+            if step["name"] == name:
+                return step
+
+    def send(self, line: str = "go") -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def _session_dir(recordings: Path, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in recordings.glob("*") if p.is_dir() and list(p.glob("seg-*.crowd"))]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no recording appeared in {recordings}")
+
+
+def _edit_text(events: list[dict], file: str, source: str) -> str:
+    return "".join(c.get("text", "") for e in events
+                   if e.get("kind") == "edit" and e.get("file") == file and e.get("source") == source
+                   for c in e.get("changes", []))
+
+
+def _phase_a_done(events: list[dict]) -> list[str]:
+    """What of phase A is still missing from the recording (empty when all is there)."""
+    missing = []
+    if TYPED.replace("\n", "") not in _edit_text(events, "hello.py", "user").replace("\n", "").replace(" ", "") \
+            and "crowd-e2e" not in _edit_text(events, "hello.py", "user"):
+        missing.append("user edits of hello.py")
+    if not any(e.get("kind") == "save" and e.get("file") == "hello.py" for e in events):
+        missing.append("save of hello.py")
+    if not any(e.get("file") == "notes.txt" and e.get("source") == "external" for e in events):
+        missing.append("external change of notes.txt")
+    return missing
+
+
+def _wait_recording(session: Path, done, timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    missing: list[str] = []
+    while time.monotonic() < deadline:
+        events = read_recording(session).events
+        missing = done(events)
+        if not missing:
+            return events
+        time.sleep(0.5)
+    raise AssertionError(f"the recording lacks {missing}")
+
+
+@pytest.fixture
+def editor(tmp_path: Path):
+    missing = missing_preconditions()
+    if missing:
+        pytest.skip("editor e2e needs what scripts/setup.sh installs; missing: " + ", ".join(missing))
+    ws = _workspace(tmp_path)
+    recordings = tmp_path / "recordings"
+    stats = tmp_path / "bridge-stats.json"
+    settings = {
+        "crowd.python": str(ROOT / ".venv" / "bin" / "python"),
+        "crowd.exportPath": str(recordings),
+        "crowd.panicMinutes": PANIC_MINUTES,
+        "crowd.statsFile": str(stats),
+        "workbench.startupEditor": "none",
+        "security.workspace.trust.enabled": False,
+        "terminal.integrated.defaultProfile.linux": "bash",
+        "terminal.integrated.shellIntegration.enabled": True,
+        "terminal.integrated.gpuAcceleration": "off",
+        "extensions.autoCheckUpdates": False,
+        "git.enabled": False,
+    }
+    server = CodeServer.prepare(tmp_path / "cs", ws, settings)
+    installed = server.install_extension()
+    assert installed.returncode == 0, installed.stderr
+    assert "installed crowd.crowd-bridge" in installed.stdout
+    assert any(p.name.startswith("crowd.crowd-bridge") for p in server.extensions.iterdir())
+    server.start(tmp_path / "code-server.log")
+    try:
+        yield server, ws, recordings, stats
+    finally:
+        server.stop()
+
+
+def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path) -> None:
+    server, ws, recordings, stats_file = editor
+    cfg = {
+        "url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),
+        "file": "hello.py", "typed": TYPED, "secret": SECRET, "terminalCommand": TERMINAL_COMMAND,
+        "externalFile": str(ws / "notes.txt"), "externalText": EXTERNAL_TEXT,
+    }
+    driver = Driver(cfg, tmp_path / "driver.log")
+    try:
+        driver.wait_step("recording", 180)
+        session = _session_dir(recordings)
+        driver.wait_step("external", 120)
+        events = _wait_recording(session, _phase_a_done, 60)
+
+        # the panic window must not reach back to phase A: wait until it is older than that
+        phase_a_wall = max(e["wall"] for e in events)
+        wait_s = PANIC_MINUTES * 60 - (time.time() - phase_a_wall / 1000) + 2
+        if wait_s > 0:
+            time.sleep(wait_s)  # a time window is what panic is defined by
+        driver.send()
+        driver.wait_step("panic", 120)
+        driver.wait_step("stats", 60)
+        deadline = time.monotonic() + 30
+        while not stats_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # the palette closes before the command has run
+        stats = json.loads(stats_file.read_text())
+        driver.send()
+        driver.proc.wait(timeout=60)
+    finally:
+        driver.close()
+        server.stop()  # ends the sidecar: the recording is closed and complete
+
+    result = read_recording(session)
+    assert not result.torn_tail, result.problems
+    events = result.events
+    raw = json.dumps(events, default=str)
+
+    # phase A survived, with the right sources
+    assert not _phase_a_done(events)
+    assert "crowd-e2e" in _edit_text(events, "hello.py", "user")
+    assert any(e.get("kind") == "file_content" and e.get("file") == "hello.py" for e in events)
+    external = [e for e in events if e.get("file") == "notes.txt" and e.get("source") == "external"]
+    assert external and EXTERNAL_TEXT in json.dumps(external)
+    assert any(e.get("kind") == "selection" and e.get("file") == "hello.py" for e in events)
+    assert any(e.get("kind") == "viewport" for e in events)
+    assert not any(e.get("source") == "external" and e.get("file") == "hello.py" for e in events), \
+        "the user's own save must not look like an external change"
+
+    # the terminal: the bridge forwarded the shell execution with its output
+    kinds = stats["kinds"]
+    for kind in ("terminal_open", "terminal_exec_start", "terminal_exec_end", "terminal_data"):
+        assert kinds.get(kind, 0) >= 1, f"bridge sent no {kind}: {kinds}"
+    commands = [e for e in events if e.get("kind") == "terminal_command"]
+    if commands:  # recorded once the terminal component consumes the bridge's events
+        assert any(TERMINAL_COMMAND in str(e.get("command")) and e.get("exit_code") == 0 for e in commands)
+
+    # panic: nothing of the window is left, not even in the document text
+    panics = [e for e in events if e.get("type") == "session" and e.get("kind") == "panic"]
+    assert panics, "no session/panic event"
+    assert SECRET not in raw and "crowd-panic-secret" not in raw
+    panic = panics[-1]
+    cutoff = panic["t"] - int(panic["minutes"] * 60e6)
+    inside = [e for e in events if cutoff <= e["t"] < panic["t"]]
+    assert not inside, f"events of the panic window survived: {inside[:3]}"
+
+    # the bridge's cost per keystroke in the extension host
+    assert stats["changes"] >= len(TYPED) // 2
+    out = ROOT / ".bench-out"
+    out.mkdir(exist_ok=True)
+    (out / "bridge_e2e.json").write_text(json.dumps(stats, indent=2))
+    print(f"\nbridge per keystroke: {stats['perKeystrokeMs']:.4f} ms "
+          f"(change handler p50 {stats['changeHandlerP50Ms']:.4f} ms, p99 {stats['changeHandlerP99Ms']:.4f} ms, "
+          f"{stats['changes']} changes, {stats['sentBatches']} batches)")
