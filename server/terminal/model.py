@@ -29,6 +29,7 @@ from crowd.server.terminal.screen import TerminalScreen, TerminalStream
 
 MAX_HELD_TAIL = 65536          # an unfinished escape sequence longer than this is garbage
 SCAN_PIECE = 4 * 1024 * 1024   # catch up in pieces so one call never holds the GIL long
+SMALL_BATCH = 256 * 1024        # below this, chunks are applied one by one (exact mark times)
 
 
 @dataclass
@@ -38,7 +39,7 @@ class ShellMark:
     args: list[str]
     cursor: tuple[int, int]
     scroll_count: int
-    at: int          # index of the output chunk (caller's clock) it arrived in
+    t: int           # arrival time of the output chunk holding it (caller's clock)
 
 
 @dataclass
@@ -63,11 +64,11 @@ class TerminalModel:
         self.title = ""
         self.stats = ModelStats()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending: list[bytes] = []
+        self._pending: list[tuple[bytes, int]] = []
+        self.now_t = 0                     # arrival time of the bytes being applied
         self._held = ""                    # unfinished escape sequence from the last catch-up
         self._lock = threading.Lock()      # guards _pending
         self._emulate = threading.RLock()  # one catch-up at a time
-        self._chunk_index = 0
         self.version = 0                   # bumps whenever anything was applied
 
     @property
@@ -79,11 +80,11 @@ class TerminalModel:
         return self.screen.columns
 
     # -- input -------------------------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        """Queue output bytes; cheap, never emulates."""
+    def feed(self, data: bytes, t: int = 0) -> None:
+        """Queue output bytes that arrived at time ``t``; cheap, never emulates."""
         if data:
             with self._lock:
-                self._pending.append(bytes(data))
+                self._pending.append((bytes(data), t))
                 self.stats.bytes_in += len(data)
 
     def resize(self, rows: int, cols: int) -> None:
@@ -96,7 +97,7 @@ class TerminalModel:
 
     def pending_bytes(self) -> int:
         with self._lock:
-            return sum(len(c) for c in self._pending)
+            return sum(len(c) for c, _t in self._pending)
 
     # -- emulation ---------------------------------------------------------------------------
     def catch_up(self) -> bool:
@@ -106,12 +107,17 @@ class TerminalModel:
                 chunks, self._pending = self._pending, []
             if not chunks:
                 return False
-            data = b"".join(chunks)
-            for start in range(0, len(data), SCAN_PIECE):
-                piece = data[start:start + SCAN_PIECE]
-                text = self._held + self._decoder.decode(piece)
-                self._held = ""
-                self._apply(self._hold_unfinished(text))
+            if len(chunks) > 1 and sum(len(c) for c, _t in chunks) < SMALL_BATCH:
+                groups = chunks          # interactive output: keep each chunk's arrival time
+            else:
+                groups = [(b"".join(c for c, _t in chunks), chunks[-1][1])]
+            for data, t in groups:
+                self.now_t = t
+                for start in range(0, len(data), SCAN_PIECE):
+                    piece = data[start:start + SCAN_PIECE]
+                    text = self._held + self._decoder.decode(piece)
+                    self._held = ""
+                    self._apply(self._hold_unfinished(text))
             self.version += 1
             return True
 
@@ -223,7 +229,7 @@ class TerminalModel:
         code, _, rest = payload.partition(";")
         mark = ShellMark(code=code, args=rest.split(";") if rest else [],
                          cursor=self.screen.cursor_pos(), scroll_count=self.screen.scroll_count,
-                         at=self._chunk_index)
+                         t=self.now_t)
         if code == "633" and mark.args[:1] == ["E"]:
             mark.args = ["E", rest[2:]]       # the command line may contain ';'
         if self.on_shell is not None:
