@@ -43,9 +43,14 @@ def program_name(pid: int) -> str | None:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             return comm
-        for arg in argv[1:]:
-            if arg and not arg.startswith(b"-"):
-                return os.path.basename(arg.decode("utf-8", "replace")).removesuffix(".js").removesuffix(".py") or comm
+        args = [a.decode("utf-8", "replace") for a in argv[1:] if a]
+        for i, arg in enumerate(args):
+            if arg == "-c":
+                return comm           # inline code: no script name to show
+            if arg == "-m" and i + 1 < len(args):
+                return args[i + 1]
+            if not arg.startswith("-"):
+                return os.path.basename(arg).removesuffix(".js").removesuffix(".py") or comm
     return comm
 
 

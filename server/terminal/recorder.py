@@ -1,0 +1,249 @@
+"""``crowd term [-- CMD]``: run a program in a PTY and record it, like ``asciinema rec``.
+
+The copy loop is the only thing between the user's keys and the program, so it does
+nothing else: read, write to the other side, append ``(kind, t, bytes)`` to a deque. A
+forwarder thread ships the deque to a separate capture process (capture.py) over a pipe;
+emulation, sampling, compression and disk or sidecar I/O all happen there, in another
+process, so they never hold this process's GIL or make the loop wait. If the capture
+process dies or falls behind, the terminal keeps working (frames are dropped with a note
+on stderr once the backlog passes ``MAX_BACKLOG``).
+
+Per input read, the PTY's termios is checked: ECHO off with ICANON on is how password
+prompts (getpass, ``read -s``, sudo, ssh) read, and that input is sent as hidden. Raw-mode
+programs (vim, readline, Claude Code) also turn ECHO off but are not canonical; their keys
+are recorded.
+"""
+from __future__ import annotations
+
+import collections
+import errno
+import fcntl
+import os
+import pty
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+from crowd.server.terminal import wire
+from crowd.server.terminal.foreground import foreground_program
+from crowd.server.terminal.shell import BASH_INTEGRATION
+
+MAX_BACKLOG = 512 * 1024 * 1024
+READ_SIZE = 65536
+
+
+def now_us() -> int:
+    return time.monotonic_ns() // 1000
+
+
+def window_size(fd: int) -> tuple[int, int] | None:
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    except OSError:
+        return None
+    return (rows, cols) if rows and cols else None
+
+
+def set_window_size(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def echo_hidden(master_fd: int) -> bool:
+    """True while the program reads a line without echo (a password prompt)."""
+    try:
+        lflag = termios.tcgetattr(master_fd)[3]
+    except termios.error:
+        return False
+    return not (lflag & termios.ECHO) and bool(lflag & termios.ICANON)
+
+
+class Forwarder(threading.Thread):
+    """Moves frames from the copy loop's deque into the capture process's stdin."""
+
+    def __init__(self, sink, master_fd: int) -> None:
+        super().__init__(name="crowd-term-forwarder", daemon=True)
+        self.sink = sink
+        self.master_fd = master_fd
+        self.queue: collections.deque[bytes] = collections.deque()
+        self.backlog = 0
+        self.dropped = 0
+        self.wake = threading.Event()
+        self.done = False
+        self.program: str | None = None
+        self._last_program_check = 0.0
+
+    def put(self, data: bytes) -> None:
+        if self.backlog > MAX_BACKLOG:
+            self.dropped += len(data)
+            return
+        self.queue.append(data)
+        self.backlog += len(data)
+        self.wake.set()
+
+    def run(self) -> None:
+        broken = False
+        while True:
+            self.wake.wait(0.25)
+            self.wake.clear()
+            batch = []
+            while self.queue:
+                item = self.queue.popleft()
+                self.backlog -= len(item)
+                batch.append(item)
+            self._check_program(batch)
+            if batch and not broken:
+                try:
+                    self.sink.write(b"".join(batch))
+                    self.sink.flush()
+                except (BrokenPipeError, OSError):
+                    broken = True
+            if self.done and not self.queue:
+                break
+
+    def _check_program(self, batch: list[bytes]) -> None:
+        now = time.monotonic()
+        if not batch and now - self._last_program_check < 1.0:
+            return
+        self._last_program_check = now
+        name = foreground_program(master_fd=self.master_fd)
+        if name and name != self.program:
+            self.program = name
+            batch.append(wire.frame(wire.PROGRAM, now_us(), name.encode()))
+
+
+def shell_command(argv: list[str]) -> tuple[list[str], Path | None]:
+    """The command to run; a bare bash gets crowd's shell integration via --rcfile."""
+    if argv:
+        return argv, None
+    shell = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
+    if os.path.basename(shell) == "bash":
+        fd, path = tempfile.mkstemp(prefix="crowd-bashrc-", suffix=".sh")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(BASH_INTEGRATION)
+        return [shell, "--rcfile", path, "-i"], Path(path)
+    return [shell], None
+
+
+def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "crowd term",
+                    size: tuple[int, int] | None = None, stdin_fd: int = 0, stdout_fd: int = 1) -> int:
+    """Run ``argv`` (or the user's shell) in a recorded PTY; returns its exit status."""
+    command, rcfile = shell_command(argv)
+    rows, cols = size or window_size(stdin_fd) or (24, 80)
+    t0 = now_us()
+    capture = subprocess.Popen([sys.executable, "-m", "crowd.server.terminal.capture", *capture_args],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+    pid, master = pty.fork()
+    if pid == 0:   # child: the slave is our stdin/stdout/stderr and controlling terminal
+        try:
+            set_window_size(0, rows, cols)
+            env = dict(os.environ, CROWD_TERM="1")
+            env.setdefault("TERM", "xterm-256color")
+            os.execvpe(command[0], command, env)
+        except Exception as exc:  # noqa: BLE001
+            os.write(2, f"crowd term: cannot run {command[0]}: {exc}\n".encode())
+        os._exit(127)
+    fwd = Forwarder(capture.stdin, master)
+    fwd.put(wire.meta_frame(t0, {"name": name, "rows": rows, "cols": cols, "t0": t0,
+                                 "command": os.path.basename(command[0])}))
+    fwd.start()
+    status = _copy_loop(pid, master, fwd, stdin_fd, stdout_fd)
+    fwd.put(wire.frame(wire.EXIT, now_us(), str(status).encode()))
+    fwd.done = True
+    fwd.wake.set()
+    fwd.join(timeout=30)
+    try:
+        capture.stdin.close()
+    except OSError:
+        pass
+    try:
+        capture.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        capture.kill()
+    if fwd.dropped:
+        os.write(2, f"crowd term: capture fell behind, {fwd.dropped} bytes not recorded\n".encode())
+    if rcfile is not None:
+        rcfile.unlink(missing_ok=True)
+    os.close(master)
+    return status
+
+
+def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: int) -> int:
+    saved = None
+    if os.isatty(stdin_fd):
+        saved = termios.tcgetattr(stdin_fd)
+        tty.setraw(stdin_fd)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+
+    def on_winch(_sig, _frm) -> None:
+        try:
+            os.write(wake_w, b"w")
+        except OSError:
+            pass
+
+    old_winch = signal.signal(signal.SIGWINCH, on_winch) if os.isatty(stdin_fd) else None
+    fds = [master, stdin_fd, wake_r]
+    stdin_open = True
+    put = fwd.put
+    frame = wire.frame
+    try:
+        while True:
+            try:
+                ready, _, _ = select.select(fds, [], [])
+            except InterruptedError:
+                continue
+            if master in ready:
+                try:
+                    data = os.read(master, READ_SIZE)
+                except OSError as exc:
+                    if exc.errno == errno.EIO:
+                        break          # the program and everything on its terminal exited
+                    raise
+                if not data:
+                    break
+                _write_all(stdout_fd, data)
+                put(frame(wire.OUTPUT, now_us(), data))
+            if stdin_open and stdin_fd in ready:
+                data = os.read(stdin_fd, READ_SIZE)
+                if not data:
+                    stdin_open = False
+                    fds.remove(stdin_fd)
+                    continue
+                hidden = echo_hidden(master)
+                _write_all(master, data)
+                put(frame(wire.INPUT_HIDDEN if hidden else wire.INPUT, now_us(), data))
+            if wake_r in ready:
+                os.read(wake_r, 64)
+                size = window_size(stdin_fd)
+                if size:
+                    set_window_size(master, *size)
+                    put(wire.resize_frame(now_us(), *size))
+    finally:
+        if saved is not None:
+            termios.tcsetattr(stdin_fd, termios.TCSAFLUSH, saved)
+        if old_winch is not None:
+            signal.signal(signal.SIGWINCH, old_winch)
+        os.close(wake_r)
+        os.close(wake_w)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        view = view[n:]
