@@ -9,6 +9,7 @@ Home/End, +/- speed, i idle skip, q quit.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import sys
@@ -104,16 +105,22 @@ def render(frame: Frame, width: int, height: int, playing: bool = False, speed: 
     return out[:height]
 
 
-def _read_key(fd: int, timeout: float) -> str | None:
+_KEY_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z~]|\x1bO[A-Za-z]|.", re.S)
+
+
+def _read_keys(fd: int, timeout: float) -> list[str] | None:
+    """Every key waiting on ``fd`` (several can arrive in one read), or None on timeout."""
     ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
     if not ready:
         return None
-    data = os.read(fd, 16).decode("utf-8", "replace")
-    return data
+    data = os.read(fd, 1024).decode("utf-8", "replace")
+    return _KEY_RE.findall(data)
 
 
 _KEYS = {"\x1b[C": "right", "\x1b[D": "left", "\x1b[A": "up", "\x1b[B": "down", "\x1b[5~": "pgup",
-         "\x1b[6~": "pgdn", "\x1b[H": "home", "\x1b[F": "end", "\x1b[1~": "home", "\x1b[4~": "end"}
+         "\x1b[6~": "pgdn", "\x1b[H": "home", "\x1b[F": "end", "\x1b[1~": "home", "\x1b[4~": "end",
+         "\x1bOC": "right", "\x1bOD": "left", "\x1bOA": "up", "\x1bOB": "down", "\x1bOH": "home", "\x1bOF": "end",
+         "\x1b[7~": "home", "\x1b[8~": "end"}
 
 
 def run_tui(events: list[dict[str, Any]], speed: float = 1.0, idle_skip: bool = True, frames: int = 0) -> int:
@@ -141,43 +148,44 @@ def run_tui(events: list[dict[str, Any]], speed: float = 1.0, idle_skip: bool = 
             sys.stdout.write("\x1b[H\x1b[2J" + "\r\n".join(screen))
             sys.stdout.flush()
             timeout = max(0.0, next_at - time.monotonic()) if playing else 3600
-            key = _read_key(fd, timeout)
-            if key is None:
+            keys = _read_keys(fd, timeout)
+            if keys is None:
                 if playing:
                     player.step(1)
                     if player.position >= len(events) - 1:
                         playing = False
                     next_at = time.monotonic() + min(player.next_delay(speed, idle_skip), 2.0)
                 continue
-            name = _KEYS.get(key, key)
-            if name == "q":
-                return 0
-            if name == " ":
-                playing = not playing
-                next_at = time.monotonic() + min(player.next_delay(speed, idle_skip), 2.0)
-            elif name == "right":
-                player.step(1)
-            elif name == "left":
-                player.step(-1)
-            elif name == "up":
-                player.step(-10)
-            elif name == "down":
-                player.step(10)
-            elif name == "pgup":
-                player.step(-100)
-            elif name == "pgdn":
-                player.step(100)
-            elif name == "home":
-                player.seek(0)
-            elif name == "end":
-                player.seek(len(events) - 1)
-            elif name in ("+", "="):
-                speed = min(64.0, speed * 2)
-            elif name == "-":
-                speed = max(0.125, speed / 2)
-            elif name == "i":
-                idle_skip = not idle_skip
+            for key in keys:
+                name = _KEYS.get(key, key)
+                if name == "q":
+                    return 0
+                playing, speed, idle_skip, next_at = _handle(name, player, playing, speed, idle_skip, next_at)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.write("\x1b[?25h\x1b[?1049l")
         sys.stdout.flush()
+
+
+_MOVES = {"right": 1, "left": -1, "up": -10, "down": 10, "pgup": -100, "pgdn": 100}
+
+
+def _handle(name: str, player: Player, playing: bool, speed: float, idle_skip: bool,
+            next_at: float) -> tuple[bool, float, bool, float]:
+    """One key's effect on the player and the playback settings."""
+    if name == " ":
+        playing = not playing
+        next_at = time.monotonic() + min(player.next_delay(speed, idle_skip), 2.0)
+    elif name in _MOVES:
+        player.step(_MOVES[name])
+    elif name == "home":
+        player.seek(0)
+    elif name == "end":
+        player.seek(len(player.events) - 1)
+    elif name in ("+", "="):
+        speed = min(64.0, speed * 2)
+    elif name == "-":
+        speed = max(0.125, speed / 2)
+    elif name == "i":
+        idle_skip = not idle_skip
+    return playing, speed, idle_skip, next_at
