@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PANIC_MINUTES = 0.25  # 15 s: short enough to wait out in a test, long enough to cover the secret
 TYPED = "def greet(name):\n    return 'hello ' + name  # crowd-e2e"
 SECRET = "TOKEN=crowd-panic-secret-7f3a"
-TERMINAL_COMMAND = "echo crowd-e2e-$((6*7))"
+TERMINAL_COMMAND = "sleep 0.5; echo crowd-e2e-$((6*7))"  # output after the start event: see docs (read() race)
 EXTERNAL_TEXT = "line written by another process"
 
 
@@ -85,10 +85,22 @@ class Driver:
             self.proc.wait(timeout=10)
 
 
-def _session_dir(recordings: Path, timeout: float = 60) -> Path:
+def _sidecars(server: CodeServer) -> list:
+    found = []
+    for p in server.group():
+        try:
+            if "sidecar" in p.cmdline() and "crowd.cli" in p.cmdline():
+                found.append(p)
+        except Exception:  # noqa: BLE001 - the process may be gone
+            continue
+    return found
+
+
+def _session_dir(recordings: Path, timeout: float = 60, exclude: set[str] = frozenset()) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [p for p in recordings.glob("*") if p.is_dir() and list(p.glob("seg-*.crowd"))]
+        found = [p for p in recordings.glob("*")
+                 if p.is_dir() and p.name not in exclude and list(p.glob("seg-*.crowd"))]
         if found:
             return found[0]
         time.sleep(0.2)
@@ -185,6 +197,16 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
         while not stats_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)  # the palette closes before the command has run
         stats = json.loads(stats_file.read_text())
+
+        # a crashed sidecar is restarted (with backoff) and, consent being remembered,
+        # records a new session; the status bar shows recording again only then
+        sidecars = _sidecars(server)
+        assert len(sidecars) == 1, sidecars
+        sidecars[0].kill()
+        second = _session_dir(recordings, exclude={session.name}, timeout=90)
+        assert [p.pid for p in _sidecars(server)] != [sidecars[0].pid]
+        driver.send("rec?")
+        driver.wait_step("rec-again", 60)
         driver.send()
         driver.proc.wait(timeout=60)
     finally:
@@ -223,6 +245,12 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     cutoff = panic["t"] - int(panic["minutes"] * 60e6)
     inside = [e for e in events if cutoff <= e["t"] < panic["t"]]
     assert not inside, f"events of the panic window survived: {inside[:3]}"
+
+    # the restart: the Output channel tells why, the new session starts with its header
+    logs = "\n".join(p.read_text(errors="replace") for p in server.user_data.glob("logs/**/*crowd*.log"))
+    assert "sidecar process exited; restarting in" in logs, logs[-2000:]
+    restarted = read_recording(second).events
+    assert restarted[0]["kind"] == "start" and restarted[0]["type"] == "session"
 
     # the bridge's cost per keystroke in the extension host
     assert stats["changes"] >= len(TYPED) // 2

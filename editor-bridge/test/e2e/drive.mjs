@@ -110,7 +110,13 @@ async function main() {
   // 6. the bridge's own cost, written to the stats file
   await runCommand(page, 'crowd: Show bridge overhead statistics');
   step('stats');
-  await nextLine();
+
+  // 7. the test kills the sidecar; the status bar must come back to recording by itself
+  if ((await nextLine()) === 'rec?') {
+    await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
+    step('rec-again', { status: await statusText(page) });
+    await nextLine();
+  }
   await browser.close();
 }
 
