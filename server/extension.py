@@ -58,12 +58,12 @@ def build_vsix() -> Path:
 
 
 def find_vsix(build: bool = True) -> Path:
+    env = os.environ.get("CROWD_VSIX")
+    if env and not Path(env).is_file():
+        raise ExtensionError(f"CROWD_VSIX={env} does not exist")
     for path in vsix_candidates():
         if path.is_file():
             return path
-    env = os.environ.get("CROWD_VSIX")
-    if env:
-        raise ExtensionError(f"CROWD_VSIX={env} does not exist")
     if not build:
         raise ExtensionError("no crowd-bridge.vsix found (looked in: "
                              + ", ".join(str(p) for p in vsix_candidates()) + ")")
