@@ -45,7 +45,9 @@ def test_allowlist_keeps_exactly_allowed_input_and_blacks_out_the_rest(screen, o
         screen.xdotool("click", "1")
         screen.xdotool("click", "5")          # wheel down
         rec.wait_for(lambda st: st.tray == "green")
+        seen = rec.status().events
         screen.xdotool("keydown", "shift")    # held across the switch: needs a synthesised release
+        rec.wait_for(lambda st: st.events > seen)
         screen.activate(blocked)
         rec.wait_context("UNCAPTURED")
         screen.xdotool("keyup", "shift")
@@ -107,49 +109,57 @@ def test_allowlist_keeps_exactly_allowed_input_and_blacks_out_the_rest(screen, o
     assert len(shown) >= 8
 
 
-def _press_mid_slot(rec: Recorder, screen, fps: float, key: str = "a") -> None:
-    """Press when the video clock is in the middle of a frame slot.
+def _press_mid_slot(rec: Recorder, screen, fps: float, after_slot: int, key: str = "a") -> int:
+    """Press in the middle of a frame slot later than ``after_slot``; returns that slot.
 
     An effect needs a few ms to be painted; pressing mid-slot keeps that from straddling a
-    slot boundary, so the check below is about the recorder's clock, not the app's latency.
+    slot boundary, so the check is about the recorder's clock, not the app's latency.
     """
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         _, ts = rec.timestamp_us(time.monotonic())
-        phase = (ts * fps / 1e6) % 1.0
-        if 0.2 <= phase <= 0.45:
+        pos = ts * fps / 1e6
+        if int(pos) > after_slot and 0.2 <= pos % 1.0 <= 0.45:
             break
         time.sleep(0.002)
     screen.xdotool("key", key)
+    return int(pos)
 
 
 def test_visual_change_lands_within_one_frame_of_its_keylog_time_across_an_idle_pause(
         screen, out_dir: Path) -> None:
     app = screen.app("Synced")
-    fps = 15.0
+    fps = 10.0
     rec = Recorder(RecorderConfig(output_dir=out_dir, display=screen.display, fps=fps,
                                   apps=["Synced"], idle_seconds=1.0))
+    painted: list[int] = []  # when the app had painted each change, on the video clock
+    last = [-2]
+
+    def press(n: int) -> None:
+        last[0] = _press_mid_slot(rec, screen, fps, last[0] + 1)
+        row = app.wait_received(n)[n - 1]
+        painted.append(rec.timestamp_us(float(row[3]))[1])
+
     rec.start()
     try:
         screen.activate(app)
         rec.wait_context("Synced")
         screen.xdotool("mousemove", "630", "470")  # keep the cursor off the centre patch
         for i in range(4):
-            _press_mid_slot(rec, screen, fps)
-            app.wait_received(i + 1)
+            press(i + 1)
         rec.wait_for(lambda st: st.state == "paused", timeout=15)
         paused_slot = rec.status().slot
         pause_started = time.monotonic()
         time.sleep(1.0)  # the stimulus: a pause of known length
         assert rec.status().slot == paused_slot  # no frames grabbed while idle
-        _press_mid_slot(rec, screen, fps)       # first input resumes
-        app.wait_received(5)
+        last[0] = -2                             # resuming: the slot count carries on
+        press(5)                                 # first input resumes
         resumed_after = time.monotonic() - pause_started
         rec.wait_for(lambda st: st.state == "recording")
         for i in range(3):
-            _press_mid_slot(rec, screen, fps)
-            app.wait_received(6 + i)
+            press(6 + i)
         _frames_advanced(rec, 4)
+        dropped = rec.status().dropped
     finally:
         segments = rec.stop()
 
@@ -159,16 +169,26 @@ def test_visual_change_lands_within_one_frame_of_its_keylog_time_across_an_idle_
     frames = summarize(seg.video)
     colours = [palette_index(f.center) for f in frames]
     k = 0
-    for n, press in enumerate(presses):
+    prompt = 0
+    for n, (key, paint_us) in enumerate(zip(presses, painted)):
         want = (n + 1) % 8
         while k < len(colours) and colours[k] != want:
             k += 1
-        assert k < len(colours), f"colour {want} for press {n} never appears"
-        f = press.frame(fps)
-        assert 0 <= k - f <= 1, f"press {n} at {press.t_us} us is frame {f}; change first in frame {k}"
+        assert k < len(colours), (f"colour {want} for press {n} never appears", colours)
+        f, pf = key.frame(fps), int(paint_us * fps // 1_000_000)
+        where = f"press {n}: key frame {f} ({key.t_us} us), painted frame {pf}, first shown {k}"
+        assert k >= f, "change shown before its key: " + where
+        if pf <= f:
+            # the app painted within the key's own frame slot: the acceptance criterion
+            prompt += 1
+            assert k - f <= 1 + dropped, where
+        else:
+            # a slow app (loaded machine): the video must still show it in the next frame
+            assert k - pf <= 1 + dropped, where
+    assert prompt >= len(presses) // 2, "the app was too slow to test frame accuracy"
     # the time origin moved by the pause: the keylog gap is the wall gap minus the pause
-    painted = [float(row[3]) for row in app.received("key")]
-    wall_gap = painted[4] - painted[3]
+    painted_mono = [float(row[3]) for row in app.received("key")]
+    wall_gap = painted_mono[4] - painted_mono[3]
     gap = (presses[4].t_us - presses[3].t_us) / 1e6
     assert abs((wall_gap - gap) - resumed_after) < 0.3, (wall_gap, gap, resumed_after)
     assert len(frames) <= presses[-1].frame(fps) + 4 + 2 * fps

@@ -1,0 +1,193 @@
+"""``crowd cast record``: the recorder, its tray icon, signals and the upload hand-off.
+
+The controller owns one :class:`Recorder` at a time (start/stop from the tray), keeps the
+tray colour in step with the recorder's status, writes a status snapshot for ``crowd cast
+status``, and answers SIGUSR1 (sent by ``crowd cast panic``) with "delete last 10 minutes".
+Finished segments go to an upload sink after their hold; the sink is the upload queue when
+one is configured (``crowd.server.transfer``), otherwise segments simply stay in the folder.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from .layout import Segment
+from .recorder import Recorder, RecorderConfig, RecorderStatus
+from .settings import CastSettings, pid_path, save_settings, status_path
+
+log = logging.getLogger("crowd.capture")
+
+
+class UploadSink(Protocol):
+    """Where held segments go: the persisted upload queue (helper "upload"), or nowhere."""
+
+    def enqueue(self, paths: list[Path]) -> None: ...
+    def forget(self, paths: list[Path]) -> None: ...
+    def set_paused(self, paused: bool) -> None: ...
+
+
+class LocalOnlySink:
+    """No uploader configured: segments stay on disk; panic still deletes held ones."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[Path] = []
+        self.paused = False
+
+    def enqueue(self, paths: list[Path]) -> None:
+        self.enqueued.extend(paths)
+
+    def forget(self, paths: list[Path]) -> None:
+        gone = {str(p) for p in paths}
+        self.enqueued = [p for p in self.enqueued if str(p) not in gone]
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+
+
+def default_sink() -> UploadSink:
+    """The upload queue from crowd.server.transfer when it offers one, else local only."""
+    try:
+        from crowd.server.transfer import desktop_upload_sink  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - no uploader installed/configured
+        return LocalOnlySink()
+    try:
+        return desktop_upload_sink()
+    except Exception:  # noqa: BLE001
+        log.exception("upload queue unavailable; keeping segments locally")
+        return LocalOnlySink()
+
+
+class CastController:
+    def __init__(self, config: RecorderConfig, settings: CastSettings, *, tray: bool = True,
+                 sink: UploadSink | None = None, settings_file: Path | None = None) -> None:
+        self.config = config
+        self.settings = settings
+        self.settings_file = settings_file
+        self.sink = sink or default_sink()
+        self.sink.set_paused(settings.uploads_paused)
+        self.recorder: Recorder | None = None
+        self.tray: Any = None
+        self._want_tray = tray
+        self._quit = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- actions (tray menu, signals) ---------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self.recorder is not None and self.recorder.running:
+                return
+            self.recorder = Recorder(self.config, on_segment_ready=self._segment_ready,
+                                     on_segments_deleted=self.sink.forget, on_alert=self._alert,
+                                     on_state=self._on_state)
+            self.recorder.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.recorder is not None:
+                self.recorder.stop()
+
+    def panic(self) -> list[Path]:
+        with self._lock:
+            if self.recorder is None:
+                from .hold import purge_recent
+
+                deleted = purge_recent(self.config.output_dir, self.config.hold_seconds)
+                self.sink.forget(deleted)
+                return deleted
+            return self.recorder.panic()
+
+    def toggle_uploads(self) -> bool:
+        self.settings.uploads_paused = not self.settings.uploads_paused
+        self.sink.set_paused(self.settings.uploads_paused)
+        try:
+            save_settings(self.settings, self.settings_file)
+        except OSError:
+            log.exception("saving settings")
+        return self.settings.uploads_paused
+
+    def quit(self) -> None:
+        self.stop()
+        self._quit.set()
+
+    def status(self) -> RecorderStatus | None:
+        return self.recorder.status() if self.recorder is not None else None
+
+    def status_line(self) -> str:
+        st = self.status()
+        return f"crowd-cast: {st.detail}" if st else "crowd-cast: stopped"
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _segment_ready(self, seg: Segment) -> None:
+        self.sink.enqueue(seg.paths())
+
+    def _alert(self, message: str) -> None:
+        if self.tray is not None:
+            self.tray.notify(message)
+
+    def _on_state(self, st: RecorderStatus) -> None:
+        if self.tray is not None:
+            self.tray.set_state(st.tray, st.detail)
+
+    def _status_loop(self) -> None:
+        while not self._quit.wait(0.5):
+            st = self.status()
+            if st is None:
+                continue
+            if self.tray is not None:
+                self.tray.set_state(st.tray, st.detail)
+            try:
+                tmp = status_path().with_suffix(".tmp")
+                tmp.write_text(json.dumps({**asdict(st), "pid": os.getpid(), "time": time.time(),
+                                           "output_dir": str(self.config.output_dir)}))
+                os.replace(tmp, status_path())
+            except OSError:
+                pass
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(target=self.panic, daemon=True).start())
+        signal.signal(signal.SIGTERM, lambda *_: self.quit())
+
+    def run(self, duration: float | None = None) -> int:
+        """Record until Quit/SIGTERM/Ctrl-C (or ``duration`` seconds); returns an exit code."""
+        pid_path().write_text(str(os.getpid()))
+        if threading.current_thread() is threading.main_thread():
+            self._install_signals()
+        self.start()
+        threading.Thread(target=self._status_loop, name="crowd-status", daemon=True).start()
+        if duration is not None:
+            threading.Timer(duration, self.quit).start()
+        try:
+            if self._want_tray:
+                try:
+                    from .tray import Tray, TrayActions
+
+                    self.tray = Tray(TrayActions(
+                        self.start, self.stop, self.panic, self.toggle_uploads, self.quit,
+                        self.status_line, lambda: bool(self.recorder and self.recorder.running),
+                        lambda: self.settings.uploads_paused))
+                except Exception as exc:  # noqa: BLE001 - no tray host: record without an icon
+                    log.warning("no tray icon (%s); recording continues", exc)
+                    self.tray = None
+            if self.tray is not None:
+                def watch_quit(_icon: Any) -> None:
+                    threading.Thread(target=lambda: (self._quit.wait(), self.tray.stop()), daemon=True).start()
+                self.tray.run(setup=watch_quit)
+            else:
+                while not self._quit.wait(0.5):
+                    pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.quit()
+            try:
+                pid_path().unlink()
+            except OSError:
+                pass
+        return 0
