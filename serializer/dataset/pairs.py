@@ -93,11 +93,6 @@ def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int
     for i, ev in enumerate(events):
         etype, source = ev.get("type"), ev.get("source")
         t = ev.get("t", 0)
-        if i in prompts:
-            last_prompt = prompts[i]
-            for b in watching:
-                if b.outcome is None and b.closed:
-                    b.outcome, b.decided_at = "re-prompted", ev.get("seq")
         if etype == "snapshot":
             last_snapshot = ev.get("snapshot_id")
         is_agent_change = etype == "action" and source == "agent" and ev.get("kind") in ("edit", "file_change")
@@ -129,6 +124,11 @@ def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int
                 if b.next_user is None:
                     b.next_user = {"kind": ev.get("kind"), "seq": ev.get("seq"), "dt_s": round((t - b.end_t) / 1e6, 3),
                                    "file": ev.get("file")}
+        if i in prompts:  # after closing the batch above: a prompt right after it re-prompts it
+            last_prompt = prompts[i]
+            for b in watching:
+                if b.outcome is None and b.closed:
+                    b.outcome, b.decided_at = "re-prompted", ev.get("seq")
         state.apply(ev)
         for b in watching:
             if t - b.end_t > horizon_us:

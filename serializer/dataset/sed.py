@@ -38,9 +38,17 @@ def _sq(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "'\"'\"'")
 
 
+def _sed_lines(text: str) -> list[str]:
+    """Lines as sed numbers them: a final line break does not start another line."""
+    lines = split_lines(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return [] if text == "" else lines
+
+
 def sed_edit(path: str, old: str, new: str) -> tuple[str, str] | None:
     """(command, observation) turning ``old`` into ``new`` with one sed call, or None if equal."""
-    a, b = split_lines(old), split_lines(new)
+    a, b = _sed_lines(old), _sed_lines(new)
     p = 0
     while p < min(len(a), len(b)) and a[p] == b[p]:
         p += 1
@@ -52,7 +60,7 @@ def sed_edit(path: str, old: str, new: str) -> tuple[str, str] | None:
         return None
     body = "\\\n".join(_sq(x) for x in added)
     if not gone:
-        script = f"{p}a\\\n{body}" if p == len(a) else f"{p + 1}i\\\n{body}"
+        script = f"{p}a\\\n{body}" if p == len(a) and p > 0 else f"{p + 1}i\\\n{body}"
     elif not added:
         script = f"{p + 1},{p + len(gone)}d"
     else:
@@ -72,10 +80,13 @@ class _Conversation:
         self.first_seq: int | None = None
         self.last_seq: int | None = None
 
-    def add(self, role: str, content: str) -> int:
+    def add(self, role: str, content: str, budget: int | None = None) -> int:
+        cap = self.msg_cap if budget is None else min(self.msg_cap, budget - self.tokens)
+        if cap < 16:
+            return 0  # no room left: an output is dropped rather than overflow the conversation
         ids = self.counter.encode(content)
-        if len(ids) > self.msg_cap:
-            content = self.counter.decode(ids[:self.msg_cap - 8]) + "\n[truncated]"
+        if len(ids) > cap:
+            content = self.counter.decode(ids[:cap - 8]) + "\n[truncated]"
             ids = self.counter.encode(content)
         if self.messages and self.messages[-1]["role"] == role:
             self.messages[-1]["content"] += "\n" + content
@@ -88,7 +99,7 @@ class _Conversation:
 class SedConverter:
     def __init__(self, counter, budget: int = 8192, msg_cap: int = 2048) -> None:
         self.counter = counter
-        self.budget = budget
+        self.budget = budget - 32  # margin: merged same-role messages can tokenise a little longer
         self.msg_cap = msg_cap
         self.state = ReplayState()
         self.conversations: list[_Conversation] = []
@@ -136,17 +147,21 @@ class SedConverter:
         self.conv.last_seq = seq
         return self.conv
 
-    def act(self, seq: int | None, command: str, observation: str, before: tuple[str, str] | None = None) -> None:
-        reserve = len(self.counter.encode(command)) + min(len(self.counter.encode(observation)), self.msg_cap)
+    def act(self, seq: int | None, command: str, observation: str, before: tuple[str, str] | None = None,
+            reserve_extra: int = 0) -> None:
+        reserve = len(self.counter.encode(command)) + min(len(self.counter.encode(observation)), self.msg_cap) + reserve_extra
         conv = self._ensure(seq, reserve, before)
-        conv.add("assistant", command)
+        conv.add("assistant", command, self.budget)
         if observation:
-            conv.add("user", observation)
+            conv.add("user", observation, self.budget)
 
-    def observe(self, seq: int | None, text: str) -> None:
-        if self.conv is None:
-            self._ensure(seq, 0)
-        self.conv.add("user", text)
+    def observe(self, seq: int | None, text: str, standalone: bool = False) -> None:
+        """Add what the environment showed; a standalone change may open a new conversation,
+        a command's output never leaves its command's conversation (it is cut to fit)."""
+        reserve = min(len(self.counter.encode(text)), self.msg_cap) if standalone else 0
+        if self.conv is None or standalone:
+            self._ensure(seq, reserve)
+        self.conv.add("user", text, self.budget)
         self.conv.last_seq = seq
 
     def flush_burst(self, seq: int | None) -> None:
@@ -204,7 +219,7 @@ class SedConverter:
                 diff = unified_diff(before_text, after.text, ev.get("file"))
             who = source + (f":{ev['agent']}" if ev.get("agent") else "")
             self.observe(seq, f"<environment source=\"{who}\" change=\"{kind if kind == 'edit' else ev.get('change')}\" "
-                              f"file=\"{ev.get('file')}\">\n{diff or ''}</environment>")
+                              f"file=\"{ev.get('file')}\">\n{diff or ''}</environment>", standalone=True)
             return
         if user_action and kind == "tab_switch":
             path = ev.get("file")
@@ -218,7 +233,7 @@ class SedConverter:
             st.apply(ev)
             self._pending_cmd = (seq, ev.get("command") or "", ev.get("terminal"))
             self._cmd_output: list[str] = []
-            self.act(seq, f"```bash\n{ev.get('command')}\n```", "")
+            self.act(seq, f"```bash\n{ev.get('command')}\n```", "", reserve_extra=min(256, self.msg_cap))
             return
         if etype == "observation" and kind == "terminal_screen":
             tid = ev.get("terminal")
@@ -276,6 +291,7 @@ def convert_sed(events: list[dict[str, Any]], session_id: str, counter, budget: 
     for n, c in enumerate(conv.conversations):
         if len(c.messages) < 2:
             continue
-        rows.append({"session_id": session_id, "conversation": n, "messages": c.messages, "n_tokens": c.tokens,
+        tokens = sum(len(counter.encode(m["content"])) for m in c.messages)
+        rows.append({"session_id": session_id, "conversation": n, "messages": c.messages, "n_tokens": tokens,
                      "first_seq": c.first_seq, "last_seq": c.last_seq})
     return rows
