@@ -51,16 +51,48 @@ class LocalOnlySink:
         self.paused = paused
 
 
-def default_sink() -> UploadSink:
-    """The upload queue from crowd.server.transfer when it offers one, else local only."""
+class QueueSink:
+    """Hands segments to the persisted upload queue (crowd.server.transfer.UploadQueue).
+
+    The queue bundles the files and holds the bundle for its own hold period; on panic the
+    recorder has already deleted the segment files, and ``forget`` asks the queue to shred
+    the held bundles whose content reaches into the deleted window -- only those.
+    """
+
+    def __init__(self, queue: Any, window_seconds: float = 600.0) -> None:
+        self.queue = queue
+        self.window_seconds = window_seconds
+
+    def enqueue(self, paths: list[Path]) -> None:
+        from crowd.server.transfer.bundle import Candidate
+
+        from .layout import parse_name
+
+        by_session: dict[str, list[Path]] = {}
+        for p in paths:
+            parsed = parse_name(p.name)
+            if parsed is not None:
+                by_session.setdefault(parsed[1], []).append(p)
+        for sid, files in by_session.items():
+            self.queue.add(Candidate(sid, "desktop", files[0].parent, sorted(files)))
+
+    def forget(self, paths: list[Path]) -> None:
+        if paths:
+            self.queue.panic(time.time() - self.window_seconds)
+
+    def set_paused(self, paused: bool) -> None:
+        self.queue.set("paused", "1" if paused else "0")
+
+
+def default_sink(window_seconds: float = 600.0) -> UploadSink:
+    """The upload queue ($CROWD_HOME/upload) when crowd.server.transfer is installed."""
     try:
-        from crowd.server.transfer import desktop_upload_sink  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - no uploader installed/configured
-        return LocalOnlySink()
-    try:
-        return desktop_upload_sink()
-    except Exception:  # noqa: BLE001
-        log.exception("upload queue unavailable; keeping segments locally")
+        from crowd.home import crowd_home
+        from crowd.server.transfer.queue import UploadQueue
+
+        return QueueSink(UploadQueue(crowd_home() / "upload"), window_seconds)
+    except Exception:  # noqa: BLE001 - no uploader installed: keep segments locally
+        log.warning("upload queue unavailable; segments stay in the recordings folder")
         return LocalOnlySink()
 
 
@@ -70,7 +102,7 @@ class CastController:
         self.config = config
         self.settings = settings
         self.settings_file = settings_file
-        self.sink = sink or default_sink()
+        self.sink = sink or default_sink(config.hold_seconds)
         self.sink.set_paused(settings.uploads_paused)
         self.recorder: Recorder | None = None
         self.tray: Any = None

@@ -234,12 +234,17 @@ class Recorder:
     def panic(self) -> list[Path]:
         """Delete the last ``hold_seconds`` (10 min): the live segment and every held one.
 
-        Recording restarts with a new session if it was running. ``on_segments_deleted``
-        receives exactly the deleted paths (the uploader drops only those manifest entries).
+        Everything written in that window goes, wherever it sits: segments still in the
+        hold and segments already handed to the uploader (their files are still on disk;
+        ``on_segments_deleted`` lets the upload side drop exactly those entries). Recording
+        restarts with a new session if it was running.
         """
+        from .hold import purge_recent
+
         was_running = self._running
         self.stop()
         deleted = self.hold.purge()
+        deleted += purge_recent(self.config.output_dir, self.config.hold_seconds)
         self.segments = [s for s in self.segments if s.video_path.exists() or s.keylog_path.exists()]
         if self.on_segments_deleted is not None and deleted:
             self.on_segments_deleted(deleted)
