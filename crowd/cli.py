@@ -19,6 +19,7 @@ PROVIDERS: list[str] = [
     "crowd.server.snapshots.commands",  # snapshot list|restore|export
     "crowd.idm.commands",              # idm prepare|train|eval|label|merge|synth|tiny
     "crowd.server.transfer.commands",  # upload status|pause|resume|run, ingest
+    "crowd.capture.commands",          # cast record|setup|overlay|panic|status
     "crowd.server.terminal.commands",  # term (PTY recorder)
 ]
 
