@@ -74,6 +74,14 @@ async function main() {
   await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
   step('typed');
 
+  if (cfg.mode === 'typing') { // bench/bench_bridge.py: only the cost of typing
+    await runCommand(page, 'crowd: Show bridge overhead statistics');
+    step('stats');
+    await nextLine();
+    await browser.close();
+    return;
+  }
+
   // 3. a command in a terminal (bash with VS Code's shell integration)
   await runCommand(page, 'Terminal: Create New Terminal');
   const term = page.locator('.terminal-wrapper.active .xterm, .xterm').first();
