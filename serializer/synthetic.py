@@ -332,19 +332,26 @@ def generate(hours: float = 0.05, seed: int = 0, session_id: str | None = None) 
 
 
 def write_recording(directory: Path | str, hours: float = 0.05, seed: int = 0,
-                    session_id: str | None = None) -> Path:
-    """Write a scripted session as a real recording folder with the real writer."""
+                    session_id: str | None = None, frame_seconds: float = 0.2) -> Path:
+    """Write a scripted session as a real recording folder with the real writer.
+
+    Frames are cut every ``frame_seconds`` of session time, as the live writer cuts them
+    every 0.2 s of wall time, so frame sizes (and compression) match a real recording.
+    """
     from crowd.serializer.format import RecordingWriter
 
     directory = Path(directory)
     writer = RecordingWriter(directory, flush_interval=3600)
+    step = int(frame_seconds * 1_000_000)
+    frame_end = step
     batch: list[dict[str, Any]] = []
     for ev in ScriptedSession(hours, seed, session_id or f"synthetic-{seed:04d}").events():
-        batch.append(ev)
-        if len(batch) >= 2000:
+        if ev["t"] >= frame_end and batch:
             writer.extend(batch)
             writer.flush()
             batch = []
+            frame_end = (ev["t"] // step + 1) * step
+        batch.append(ev)
     writer.extend(batch)
     writer.close()
     return directory

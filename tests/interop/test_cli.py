@@ -1,0 +1,74 @@
+"""The recording commands through the real ``crowd`` CLI (subprocesses)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "interop"
+CROWD = [sys.executable, "-m", "crowd.cli"]
+
+
+def crowd(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(CROWD + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def test_inspect_reports_a_torn_tail_and_still_opens(tmp_path):
+    from crowd.serializer.synthetic import write_recording
+
+    rec = write_recording(tmp_path / "rec", hours=0.02, seed=2)
+    seg = sorted(rec.glob("seg-*.crowd"))[-1]
+    data = seg.read_bytes()
+    seg.write_bytes(data[:-7])  # what a killed writer leaves: the last frame cut short
+    out = crowd("inspect", str(rec))
+    assert out.returncode == 0, out.stderr
+    assert "torn tail" in out.stdout and "no session stop" in out.stdout
+    info = json.loads(crowd("inspect", "--json", str(rec)).stdout)
+    assert info["torn_tail"] is True and info["events"] > 0 and info["sources"]["user"] > 0
+
+
+def test_export_import_inspect_round_trip(tmp_path):
+    from crowd.serializer.synthetic import write_recording
+
+    rec = write_recording(tmp_path / "rec", hours=0.05, seed=8, session_id="cli-session")
+    out = crowd("export", "--crowd-code2", str(rec), "-o", str(tmp_path / "cc2"))
+    assert out.returncode == 0, out.stderr
+    assert "not representable in crowd-code 2.0 (dropped)" in out.stdout
+    folder = next((tmp_path / "cc2").glob("crowd-code-cli-session-*"))
+    parts = sorted(str(p) for p in folder.glob("source_part_*.tar.gz"))
+    out = crowd("import", *parts, "-o", str(tmp_path / "imported"))
+    assert out.returncode == 0, out.stderr
+    again = crowd("import", *parts, "-o", str(tmp_path / "imported"))
+    assert again.returncode == 1 and "already exists" in again.stderr  # nothing overwritten
+    info = json.loads(crowd("inspect", "--json", str(tmp_path / "imported" / "cli-session")).stdout)
+    assert info["format"] == "crowd" and info["session_id"] == "cli-session" and info["problems"][:1] != ["torn"]
+    from crowd.serializer.interop.cc2_export import to_cc2_events
+    from crowd.serializer.interop.load import load_events
+
+    assert to_cc2_events(load_events(tmp_path / "imported" / "cli-session").events)[0] == \
+        to_cc2_events(load_events(rec).events)[0]
+
+
+def test_cc1_import_and_dataset_via_cli(tmp_path):
+    out = crowd("import", str(FIX / "cc1" / "session.csv"), "-o", str(tmp_path / "rec"), "--start-wall", "1700000000000")
+    assert out.returncode == 0, out.stderr
+    out = crowd("dataset", str(tmp_path / "rec" / "session"), str(FIX / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11"),
+                "-o", str(tmp_path / "ds"), "--max-tokens", "1024")
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((tmp_path / "ds" / "metadata.json").read_text())
+    assert {s["format"] for s in meta["sessions"]} == {"crowd", "crowd-code-2.0"}
+    assert set(meta["datasets"]) == {"trajectories", "pairs", "next-action", "sed"}
+
+
+def test_bad_inputs_get_clear_errors(tmp_path):
+    out = crowd("inspect", str(tmp_path / "missing"))
+    assert out.returncode == 1 and "does not exist" in out.stderr
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello")
+    out = crowd("replay", "--html", str(junk), "-o", str(tmp_path / "x.html"))
+    assert out.returncode == 1 and "not a crowd recording" in out.stderr
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("a,b\n1,2\n")
+    out = crowd("import", str(bad_csv), "-o", str(tmp_path / "o"))
+    assert out.returncode == 1 and "crowd import:" in out.stderr
