@@ -15,6 +15,9 @@ def main() -> int:
     root = tk.Tk(className="CrowdSynth")
     w, h = root.winfo_screenwidth(), root.winfo_screenheight()
     root.geometry(f"{w}x{h}+0+0")
+    # Full screen, so there is no window-manager title bar: scrolling over openbox's title bar
+    # shades the window and the app would stop receiving input.
+    root.attributes("-fullscreen", True)
     root.configure(bg="#c8cdd7")
     text = tk.StringVar(value="")
     tk.Label(root, textvariable=text, font=("DejaVu Sans", max(12, h // 9)), bg="white", anchor="w").place(
@@ -50,6 +53,8 @@ def main() -> int:
     root.bind_all("<Button-1>", on_click)
     root.bind_all("<Button-4>", lambda e: on_scroll(e, -1))
     root.bind_all("<Button-5>", lambda e: on_scroll(e, 1))
+    # Tk 8.7+/9 on X11 reports the wheel as <MouseWheel> (delta > 0 is up) instead of buttons 4/5
+    root.bind_all("<MouseWheel>", lambda e: on_scroll(e, -1 if e.delta > 0 else 1))
     root.after(100, lambda: say("ready"))
     root.mainloop()
     return 0

@@ -31,6 +31,7 @@ class _App:
         self.proc = subprocess.Popen([sys.executable, "-m", "crowd.idm.synth_app"], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -43,7 +44,8 @@ class _App:
             try:
                 line = self.lines.get(timeout=timeout)
             except queue.Empty:
-                raise TimeoutError(f"synthetic app never reported {prefix!r}") from None
+                raise TimeoutError(f"synthetic app never reported {prefix!r}; it reported {self.seen[-6:]}") from None
+            self.seen.append(line)
             if line.startswith(prefix):
                 return line
 

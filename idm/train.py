@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -146,8 +147,10 @@ def train(o: TrainOptions) -> dict:
     base = load_base(o.model, dtype=torch.bfloat16 if cuda else torch.float32)
     image_token_id = base.config.image_token_id
     if o.gradient_checkpointing:
-        enable = getattr(base, "activation_checkpointing_enable", None) or base.gradient_checkpointing_enable
-        enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(base, "activation_checkpointing_enable"):  # transformers >= 5.2 name
+            base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         base.config.use_cache = False
     model = add_lora(base, o.lora_r, o.lora_alpha, o.lora_dropout, vision=o.vision_lora).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -171,7 +174,7 @@ def train(o: TrainOptions) -> dict:
     micro = StepBatches(len(dataset), o.batch_size, rank, world, o.seed, start * o.grad_accum, o.steps * o.grad_accum)
     loader = torch.utils.data.DataLoader(
         dataset, batch_sampler=micro, num_workers=o.loader_workers,
-        collate_fn=lambda ex: collate(ex, proc.tokenizer.pad_token_id, image_token_id),
+        collate_fn=functools.partial(collate, pad_id=proc.tokenizer.pad_token_id, image_token_id=image_token_id),
         persistent_workers=False, multiprocessing_context="spawn" if o.loader_workers else None)
     if rank == 0:
         _write_info(out, o, dataset)
