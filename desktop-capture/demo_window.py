@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--display", default=os.environ.get("DISPLAY"))
     ap.add_argument("--start", type=int, default=0, help="initial palette index")
     ap.add_argument("--palette", choices=sorted(PALETTES), default="bright")
+    ap.add_argument("--animate", type=float, default=0.0,
+                    help="redraw random blocks this many times a second (benchmark content)")
     args = ap.parse_args(argv)
 
     from Xlib import X, Xatom, display as xdisplay
@@ -67,7 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     win.map()
     d.flush()
     announced = False
+    gc = win.create_gc(foreground=pixel(index + 1))
+    rng = __import__("random").Random(7)
+    colours = [pixel(i) for i in range(len(PALETTES[args.palette]))]
+    next_draw = time.monotonic()
     while True:
+        if args.animate > 0:
+            now = time.monotonic()
+            if now >= next_draw and announced:
+                next_draw = now + 1.0 / args.animate
+                for _ in range(12):  # a few moving blocks: content the encoder has to work on
+                    gc.change(foreground=rng.choice(colours))
+                    win.fill_rectangle(gc, rng.randrange(w), rng.randrange(h), rng.randrange(20, 200),
+                                       rng.randrange(10, 60))
+                d.flush()
+            if not d.pending_events():
+                import select
+
+                select.select([d.fileno()], [], [], max(0.0, next_draw - time.monotonic()))
+                if not d.pending_events():
+                    continue
         ev = d.next_event()
         if ev.type == X.MapNotify and not announced:
             announced = True
