@@ -1,11 +1,14 @@
 """``crowd replay --html``: one self-contained HTML file that replays a recording in a browser.
 
-The events are embedded as JSON and a small script replays them with the same rules as
+The events are embedded as gzip-compressed JSON (base64; the browser's DecompressionStream
+unpacks it) and a small script replays them with the same rules as
 ``ReplayState`` (JavaScript strings are UTF-16, so recorded offsets apply natively).
 Nothing is fetched from the network; the file works offline and from ``file://``.
 """
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 from pathlib import Path
@@ -14,17 +17,41 @@ from typing import Any
 TEMPLATE = Path(__file__).with_name("assets") / "player.html"
 
 
-def _script_json(obj: Any) -> str:
-    """JSON safe inside <script>: no "</" that could end the element, no U+2028/9 surprises."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("<!--", "<\\!--")
+def compact_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop viewport text the player can rebuild itself (the file is known and agrees).
+
+    Viewports are about half of all events and carry the most text; where the replay holds
+    the full file and its visible lines equal the recorded text, the page derives them from
+    its own buffer under the same rules, so the text need not be shipped twice.
+    """
+    from crowd.serializer.replay.state import ReplayState
+
+    state = ReplayState()
+    out = []
+    for ev in events:
+        state.apply(ev)
+        if ev.get("kind") == "viewport" and ev.get("editors"):
+            eds = []
+            for ed in ev["editors"]:
+                if "text" in ed and state.visible_text(ed) == ed["text"]:
+                    ed = {k: v for k, v in ed.items() if k != "text"}
+                eds.append(ed)
+            ev = {**ev, "editors": eds}
+        out.append(ev)
+    return out
 
 
-def render_html(events: list[dict[str, Any]], title: str = "recording", live: bool = False) -> str:
+def render_html(events: list[dict[str, Any]], title: str = "recording", live: bool = False,
+                compact: bool = True) -> str:
     page = TEMPLATE.read_text(encoding="utf-8")
+    if compact:
+        events = compact_events(events)
+    payload = base64.b64encode(gzip.compress(json.dumps(events, ensure_ascii=False, separators=(",", ":"))
+                                             .encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
     return (page.replace("__TITLE__", html.escape(title))
                 .replace("__LIVE__", "true" if live else "false")
-                .replace("__EVENTS__", _script_json(events)))
+                .replace("__ENCODING__", "gzip+base64")
+                .replace("__EVENTS__", payload))
 
 
 def write_html(events: list[dict[str, Any]], out: Path | str, title: str = "recording") -> Path:
