@@ -1,0 +1,58 @@
+"""The replayer, exporter and token sequences on a recording made by the real sidecar (`crowd demo`)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from crowd.serializer.interop.cc2_export import export_cc2, to_cc2_events
+from crowd.serializer.interop.cc2_import import import_cc2
+from crowd.serializer.interop.load import load_events
+from crowd.serializer.replay.state import ReplayState
+
+
+@pytest.fixture(scope="module")
+def demo_recording(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "-m", "crowd.cli", "demo", "--out", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    recs = [p for p in out.iterdir() if p.is_dir() and any(p.glob("seg-*.crowd"))]
+    assert recs, f"crowd demo wrote no recording (rc {proc.returncode}): {proc.stderr[-2000:]}"
+    return recs[0]
+
+
+def test_demo_viewports_equal_the_replayed_buffers(demo_recording):
+    loaded = load_events(demo_recording)
+    state = ReplayState()
+    checked = 0
+    for ev in loaded.events:
+        state.apply(ev)
+        if ev["type"] == "observation" and ev["kind"] == "viewport":
+            for ed in ev["editors"]:
+                assert state.visible_text(ed) == ed["text"], (ev["seq"], ed["file"])
+                checked += 1
+    assert checked >= 1
+
+
+def test_demo_exports_to_cc2_and_back(demo_recording, tmp_path):
+    events = load_events(demo_recording).events
+    res = export_cc2(events, tmp_path)
+    back, problems = import_cc2(res.folder)
+    assert problems == []
+    assert to_cc2_events(back)[0] == to_cc2_events(events)[0]
+
+
+def test_demo_token_sequences_are_append_only(demo_recording):
+    from crowd.serializer.dataset.next_action import sequence_chunks
+    from crowd.serializer.dataset.tokenizer import QwenCounter
+
+    events = load_events(demo_recording).events
+    qwen = QwenCounter()
+    for k in range(1, len(events), max(1, len(events) // 40)):
+        a = sequence_chunks(events[:k], qwen, 400)
+        b = sequence_chunks(events[:k + 1], qwen, 400)
+        for x, y in zip(a[:-1], b):
+            assert x["input_ids"] == y["input_ids"]
+        if a:
+            assert b[len(a) - 1]["input_ids"][:len(a[-1]["input_ids"])] == a[-1]["input_ids"]
