@@ -23,6 +23,7 @@ from collections import defaultdict
 from typing import Any
 
 import pyte
+from pyte import charsets as cs
 from pyte import modes as mo
 from pyte.screens import Margins, Savepoint, StaticDefaultDict
 from wcwidth import wcwidth
@@ -48,6 +49,7 @@ class TerminalScreen(pyte.Screen):
 
     def reset(self) -> None:
         super().reset()
+        self.g1_charset = cs.LAT1_MAP      # G1 starts as ASCII in xterm/tmux (pyte: graphics)
         if getattr(self, "alt_screen", False):
             self.alt_screen = False
         self._main_buffer = None
@@ -89,10 +91,11 @@ class TerminalScreen(pyte.Screen):
     def _enter_alt(self, save_cursor: bool) -> None:
         if self.alt_screen:
             return
-        if save_cursor:
-            self.save_cursor()
+        # 1049 keeps its own saved cursor: DECSC inside the TUI must not change where the
+        # cursor returns to when it leaves (tmux and xterm behave so).
+        self._main_cursor = copy.copy(self.cursor) if save_cursor else None
+        self._main_charsets = (self.g0_charset, self.g1_charset, self.charset)
         self._main_buffer = self.buffer
-        self._main_cursor = copy.copy(self.cursor)
         self.buffer = self._new_buffer()
         self.alt_screen = True
         self.dirty.update(range(self.lines))
@@ -103,8 +106,10 @@ class TerminalScreen(pyte.Screen):
         self.buffer = self._main_buffer
         self._main_buffer = None
         self.alt_screen = False
-        if restore_cursor:
-            self.restore_cursor()
+        if restore_cursor and self._main_cursor is not None:
+            self.cursor = copy.copy(self._main_cursor)
+            self.g0_charset, self.g1_charset, self.charset = self._main_charsets
+        self._main_cursor = None
         self.ensure_hbounds()
         self.ensure_vbounds()
         self.dirty.update(range(self.lines))
@@ -129,6 +134,14 @@ class TerminalScreen(pyte.Screen):
         super().resize(lines, columns)
         self.ensure_hbounds()
         self.ensure_vbounds()
+
+    def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
+        """DECSTBM; resetting the region homes the cursor too (pyte forgets to)."""
+        if (top is None or top == 0) and bottom is None:
+            self.margins = None
+            self.cursor_position()
+            return
+        super().set_margins(top, bottom)
 
     # -- cursor save/restore: one slot, as in xterm and tmux -------------------------------
     def save_cursor(self) -> None:
@@ -265,7 +278,8 @@ class TerminalScreen(pyte.Screen):
         return out
 
     def cursor_pos(self) -> tuple[int, int]:
-        return self.cursor.y, min(self.cursor.x, self.columns - 1)
+        """(row, col); col == columns means a wrap is pending (tmux reports it the same way)."""
+        return self.cursor.y, self.cursor.x
 
 
 def _fix_wide(cells: list[str]) -> str:

@@ -65,7 +65,7 @@ def classify(m: re.Match) -> tuple[int, str]:
         cp, ci = m.group("cp"), m.group("ci")
         if ci:
             return DROP, ""                      # DECSCUSR, DECSTR, ... (no cell change)
-        if cp[:1] in "<=>":
+        if cp and cp[0] in "<=>":
             return DROP, ""                      # xterm extensions pyte would misread
         if cp[:1] == "?":
             if cf in "hl":

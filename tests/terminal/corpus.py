@@ -1,0 +1,245 @@
+"""The fidelity corpus: real programs driven in real PTYs, waiting on their output.
+
+Each scenario returns the finished ``PtyProgram`` (its ``chunks`` are the captured bytes).
+Waits are on output patterns, never on fixed sleeps.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.terminal.oracle import PtyProgram
+
+PROMPT = r"crowd\$ "
+BASH_ENV = {"PS1": "\\[\\e[1;32m\\]\\u\\[\\e[0m\\]:\\[\\e[34m\\]\\w\\[\\e[0m\\] crowd$ ",
+            "HISTFILE": "/dev/null", "INPUTRC": "/dev/null"}
+
+
+def _bash(rows: int = 24, cols: int = 80, cwd: str | None = None) -> PtyProgram:
+    p = PtyProgram(["bash", "--norc", "--noprofile", "-i"], rows, cols, env=BASH_ENV, cwd=cwd)
+    p.expect(PROMPT)
+    return p
+
+
+def _run(p: PtyProgram, line: str, wait_for: str | None = None) -> None:
+    at = p.mark()
+    p.type(line)
+    p.send("\r")
+    p.expect(wait_for or PROMPT, since=at + len(line))
+
+
+def bash_colours(tmp: Path) -> PtyProgram:
+    (tmp / "dir").mkdir(exist_ok=True)
+    for name in ("a.py", "b.txt", "run.sh"):
+        (tmp / "dir" / name).write_text("x\n")
+    (tmp / "dir" / "run.sh").chmod(0o755)
+    p = _bash(cwd=str(tmp))
+    _run(p, "ls --color=always -la dir")
+    _run(p, "printf '\\e[31mred\\e[0m \\e[1;4mbold-under\\e[0m \\e[38;5;208morange\\e[0m \\e[48;2;10;20;30mtrue\\e[0m\\n'")
+    _run(p, "for i in $(seq 1 40); do echo line $i; done")
+    _run(p, "echo done; exit", wait_for="exit")
+    p.wait_exit()
+    return p
+
+
+def vim_edit(tmp: Path) -> PtyProgram:
+    f = tmp / "notes.txt"
+    f.write_text("".join(f"line {i} of the original file\n" for i in range(1, 60)))
+    p = PtyProgram(["vim", "-u", "NONE", "-i", "NONE", "-N", "-n", str(f)])
+    p.expect("notes.txt")
+    p.drain(0.3)
+    p.type(":set number\r")
+    p.expect(r"\b10 ")
+    p.type("5G")
+    p.type("ohello from crowd\x1b")
+    p.expect("hello from crowd")
+    p.type("G")
+    p.expect("59")
+    p.type("ggdd")
+    p.type("/original\r")
+    p.type(":wq\r")
+    p.wait_exit()
+    return p
+
+
+def less_pager(tmp: Path) -> PtyProgram:
+    f = tmp / "long.txt"
+    f.write_text("".join(f"{i:04d} the quick brown fox jumps over the lazy dog\n" for i in range(400)))
+    p = PtyProgram(["less", str(f)], env={"LESS": "", "LESSHISTFILE": "-"})
+    p.expect("0020")
+    at = p.mark()
+    p.send(" ")
+    p.expect("0045", since=at)
+    for key, seen in (("j", "0046"), ("b", "0010"), ("/0300\r", "0300"), ("G", "0399"), ("g", "0000")):
+        at = p.mark()
+        p.send(key)
+        p.expect(seen, since=at)
+    p.send("q")
+    p.wait_exit()
+    return p
+
+
+def top_refresh(tmp: Path) -> PtyProgram:
+    p = PtyProgram(["top", "-d", "0.3"], env={"HOME": str(tmp)})
+    p.expect("Tasks:")
+    at = p.mark()
+    p.expect("Tasks:", since=at)          # a second refresh
+    at = p.mark()
+    p.expect("Tasks:", since=at)
+    p.send("q")
+    p.wait_exit()
+    return p
+
+
+def python_repl(tmp: Path) -> PtyProgram:
+    p = PtyProgram([sys.executable, "-q"], env={"PYTHONSTARTUP": "", "HOME": str(tmp)})
+    p.expect(">>> ")
+    for line, seen in (("1 + 1", "2"), ("print('x' * 130)", "xxxx\r\n>>> "),
+                       ("for i in range(3):", "... "), ("    print('item', i)", "... "), ("", "item 2"),
+                       ("'日本語' * 3", "語'")):
+        at = p.mark()
+        p.type(line)
+        p.send("\r")
+        p.expect(seen, since=at)
+    p.type("exit()\r")
+    p.wait_exit()
+    return p
+
+
+PROGRESS = ("import sys\n"
+            "for i in range(0, 101, 4):\n"
+            "    bar = '#' * (i // 5) + ' ' * (20 - i // 5)\n"
+            "    sys.stdout.write(f'\\rdownloading [{bar}] {i:3d}%')\n"
+            "    sys.stdout.flush()\n"
+            "    sys.stdin.readline()\n"
+            "print('\\ndone')\n")
+
+
+def progress_bar(tmp: Path) -> PtyProgram:
+    script = tmp / "progress.py"
+    script.write_text(PROGRESS)
+    p = PtyProgram([sys.executable, str(script)])
+    for i in range(0, 101, 4):
+        p.expect(f"{i:3d}%")
+        p.send("\r")
+    p.expect("done")
+    p.wait_exit()
+    return p
+
+
+ALT_TUI = r"""
+import sys, shutil
+w = sys.stdout.write
+w('before the TUI\r\n')
+w('\x1b[?1049h\x1b[H\x1b[2J')
+rows, cols = shutil.get_terminal_size()
+w('\x1b[1;1H\x1b[7m' + ' menu '.ljust(cols) + '\x1b[0m')
+w('\x1b[3;5r')
+for i in range(8):
+    w(f'\x1b[5;1Hscrolling {i}\n')
+w('\x1b[r\x1b7\x1b[10;10Hsaved-and-back\x1b8X')
+w('\x1b[12;1H\x1b[2Kselected: \x1b[1mitem 3\x1b[0m')
+w('\x1b[14;1H' + 'box' + '\x1b[3@' + '\x1b[2P' + '\x1b[5X')
+w('\x1b[16;1Hrepeat:x\x1b[5b')
+w('\x1b[18;1Hscroll-region\x1b[17;20r\x1b[2S\x1b[1T\x1b[r')
+sys.stdout.flush()
+sys.stdin.readline()
+w('\x1b[?1049lafter the TUI\r\n')
+sys.stdout.flush()
+"""
+
+
+def alt_screen_tui(tmp: Path) -> PtyProgram:
+    script = tmp / "tui.py"
+    script.write_text(ALT_TUI)
+    p = PtyProgram([sys.executable, str(script)])
+    p.expect("scroll-region")
+    p.send("\r")
+    p.expect("after the TUI")
+    p.wait_exit()
+    return p
+
+
+CURSES = r"""
+import curses, sys
+def main(stdscr):
+    curses.start_color()
+    curses.init_pair(1, curses.COLOR_YELLOW, curses.COLOR_BLUE)
+    stdscr.box()
+    stdscr.addstr(1, 2, "crowd curses demo", curses.A_BOLD)
+    win = curses.newwin(6, 30, 4, 10)
+    win.box()
+    win.addstr(2, 2, "inner window", curses.color_pair(1))
+    stdscr.refresh(); win.refresh()
+    for i in range(5):
+        stdscr.getch()
+        stdscr.addstr(12 + i, 4, f"key {i} pressed " + "=" * (i * 3))
+        stdscr.refresh()
+    stdscr.getch()
+curses.wrapper(main)
+print("curses finished")
+"""
+
+
+def curses_program(tmp: Path, lang: str = "C.UTF-8") -> PtyProgram:
+    script = tmp / "cur.py"
+    script.write_text(CURSES)
+    p = PtyProgram([sys.executable, str(script)], env={"LANG": lang, "LC_ALL": lang})
+    p.expect("inner window")
+    for i in range(5):
+        at = p.mark()
+        p.send("k")
+        p.expect(f"key {i} pressed", since=at)
+    p.send("q")
+    p.expect("curses finished")
+    p.wait_exit()
+    return p
+
+
+def curses_ascii_charset(tmp: Path) -> PtyProgram:
+    """ncurses in the C locale draws boxes with the DEC line-drawing charset (ESC ( 0)."""
+    return curses_program(tmp, lang="C")
+
+
+WIDE = ("import sys\n"
+        "w = sys.stdout.write\n"
+        "w('CJK: 日本語のテキスト 中文 한국어\\r\\n')\n"
+        "w('combining: e\\u0301 a\\u0308 n\\u0303 z\\u0327\\u0301\\r\\n')\n"
+        "w('x' * 79 + '日' + 'after wrap\\r\\n')\n"
+        "w('overwrite: 日本\\x1b[12G' + 'ab\\r\\n')\n"
+        "w('tabs:\\ta\\tb\\r\\n')\n"
+        "w('width-80 line ' + '語' * 33 + '\\r\\n')\n"
+        "sys.stdout.flush()\n")
+
+
+def wide_combining(tmp: Path) -> PtyProgram:
+    script = tmp / "wide.py"
+    script.write_text(WIDE)
+    p = PtyProgram([sys.executable, str(script)])
+    p.wait_exit()
+    return p
+
+
+def resize_shell(tmp: Path) -> PtyProgram:
+    """Output at two widths (the oracle pane is not resized: only the first part is used)."""
+    return bash_colours(tmp)
+
+
+SCENARIOS: dict[str, Callable[[Path], PtyProgram]] = {
+    "bash_colours": bash_colours,
+    "vim_edit": vim_edit,
+    "less_pager": less_pager,
+    "top_refresh": top_refresh,
+    "python_repl": python_repl,
+    "progress_bar": progress_bar,
+    "alt_screen_tui": alt_screen_tui,
+    "curses_utf8": curses_program,
+    "curses_dec_charset": curses_ascii_charset,
+    "wide_combining": wide_combining,
+}
+
+
+def have(program: str) -> bool:
+    return shutil.which(program) is not None
