@@ -9,6 +9,7 @@ pays for the conversion. Lines break at ``\\r\\n``, ``\\r`` or ``\\n`` exactly l
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -77,28 +78,54 @@ class Document:
     imports): edits are still applied best-effort but nothing claims to know the file.
     """
 
-    __slots__ = ("text", "astral", "complete", "version")
+    __slots__ = ("text", "astral", "complete", "version", "_ends", "_ends_of")
 
     def __init__(self, text: str = "", complete: bool = True) -> None:
         self.text = text
         self.astral = has_astral(text)
         self.complete = complete
         self.version = 0
+        self._ends: list[int] = []
+        self._ends_of: str | None = None
 
     def set_text(self, text: str, complete: bool = True) -> None:
         self.text = text
         self.astral = has_astral(text)
         self.complete = complete
 
+    def _astral_ends(self) -> list[int]:
+        """UTF-16 end offset of every astral character, cached per text (several lookups
+        per edit and per observation share one scan)."""
+        if self._ends_of is not self.text:
+            self._ends = [m.start() + j + 2 for j, m in enumerate(_ASTRAL.finditer(self.text))]
+            self._ends_of = self.text
+        return self._ends
+
     def to_index(self, offset: int) -> int:
         if not self.astral:
             return max(0, min(offset, len(self.text)))
-        return u16_to_index(self.text, offset)
+        if offset <= 0:
+            return 0
+        ends = self._astral_ends()
+        k = bisect_right(ends, offset)          # astral characters wholly before ``offset``
+        if k < len(ends) and ends[k] - 2 < offset:  # inside a surrogate pair: its start
+            return ends[k] - 2 - k
+        return min(len(self.text), offset - k)
 
     def to_offset(self, index: int) -> int:
         if not self.astral:
             return max(0, min(index, len(self.text)))
-        return index_to_u16(self.text, index)
+        index = max(0, min(index, len(self.text)))
+        ends = self._astral_ends()
+        # astral char j sits at code-point index ends[j] - 2 - j
+        lo, hi = 0, len(ends)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ends[mid] - 2 - mid < index:
+                lo = mid + 1
+            else:
+                hi = mid
+        return index + lo
 
     def length16(self) -> int:
         return utf16_len(self.text) if self.astral else len(self.text)
@@ -117,8 +144,9 @@ class Document:
         text = self.text
         for offset, length, new in items:
             if self.astral:
-                start = u16_to_index(text, offset)
-                end = u16_to_index(text, offset + length)
+                self.text = text
+                start = self.to_index(offset)
+                end = self.to_index(offset + length)
             else:
                 start = min(max(offset, 0), len(text))
                 end = min(max(offset + length, start), len(text))
