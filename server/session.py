@@ -192,15 +192,23 @@ class Session:
             if not granted:
                 if self.state in (State.RECORDING, State.PAUSED):
                     self._emit("session", "consent", {"granted": False})
-                    self._stop_locked()
-                self.consent = False
-                self.state = State.DECLINED
+                    components, self.components = self.components, []
+                else:
+                    components = None
             else:
                 self.consent = True
                 if self.state in (State.AWAITING_CONSENT, State.DECLINED):
                     self.state = State.STOPPED
                 if self.state is State.STOPPED and self.settings.get("autoStart", True):
                     self._start_locked()
+        if not granted:
+            if components is not None:
+                self._stop_components(components)
+                with self._lock:
+                    self._finish_locked()
+            with self._lock:
+                self.consent = False
+                self.state = State.DECLINED
         self._changed()
         return self.status()
 
@@ -219,7 +227,8 @@ class Session:
         self.session_id = new_session_id()
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
         self.directory = self.recordings_dir / self.session_id
-        options = {"flush_interval": float(self.settings.get("flushInterval", 0.2)), **self.writer_options}
+        options = {"flush_interval": min(1.0, float(self.settings.get("flushInterval", 0.2))), "compact": True,
+                   **self.writer_options}
         self.writer = RecordingWriter(self.directory, on_error=self._writer_error, **options)
         self._seq = 0
         self._t0 = time.monotonic_ns()
@@ -280,22 +289,30 @@ class Session:
 
     def stop(self) -> dict[str, Any]:
         with self._lock:
-            before = self.state
-            self._stop_locked()
-        if self.state is not before:
-            self._changed()
+            if self.state not in (State.RECORDING, State.PAUSED) or self.writer is None:
+                return self.status()
+            components, self.components = self.components, []
+        # components are stopped without holding the session lock: their threads may be
+        # recording right now (a final event) and must not deadlock against us
+        self._stop_components(components)
+        with self._lock:
+            self._finish_locked()
+        self._changed()
         return self.status()
 
-    def _stop_locked(self) -> None:
-        if self.state not in (State.RECORDING, State.PAUSED) or self.writer is None:
-            return
-        self._emit("session", "stop", {})
-        for component in reversed(self.components):
+    @staticmethod
+    def _stop_components(components: list[Any]) -> None:
+        for component in reversed(components):
             try:
                 component.stop()
             except Exception:  # noqa: BLE001
                 log.exception("component %r failed to stop", component)
-        self.components = []
+
+    def _finish_locked(self) -> None:
+        if self.writer is None:
+            return
+        if self.state in (State.RECORDING, State.PAUSED):
+            self._emit("session", "stop", {})
         self.bus.clear()
         self.edit_classifiers.clear()
         try:
@@ -326,12 +343,17 @@ class Session:
             def doomed(event: dict[str, Any]) -> bool:
                 return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
             removed = self.writer.drop_where(doomed)
-            for component in self.components:
-                try:
-                    component.panic(cutoff)
-                except Exception as exc:  # noqa: BLE001
-                    log.exception("component %r failed to panic", component)
-                    self.errors.append(f"panic in a component failed: {exc}")
+            components = list(self.components)
+        for component in components:   # outside the lock: their threads may be recording
+            try:
+                component.panic(cutoff)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("component %r failed to panic", component)
+                self.errors.append(f"panic in a component failed: {exc}")
+        with self._lock:
+            if self.writer is None:
+                return {"removed": removed, "minutes": minutes, "status": self.status()}
+            removed += self.writer.drop_where(doomed)   # what components recorded meanwhile
             self._known = {rel: v for rel, v in self._known.items() if v[1] < cutoff}
             if self.state in (State.RECORDING, State.PAUSED):
                 self._emit("session", "panic", {"minutes": minutes, "removed": removed})

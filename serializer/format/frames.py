@@ -29,6 +29,14 @@ def encode_frame(events: list[dict[str, Any]], compressor: zstandard.ZstdCompres
     return _HEADER.pack(FRAME_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
+def encode_compact_frame(events: list[dict[str, Any]], compressor: zstandard.ZstdCompressor) -> bytes:
+    """One frame holding ``events`` delta-encoded (see columnar.py), for finished segments."""
+    from crowd.serializer.format.columnar import encode  # noqa: PLC0415
+
+    payload = compressor.compress(msgpack.packb(encode(events), use_bin_type=True))
+    return _HEADER.pack(FRAME_MAGIC, len(payload), zlib.crc32(payload)) + payload
+
+
 @dataclass
 class FrameProblem:
     offset: int
@@ -46,6 +54,10 @@ class Frame:
 def decode_payload(payload: bytes) -> list[dict[str, Any]]:
     raw = zstandard.ZstdDecompressor().decompress(payload, max_output_size=MAX_FRAME * 8)
     events = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+    if isinstance(events, dict) and "columnar" in events:
+        from crowd.serializer.format.columnar import decode  # noqa: PLC0415 - compact frames only
+
+        return decode(events)
     if not isinstance(events, list):
         raise ValueError("frame payload is not an event list")
     return events

@@ -17,9 +17,11 @@ from typing import Any
 
 import zstandard
 
-from crowd.serializer.format.frames import FILE_MAGIC, Frame, encode_frame, scan_frames
+from crowd.serializer.format.frames import FILE_MAGIC, Frame, encode_compact_frame, encode_frame, scan_frames
 
 SEGMENT_GLOB = "seg-*.crowd"
+COMPACT_SUFFIX = ".compact.tmp"
+COMPACT_EVENTS_PER_FRAME = 50_000
 
 
 def segment_name(index: int) -> str:
@@ -42,6 +44,7 @@ class RecordingWriter:
         segment_max_seconds: float = 300.0,
         level: int = 3,
         fsync: bool = False,
+        compact: bool = False,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
@@ -51,6 +54,7 @@ class RecordingWriter:
         self.segment_max_bytes = segment_max_bytes
         self.segment_max_seconds = segment_max_seconds
         self.fsync = fsync
+        self.compact = compact
         self.on_error = on_error
         self._compressor = zstandard.ZstdCompressor(level=level)
         self._pending: list[dict[str, Any]] = []
@@ -147,12 +151,26 @@ class RecordingWriter:
         self._fh_good_size = self._fh.tell()
         return self._fh
 
-    def _close_segment(self) -> None:
+    def _close_segment(self, compact: bool | None = None) -> None:
         if self._fh is not None:
+            path = Path(self._fh.name)
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
             self._fh = None
+            if self.compact if compact is None else compact:
+                try:
+                    compact_segment(path, self._compact_compressor())
+                except Exception as exc:  # noqa: BLE001 - the fine-grained segment is still complete
+                    self.last_error = exc
+                    if self.on_error:
+                        self.on_error(exc)
+
+    def _compact_compressor(self) -> zstandard.ZstdCompressor:
+        compressor = getattr(self, "_compact_zstd", None)
+        if compressor is None:
+            compressor = self._compact_zstd = zstandard.ZstdCompressor(level=9)
+        return compressor
 
     def rotate(self) -> None:
         """Finish the current segment (e.g. before handing it to the uploader)."""
@@ -183,7 +201,10 @@ class RecordingWriter:
                 kept = [e for e in self._pending if not doomed(e)]
                 removed = len(self._pending) - len(kept)
                 self._pending = kept
-            self._close_segment()
+            self._close_segment(compact=False)  # rewrite in place only: no copy may survive
+            for stale in self.directory.glob("*" + COMPACT_SUFFIX):  # left by a crash mid-compaction
+                _zero_and_truncate(stale, 0)
+                stale.unlink()
             segments = list_segments(self.directory)
             for path in reversed(segments):
                 data = path.read_bytes()
@@ -216,6 +237,53 @@ class RecordingWriter:
             remaining = list_segments(self.directory)
             self._segment_index = int(remaining[-1].stem.split("-")[1]) + 1 if remaining else 0
             return removed
+
+
+def compact_segment(path: Path, compressor: zstandard.ZstdCompressor) -> bool:
+    """Rewrite a finished segment as a few compact frames (columnar.py); True if rewritten.
+
+    Crash-safe: the compact copy is written and synced beside the segment, then renamed over
+    it, so either the old or the new file is complete at every moment. The old file's bytes
+    are then zeroed through a descriptor still open on it, so no second copy of the events
+    lingers in freed blocks (panic relies on there being exactly one copy).
+    """
+    data = path.read_bytes()
+    frames = []
+    for item in scan_frames(data, len(FILE_MAGIC)):
+        if not isinstance(item, Frame):
+            return False  # damaged: leave it exactly as it is
+        frames.append(item)
+    if len(frames) <= 1:
+        return False
+    events = [e for frame in frames for e in frame.events]
+    tmp = path.with_name(path.name + COMPACT_SUFFIX)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(FILE_MAGIC)
+        for i in range(0, len(events), COMPACT_EVENTS_PER_FRAME):
+            fh.write(encode_compact_frame(events[i:i + COMPACT_EVENTS_PER_FRAME], compressor))
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(path, "r+b") as old:
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        old.write(b"\x00" * len(data))
+        old.flush()
+        os.fsync(old.fileno())
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _zero_and_truncate(path: Path, offset: int) -> None:
