@@ -71,8 +71,10 @@ def _export(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     from crowd.serializer.interop.cc2_export import export_cc2
+    from crowd.serializer.interop.snapshots import store_loader
 
-    res = export_cc2(loaded.events, args.out, tarballs=not args.no_tarballs)
+    loader = store_loader(args.recording) if loaded.format == "crowd" and args.recording.is_dir() else None
+    res = export_cc2(loaded.events, args.out, tarballs=not args.no_tarballs, snapshot_loader=loader)
     print(f"wrote {res.folder}: {len(res.chunks)} chunks, {len(res.snapshots)} snapshots, "
           f"{len(res.parts)} source parts, {res.events} events")
     if res.dropped:

@@ -134,3 +134,23 @@ def test_bad_input_is_reported_and_the_rest_imports(tmp_path):
     empty.mkdir(parents=True)
     with pytest.raises(Cc2ImportError):
         import_cc2(empty.parent)
+
+
+def test_export_reads_snapshot_contents_from_the_real_store(tmp_path, synthetic_events):
+    """With a snapshot store in the recording (server/snapshots), cc2 snapshots come from it."""
+    from crowd.server.snapshots.store import SnapshotStore
+
+    from crowd.serializer.interop.snapshots import store_loader
+
+    rec = tmp_path / "rec"
+    store = SnapshotStore(rec / "snapshots")
+    disk = {"src/app.py": b"on disk before the agent\n", "bin.dat": b"\xff\xfe\x00binary"}
+    info = store.take(lambda rel: disk.get(rel), disk, lambda: disk, t=1, wall=2)
+    store.close()
+    events = [e for e in synthetic_events if e["type"] != "snapshot"]
+    cut = next(i for i, e in enumerate(events) if e.get("source") == "agent")
+    events.insert(cut, {"seq": 0, "t": events[cut]["t"], "wall": events[cut]["wall"], "type": "snapshot",
+                        "kind": "snapshot", "snapshot_id": info.snapshot_id, "files": 2})
+    res = export_cc2(events, tmp_path / "out", snapshot_loader=store_loader(rec))
+    snap = json.loads(res.snapshots[0].read_text(encoding="utf-8"))
+    assert snap == {"src/app.py": "on disk before the agent\n"}  # binary left out, text exact
