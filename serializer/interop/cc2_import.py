@@ -59,12 +59,17 @@ def read_cc2(*paths: Path | str) -> Cc2Session:
     chunks: dict[int, dict[str, Any]] = {}
     snapshots: dict[str, dict[str, str]] = {}
     problems: list[str] = []
+    seen: dict[str, bytes] = {}
     for path in paths:
         for name, data in _members(Path(path), problems):
             m = CHUNK_RE.search(name)
             s = SNAPSHOT_RE.search(name)
             if not m and not s:
                 continue
+            key = m.group(0).lstrip("/") if m else s.group(1)
+            if seen.get(key) == data:
+                continue  # the same file again (loose in temp/ and inside a source_part): parse once
+            seen[key] = data
             try:
                 obj = json.loads(data.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
