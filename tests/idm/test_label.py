@@ -30,3 +30,18 @@ def test_key_names_and_default_output():
     rec = Path("/x/recording_0b7f6a52-5d0c-4f3e-9a51-6f4c2f1e9d01_seg0003.mp4")
     assert default_output(rec).name == "input_0b7f6a52-5d0c-4f3e-9a51-6f4c2f1e9d01_seg0003.msgpack"
     assert default_output(Path("/x/screen.mp4")).name == "screen.input.msgpack"
+
+
+def test_labelled_keylog_replays_with_crowd_cast_overlay(tmp_path):
+    """The written keylog is what `crowd cast overlay` replays (desktop-capture's renderer)."""
+    from crowd.capture.overlay import render_overlay
+    from crowd.idm import synth
+
+    video, _ = synth.write_segment(tmp_path, "0b7f6a52-5d0c-4f3e-9a51-6f4c2f1e9d01", 0, [], seconds=3)
+    actions = [Action(2, "KeyPress", "Ctrl+S"), Action(5, "MouseClick", "Left"), Action(7, "MouseMove", "100,50"),
+               Action(9, "MouseScroll", "-200")]
+    keylog = tmp_path / "labelled.msgpack"
+    kl.write_keylog(keylog, actions_to_entries(actions, fps=5.0, size=(320, 240)))
+    stats = render_overlay(video, keylog, tmp_path / "overlay.mp4")
+    assert stats.frames == 30 and stats.events_drawn >= 4
+    assert (tmp_path / "overlay.mp4").stat().st_size > 0
