@@ -1,0 +1,130 @@
+"""Acceptance: secrets planted in files, typed text, env files and agent writes appear in no
+byte the real sidecar writes to disk, nor in what is uploaded from it."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import zstandard
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "core"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "transfer"))
+
+from core_helpers import open_event  # noqa: E402
+from secrets_fixture import needles, pem, planted  # noqa: E402
+
+from crowd.serializer.format import read_recording  # noqa: E402
+from crowd.server.workspace.folders import path_to_uri  # noqa: E402
+
+
+def decoded_everywhere(data: bytes) -> bytes:
+    """Raw bytes plus every zstd frame found anywhere in them, decompressed."""
+    out = [data]
+    pos = data.find(b"\x28\xb5\x2f\xfd")
+    while pos >= 0:
+        try:
+            out.append(zstandard.ZstdDecompressor().decompressobj().decompress(data[pos:]))
+        except zstandard.ZstdError:
+            pass
+        pos = data.find(b"\x28\xb5\x2f\xfd", pos + 1)
+    return b"".join(out)
+
+
+def scan_tree(root: Path, forbidden: list[str]) -> list[str]:
+    hits = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            data = decoded_everywhere(p.read_bytes())
+            for s in forbidden:
+                if s.encode() in data:
+                    hits.append(f"{p.relative_to(root)}: {s[:12]}...")
+    return hits
+
+
+def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Path, home: Path, tmp_path) -> None:
+    s = planted()
+    (workspace / ".env").write_text(f"GITHUB_TOKEN={s['github']}\nDB_PASSWORD={s['password']}\n")
+    (workspace / "id_rsa").write_text(pem(s["pem_body"]))
+    config = workspace / "src" / "config.py"
+    config.write_text(f'AWS_KEY = "{s["aws"]}"\nDB = "postgres://admin:{s["url_password"]}@db/x"\n'
+                      f'password = "{s["password"]}"\n')
+    app = workspace / "src" / "app.py"
+    client = start_sidecar([workspace])
+    evs = [open_event(config), open_event(app), open_event(workspace / ".env")]
+    client.events(evs, ack=True)
+    # type a token key by key, with a viewport after each key (what the editor shows)
+    text = app.read_text()
+    typed = f"TOKEN = {s['anthropic']}\nslack = {s['slack']} \n"
+    version = 1
+    batch = []
+    for ch in typed:
+        version += 1
+        batch.append({"kind": "document_change", "uri": path_to_uri(app), "version": version,
+                      "changes": [{"offset": len(text), "length": 0, "text": ch}], "reason": None,
+                      "visible": True, "active": True})
+        text += ch
+        batch.append({"kind": "viewport", "editors": [{"uri": path_to_uri(app), "visibleRanges": [[0, 20]],
+                                                       "selections": [{"anchor": len(text), "active": len(text)}],
+                                                       "active": True}]})
+    client.events(batch, ack=True)
+    # an agent writes a key file and a config with a secret to disk (watcher, attribution, snapshots)
+    (workspace / "server.pem").write_text(pem(s["pem_body"]))
+    (workspace / "src" / "deploy.sh").write_text(f"curl https://deploy:{s['url_password']}@x.org/\n"
+                                                 f"export SLACK={s['slack']}\n")
+    client.request("crowd/flush")
+    status = client.status()
+    client.close()
+
+    recording = Path(status["recording"])
+    events = read_recording(recording).events
+    as_json = json.dumps(events)
+    forbidden = needles(s)
+    assert not [n for n in forbidden if n in as_json]
+    assert not scan_tree(home, forbidden), scan_tree(home, forbidden)
+    # the typed secrets were seen and replaced, not silently dropped
+    kinds = {e.get("what") for e in events if e.get("type") == "redaction"}
+    assert {"anthropic_key", "slack_token", "aws_access_key", "url_password"} <= kinds, kinds
+    assert any(e.get("typed") for e in events if e.get("type") == "redaction")
+    # no prefix of a typed secret longer than the prefix floor survives either
+    for secret in (s["anthropic"], s["slack"]):
+        assert secret[:10] not in as_json
+    # secret files were never recorded, not even their names' contents
+    assert not any(e.get("file") in (".env", "id_rsa", "server.pem") and e.get("kind") == "file_content"
+                   for e in events)
+
+    # upload what was recorded and scan what arrived
+    from crowd.server.transfer.bundle import editor_candidate
+    from crowd.server.transfer.client import Uploader, UploaderConfig
+    from crowd.server.transfer.ingest import IngestServer
+    from crowd.server.transfer.queue import UploadQueue
+
+    server = IngestServer(tmp_path / "ingest", token="t0ken-x").start()
+    q = UploadQueue(tmp_path / "queue", hold_s=0)
+    q.set("consent", "granted")
+    assert q.add(editor_candidate(recording, final=True)) is not None
+    up = Uploader(q, UploaderConfig(endpoint=f"{server.url}/v1/presign", token="t0ken-x"))
+    assert up.run_until_idle()["uploaded"] == 1
+    up.stop()
+    server.stop()
+    import tarfile
+    arrived = tmp_path / "arrived"
+    for tar_path in (tmp_path / "ingest").glob("*/*.tar"):
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(arrived, filter="data")
+    assert any(arrived.rglob("seg-*.crowd"))
+    assert not scan_tree(tmp_path / "ingest", forbidden)
+    assert not scan_tree(arrived, forbidden)
+
+
+def test_control_without_redaction_the_scan_finds_them(start_sidecar, workspace: Path, home: Path) -> None:
+    """The scanner above is not vacuous: with redaction switched off it sees the secrets."""
+    s = planted()
+    config = workspace / "src" / "config.py"
+    config.write_text(f'AWS_KEY = "{s["aws"]}"\n')
+    client = start_sidecar([workspace], settings={"redact": False})
+    client.events([open_event(config)], ack=True)
+    client.request("crowd/flush")
+    client.close()
+    assert scan_tree(home, [s["aws"]])
