@@ -251,12 +251,15 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("pygls").setLevel(logging.WARNING if level.upper() != "DEBUG" else logging.DEBUG)
 
 
-def _on_terminate(server: CrowdServer):
+def _on_terminate(server: CrowdServer, cleanup: Any = None):
     def handler(signum: int, frame: Any) -> None:
         log.info("signal %d: closing the recording", signum)
         try:
             server.close()
+            if cleanup is not None:
+                cleanup()
         finally:
+            logging.shutdown()
             os._exit(0)
 
     return handler
@@ -271,9 +274,9 @@ def serve_stdio(server: CrowdServer) -> None:
 
 
 def serve_ws(server: CrowdServer, port: int, token_file: Path) -> None:
-    from crowd.server.ws import serve_websocket  # noqa: PLC0415 - websockets only when asked
+    from crowd.server.ws import remove_token_file, serve_websocket  # noqa: PLC0415 - websockets only when asked
 
-    signal.signal(signal.SIGTERM, _on_terminate(server))
+    signal.signal(signal.SIGTERM, _on_terminate(server, lambda: remove_token_file(token_file)))
     try:
         serve_websocket(server, port, token_file)
     finally:

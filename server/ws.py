@@ -83,9 +83,14 @@ def serve_websocket(server: Any, port: int, token_file: Path | None = None) -> N
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        try:
-            data = json.loads(token_file.read_text())
-            if data.get("pid") == os.getpid():
-                token_file.unlink()
-        except (OSError, ValueError):
-            pass
+        remove_token_file(token_file)
+
+
+def remove_token_file(token_file: Path) -> None:
+    """Delete the token file if this process wrote it (another sidecar may own it now)."""
+    try:
+        data = json.loads(token_file.read_text())
+        if data.get("pid") == os.getpid():
+            token_file.unlink()
+    except (OSError, ValueError):
+        pass
