@@ -42,9 +42,16 @@ def test_html_loads_and_scrubbing_changes_what_is_shown(tmp_path, recording, chr
     assert chromium.eval("document.querySelectorAll('#log .src-user').length") > 0
     assert chromium.eval("document.getElementById('terminal').textContent.length") > 0
     assert chromium.eval("document.querySelectorAll('#marks .mark').length") == sum(e["type"] == "snapshot" for e in events)
-    # keyboard step and play/pause work
+    # step back, then play at x64 from the start: the frame moves on its own; pause stops it
     chromium.eval("document.getElementById('back').click()")
     chromium.wait_for(f"document.getElementById('frame').textContent === 'frame {n - 1}/{n}'")
+    scrub(0)
+    chromium.eval("document.getElementById('speed').value = '64'; document.getElementById('play').click()")
+    chromium.wait_for("parseInt(document.getElementById('frame').textContent.slice(6)) > 20")
+    chromium.eval("document.getElementById('play').click()")
+    stopped = chromium.eval("document.getElementById('frame').textContent")
+    assert chromium.eval("document.getElementById('play').textContent") == "▶"
+    assert chromium.eval("new Promise(r => setTimeout(() => r(document.getElementById('frame').textContent), 300))") == stopped
     assert chromium.errors == []
 
 

@@ -110,3 +110,17 @@ def test_plain_frames_for_pipes(recording):
     out = subprocess.run(CROWD + ["replay", str(recording), "--frames", "2"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("crowd replay  frame") == 2 and "\x1b[" not in out.stdout
+
+
+def test_plain_frames_of_crowd_code_imports(capsys):
+    from crowd.serializer.interop.load import load_events
+    from crowd.serializer.replay.tui import run_tui
+
+    fix = Path(__file__).resolve().parents[2] / "fixtures" / "interop"
+    run_tui(load_events(fix / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11" / "source_part_001.tar.gz").events, frames=3)
+    out = capsys.readouterr().out
+    assert "(viewport text only)" in out and "second 🎉" in out  # cc2 never holds whole files
+    assert "last agent change" in out and '+    """Say hi."""' in out
+    run_tui(load_events(fix / "cc1" / "session.csv").events, frames=1)
+    out = capsys.readouterr().out
+    assert "main()" in out and "hi 😀" in out and "git_checkout" in out
