@@ -170,12 +170,14 @@ class AgentScanner:
 
     def agent_at(self, t_ns: int, slack_ns: int | None = None) -> str | None:
         """The agent alive at monotonic time ``t_ns`` (the most recently started one)."""
-        slack = int(self.interval * 2e9) if slack_ns is None else slack_ns
+        # A process first seen at sample S started within one interval before S; one seen
+        # gone at sample S died within one interval before S (last_ns is S itself).
+        slack = int(self.interval * 1.5e9) if slack_ns is None else slack_ns
         best: Seen | None = None
         with self._lock:
             for seen in self.seen.values():
                 end = time.monotonic_ns() if seen.alive else seen.last_ns
-                if seen.first_ns - slack <= t_ns <= end + slack and (best is None or seen.first_ns > best.first_ns):
+                if seen.first_ns - slack <= t_ns <= end and (best is None or seen.first_ns > best.first_ns):
                     best = seen
         return best.name if best else None
 

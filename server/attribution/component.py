@@ -104,6 +104,8 @@ class AttributionComponent:
             self.engine.stop()
         if self.agents is not None:
             self.agents.stop()
+        if self.store is not None:
+            self.store.close()
         if self._unsubscribe is not None:
             self._unsubscribe()
 

@@ -214,7 +214,7 @@ class Attributor:
 
     def _agent_at(self, t_ns: int) -> str | None:
         for name, start, end in reversed(self._agent_cmds):
-            if start <= t_ns and (end is None or t_ns <= end + 200_000_000):
+            if start <= t_ns and (end is None or t_ns <= end):   # the end is reported after the fact
                 return name
         if self.agents is not None:
             return self.agents.agent_at(t_ns)
@@ -407,7 +407,6 @@ class Attributor:
         self._in_batch = False
 
     def _on_command(self, event: dict[str, Any]) -> None:
-        self._signals_seen = True
         if event.get("phase") == "start":
             self._command_depth += 1
         elif event.get("phase") == "end":

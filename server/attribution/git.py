@@ -174,7 +174,9 @@ class GitMonitor:
         op.messages = repo.new_reflog()
         stash = _stash_sha(repo.git_dir)
         if op.messages:
-            op.label = _label(op.messages[0])
+            labels = [_label(m) for m in op.messages]
+            # a commit grouped with the command that followed it did not write the work tree
+            op.label = next((l for l in labels if l != "commit"), labels[0])
         elif stash != repo.stash:
             op.label = "stash"
         else:

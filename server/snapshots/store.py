@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import zstandard
+
+log = logging.getLogger(__name__)
 
 MANIFEST_DIR = "manifests"
 BLOB_DIR = "blobs"
@@ -42,7 +46,7 @@ class SnapshotInfo:
     wall: int
     files: int          # files in the snapshot (the whole workspace as it was)
     changed: int        # paths set or removed relative to the previous snapshot
-    bytes_added: int    # bytes this snapshot added to the store (new blobs + manifest)
+    bytes_added: int    # bytes this snapshot added to the store (new compressed blobs + manifest)
 
 
 def snapshot_id(index: int) -> str:
@@ -84,6 +88,10 @@ class SnapshotStore:
         self._last: dict[str, str] = {}
         self._infos: list[SnapshotInfo] = []
         self._stale = True  # the next take must look at every path (first one, after panic)
+        self._jobs: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._made_dirs: set[Path] = set()
+        self.write_errors: list[BaseException] = []
         self._load()
 
     # -- reading the store -----------------------------------------------------------------
@@ -128,6 +136,7 @@ class SnapshotStore:
 
     def files(self, snap_id: str) -> dict[str, str]:
         """{rel: sha256} of every file in snapshot ``snap_id``."""
+        self.flush()
         with self._lock:
             state: dict[str, str] = {}
             target = None
@@ -162,11 +171,53 @@ class SnapshotStore:
         if path.exists():
             self._known_blobs.add(sha)
             return sha, 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        packed = self._cctx.compress(data)
-        _atomic_write(path, packed)
         self._known_blobs.add(sha)
+        packed = self._cctx.compress(data)   # a few KB: microseconds; the write waits
+        self._submit(self._write_blob, path, packed)
         return sha, len(packed)
+
+    # -- the background writer: a snapshot is decided in memory, written off the hot path --
+    def _submit(self, fn, *args) -> None:  # noqa: ANN001
+        if self._writer is None or not self._writer.is_alive():
+            self._writer = threading.Thread(target=self._write_loop, name="crowd-snapshot-writer", daemon=True)
+            self._writer.start()
+        self._jobs.put((fn, args))
+
+    def _write_loop(self) -> None:
+        while True:
+            fn, args = self._jobs.get()
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - reported by flush(), never lost silently
+                log.exception("writing a snapshot failed")
+                self.write_errors.append(exc)
+            finally:
+                self._jobs.task_done()
+
+    def _mkdir(self, path: Path) -> None:
+        if path not in self._made_dirs:
+            path.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(path)
+
+    def _write_blob(self, path: Path, packed: bytes) -> None:
+        self._mkdir(path.parent)
+        _atomic_write(path, packed)
+
+    def _write_manifest(self, name: str, data: bytes) -> None:
+        if self.root not in self._made_dirs:
+            self._mkdir(self._manifests)
+            os.chmod(self.root, 0o700)
+            self._made_dirs.add(self.root)
+        _atomic_write(self._manifests / name, data)
+
+    def close(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Wait until every snapshot taken so far is on disk."""
+        self._jobs.join()
+        if self.write_errors:
+            raise SnapshotError(f"writing snapshots failed: {self.write_errors[-1]}")
 
     def take(
         self,
@@ -211,9 +262,7 @@ class SnapshotStore:
             self._apply(self._last, manifest)
             manifest["files"] = len(self._last)
             data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
-            self._manifests.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.root, 0o700)
-            _atomic_write(self._manifests / f"{manifest['id']}.json", data)
+            self._submit(self._write_manifest, f"{manifest['id']}.json", data)
             info = self._info(manifest, bytes_added=added + len(data))
             self._infos.append(info)
             self._stale = False
@@ -251,6 +300,7 @@ class SnapshotStore:
 
     def panic(self, cutoff_t: int) -> int:
         """Delete snapshots taken at or after ``cutoff_t`` and blobs only they referenced."""
+        self.flush()
         with self._lock:
             manifests = self._read_manifests()
             keep = [m for m in manifests if m["t"] < cutoff_t]

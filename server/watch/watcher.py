@@ -367,11 +367,11 @@ class WorkspaceWatcher:
             if op is None and prev is not None and prev[0] is not None and not self._finished(prev[0]):
                 op = prev[0]  # the running git operation wrote it first and still owns it
             self._held[rel] = (op, prev[1] if prev else t_ns)
+        # Changes are released in event order: while a git operation that wrote earlier is
+        # still running, later changes (of any writer) wait behind it.
         ready = {}
-        for rel, (op, t_ns) in list(self._held.items()):
-            if op is None or self._finished(op):
-                ready[rel] = (op, t_ns)
-                del self._held[rel]
+        if not any(op is not None and not self._finished(op) for op, _ in self._held.values()):
+            ready, self._held = self._held, {}
         changes = self._compare(ready, moves)
         if changes:
             self.batches += 1

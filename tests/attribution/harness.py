@@ -138,14 +138,15 @@ class Sidecar:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             events = self.events()
-            if any(e.get("kind") == "file_change" and e.get("file") == name for e in events):
+            recorded = f"{self.folders[0].name}/{name}" if len(self.folders) > 1 else name
+            if any(e.get("kind") == "file_change" and e.get("file") == recorded for e in events):
                 return events
             time.sleep(0.05)
         raise AssertionError(f"marker {name} never recorded; log tail: {self.client.log[-8:]}")
 
     def file_changes(self, events: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         events = self.sync() if events is None else events
-        return [e for e in events if e.get("kind") == "file_change" and not str(e.get("file")).startswith(".sync-")]
+        return [e for e in events if e.get("kind") == "file_change" and not str(e.get("file")).rpartition("/")[2].startswith(".sync-")]
 
     def edits(self, rel: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [e for e in events if e.get("kind") == "edit" and e.get("file") == rel]

@@ -128,6 +128,8 @@ def test_claude_edits_files_and_snapshot_restores(ws: Path, tmp_path: Path) -> N
         kinds = [e["kind"] for e in events if e.get("kind") in ("snapshot", "file_change")]
         assert kinds[0] == "snapshot", kinds
         snap = next(e for e in events if e.get("kind") == "snapshot")
+        from tests.attribution.conftest import wait_for   # the sidecar writes snapshots off its hot path
+        wait_for(lambda: (sc.dir / "snapshots" / "manifests" / f"{snap['snapshot_id']}.json").exists())
         SnapshotStore(sc.dir / "snapshots").restore(snap["snapshot_id"], tmp_path / "restored")
         restored = disk_tree(tmp_path / "restored")
         ok = restored == before
@@ -186,3 +188,32 @@ def test_user_command_in_terminal_is_external_with_the_command(ws: Path, tmp_pat
         sc.send({"kind": "terminal_exec_end", "terminal": "t2", "exitCode": 0})
         expect_sources(EXT, changes, {"pkg/m0.py": ("external", None)})
         assert changes[0].get("command") == "sed -i s/x/y/ pkg/m0.py"
+
+
+def test_panic_deletes_snapshots_of_the_window(ws: Path, tmp_path: Path) -> None:
+    (ws / "secret-plan.txt").write_text("the plan before the agent\n")
+    with Sidecar(tmp_path, [ws]) as sc:
+        run_agent(tmp_path / "bin", "claude", ws, [{"op": "write", "path": "secret-plan.txt", "text": "agent\n"}])
+        events = sc.sync()
+        assert any(e.get("kind") == "snapshot" for e in events)
+        from tests.attribution.conftest import wait_for
+        wait_for(lambda: any((sc.dir / "snapshots" / "manifests").glob("*.json")))
+        result = sc.client.request("crowd/panic", {"minutes": 5})
+        assert result["removed"] > 0
+        leftovers = [p for p in (sc.dir / "snapshots").rglob("*") if p.is_file()]
+        raw = b"".join(p.read_bytes() for p in leftovers)
+        assert not leftovers or b"the plan before" not in raw
+        assert not list((sc.dir / "snapshots" / "manifests").glob("*.json"))
+
+
+def test_multi_root_agent_edits(tmp_path: Path) -> None:
+    api, web = tmp_path / "api", tmp_path / "web"
+    for root in (api, web):
+        root.mkdir()
+        (root / "main.txt").write_text(f"{root.name}\n")
+    with Sidecar(tmp_path, [api, web]) as sc:
+        run_agent(tmp_path / "bin", "aider", api, [{"op": "write", "path": "main.txt", "text": "api 2\n"},
+                                                    {"op": "write", "path": str(web / "main.txt"), "text": "web 2\n"}])
+        changes = sc.file_changes()
+        expect_sources(AGENT, changes, {"api/main.txt": ("agent", "aider"), "web/main.txt": ("agent", "aider")})
+        assert not any(str(tmp_path) in json.dumps(c) for c in changes)

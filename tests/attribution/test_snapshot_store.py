@@ -46,13 +46,16 @@ def test_unchanged_content_adds_no_blob(tmp_path: Path) -> None:
     store.take(_reader(files), [], lambda: list(files), t=1, wall=1)
     files["b.txt"] = b"same"  # same content under another name: no new blob
     info = store.take(_reader(files), ["b.txt"], list, t=2, wall=2)
+    store.flush()
     blobs = [p for p in (tmp_path / "s" / "blobs").rglob("*.zst")]
     assert len(blobs) == 1 and info.changed == 1
 
 
 def test_reopen_continues_the_chain(tmp_path: Path) -> None:
     files = {"a.txt": b"1"}
-    SnapshotStore(tmp_path / "s").take(_reader(files), [], lambda: list(files), t=1, wall=1)
+    first = SnapshotStore(tmp_path / "s")
+    first.take(_reader(files), [], lambda: list(files), t=1, wall=1)
+    first.close()
     files["a.txt"] = b"2"
     store = SnapshotStore(tmp_path / "s")
     info = store.take(_reader(files), ["a.txt"], lambda: list(files), t=2, wall=2)
@@ -79,6 +82,7 @@ def test_panic_deletes_snapshots_and_their_own_blobs(tmp_path: Path) -> None:
     files["a.txt"] = b"two-secret"
     files["c.txt"] = b"shared"
     store.take(_reader(files), ["a.txt", "c.txt"], list, t=200, wall=2)
+    store.flush()
     blob_count = lambda: len(list((tmp_path / "s" / "blobs").rglob("*.zst")))  # noqa: E731
     assert blob_count() == 3
     assert store.panic(150) == 1
@@ -114,7 +118,10 @@ def test_cli_list_restore_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     rec = tmp_path / "rec"
     files = {"x.py": b"a = 1\n"}
-    SnapshotStore(rec / "snapshots").take(_reader(files), [], lambda: list(files), t=5, wall=1)
+    SnapshotStore(rec / "snapshots").take(_reader(files), [], lambda: list(files), t=5, wall=1).snapshot_id
+    import time
+    from tests.attribution.conftest import wait_for
+    wait_for(lambda: (rec / "snapshots" / "manifests" / "snapshot_001.json").exists())
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())
     run = lambda *a: (lambda ns: ns.handler(ns))(parser.parse_args(["snapshot", *a]))  # noqa: E731
