@@ -185,6 +185,24 @@ DEMO_STEPS: list[Step] = [
     ("create a file", step_new_file),
 ]
 
+# Steps contributed by other parts, one line each: "module:attribute" naming a list of steps.
+# A part that is missing (not installed yet) is skipped with a note, never breaking the demo.
+EXTRA_STEPS: list[str] = [
+    "crowd.server.attribution.demo_steps:DEMO_STEPS",   # an agent edit with its snapshot, a git checkout
+]
+
+
+def all_steps() -> list[Step]:
+    from crowd.server.components import load_factory  # noqa: PLC0415
+
+    steps = list(DEMO_STEPS)
+    for spec in EXTRA_STEPS:
+        try:
+            steps += list(load_factory(spec))
+        except (ImportError, AttributeError) as exc:
+            print(f"(demo steps {spec} skipped: {exc})", file=sys.stderr)
+    return steps
+
 
 def make_workspace(root: Path) -> Path:
     for rel, text in WORKSPACE.items():
@@ -210,13 +228,18 @@ def run_demo(out: Path | None = None, *, panic: bool = False, workspace: Path | 
         client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording to start")
         ctx = DemoContext(client, workspace)
         done = []
-        for title, step in steps or DEMO_STEPS:
+        for title, step in steps or all_steps():
             step(ctx)
             ctx.flush()
             done.append(title)
         if panic:
-            client.request("crowd/panic", {"minutes": 1})
-            done.append("panic (last minute deleted)")
+            # type something regrettable, then delete just that stretch of the recording
+            started = time.monotonic()
+            ctx.type("NOTES.md", len(ctx.docs["NOTES.md"].text), "- password for staging is hunter2\n")
+            ctx.flush()
+            minutes = (time.monotonic() - started + 0.5) / 60
+            removed = client.request("crowd/panic", {"minutes": minutes})["removed"]
+            done.append(f"panic: the last {minutes * 60:.1f} s deleted ({removed} events)")
         status = client.request("crowd/stop")
     finally:
         client.close()
