@@ -109,4 +109,15 @@ def run(quick: bool = False) -> list[Table]:
                 [["CPU", sps, tps, "n/a", "n/a"]],
                 ["GPU figures (2B-shaped model, max pixels 524,288, sequence 8,192, batch 2): not measured, "
                  "no GPU in this session" if not torch.cuda.is_available() else "see the GPU table"])
-    return [quality, cpu, storage]
+    tables = [quality, cpu, storage]
+    if torch.cuda.is_available():
+        from crowd.idm.throughput import measure
+
+        t = measure("2b", max_pixels=524_288, seq_len=8192, batch=2, steps=4 if quick else 10)
+        tables.append(Table("IDM training throughput: random Qwen3-VL-2B shape, LoRA r256 both towers, bf16",
+                            ["device", "samples/s", "tokens/s", "MFU", "peak memory GiB"],
+                            [[t.device, t.samples_per_s, t.tokens_per_s, t.mfu if t.mfu is not None else "n/a",
+                              t.peak_mem_gib]],
+                            [f"{t.tokens_per_sample} tokens per sample (10 frames at max pixels 524,288), batch 2, "
+                             f"gradient checkpointing; {t.params / 1e9:.2f} B parameters, {t.trainable / 1e6:.0f} M trainable"]))
+    return tables

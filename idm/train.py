@@ -239,7 +239,9 @@ def _write_info(out: Path, o: TrainOptions, dataset: ClipDataset) -> None:
     prep = Path(o.data) / "prepare.json"
     clip = json.loads(prep.read_text())["options"] if prep.exists() else {}
     r0 = dataset.records[0]
-    info = {"base_model": o.model, "fps": r0["fps"], "window": r0["n_frames"], "max_pixels": o.max_pixels,
+    # A local base is recorded as an absolute path so eval/label/merge work from any directory.
+    base = str(Path(o.model).resolve()) if Path(o.model).exists() else o.model
+    info = {"base_model": base, "fps": r0["fps"], "window": r0["n_frames"], "max_pixels": o.max_pixels,
             "prepare": clip, "options": asdict(o)}
     (out / "crowd_idm_train.json").write_text(json.dumps(info, indent=1))
     for name in PROCESSING_FILES:
@@ -247,8 +249,9 @@ def _write_info(out: Path, o: TrainOptions, dataset: ClipDataset) -> None:
         if src.exists():
             shutil.copy(src, out / name)
     if not (out / "tokenizer_config.json").exists():  # hub id: save what was loaded
-        load_processing(o.model, o.max_pixels).tokenizer.save_pretrained(out)
-        load_processing(o.model, o.max_pixels).image_processor.save_pretrained(out)
+        proc = load_processing(o.model, o.max_pixels)
+        proc.tokenizer.save_pretrained(out)
+        proc.image_processor.save_pretrained(out)
 
 
 def _save_checkpoint(out: Path, step: int, model, optim, sched, rank: int, world: int, keep: int) -> None:
