@@ -116,10 +116,11 @@ class ScriptedSession:
         prev = self.active
         self.tick(300, 1500)
         self.active = path
-        self.emit("action", "tab_switch", source="user", file=path, previous_file=prev)
-        if path not in self.seen:
+        if path not in self.seen:  # like the sidecar: open, then the file's full text
             self.seen.add(path)
+            self.emit("action", "open", source="user", file=path, language=path.rsplit(".", 1)[-1])
             self.emit("observation", "file_content", file=path, text=self.docs[path].text)
+        self.emit("action", "tab_switch", source="user", file=path, previous_file=prev)
         self.viewport()
 
     def edit(self, path: str, offset: int, length: int, text: str, source: str = "user",
@@ -230,6 +231,12 @@ class ScriptedSession:
         doc = self.docs[path]
         snippet = self.rng.choice(AGENT_SNIPPETS)
         at = doc.offset_at(self.rng.randint(0, len(doc.lines()) - 1), 0)
+        # the watcher sees the agent's write on disk, then the editor reloads the clean buffer
+        before = doc.text
+        after = before[:doc.to_index(at)] + snippet + before[doc.to_index(at):]
+        self.emit("action", "file_change", source="agent", agent="claude", file=path, change="change",
+                  diff=unified_diff(before, after, path))
+        self.tick(50, 400)
         self.edit(path, at, 0, snippet, source="agent", agent="claude")
         self.term_lines = self.term_lines[:5] + [f"⏺ Update({path})", f"  ⎿  Added {snippet.count(chr(10))} lines", "", "> "]
         self.screen()

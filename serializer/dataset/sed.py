@@ -109,6 +109,7 @@ class SedConverter:
         self.screens: dict[str, list[str]] = {}
         self.goal = ""
         self.burst: tuple[str, str] | None = None   # (file, text before the burst)
+        self._shown_change: dict[tuple[str, str], tuple[int, str]] = {}
 
     def keyframe(self) -> str:
         st = self.state
@@ -218,6 +219,11 @@ class SedConverter:
                 from crowd.serializer.replay.patch import unified_diff
                 diff = unified_diff(before_text, after.text, ev.get("file"))
             who = source + (f":{ev['agent']}" if ev.get("agent") else "")
+            key = (ev.get("file"), who)
+            recent = self._shown_change.get(key)
+            self._shown_change[key] = (i, kind)
+            if recent is not None and recent[1] != kind and i - recent[0] <= 20:
+                return  # the same write seen twice: on disk (file_change) and as the editor's reload (edit)
             self.observe(seq, f"<environment source=\"{who}\" change=\"{kind if kind == 'edit' else ev.get('change')}\" "
                               f"file=\"{ev.get('file')}\">\n{diff or ''}</environment>", standalone=True)
             return

@@ -60,6 +60,8 @@ class ReplayState:
         self.active_file: str | None = None
         self.terminals: dict[str, TerminalView] = {}
         self.active_terminal: str | None = None
+        self.open_docs: set[str] = set()
+        self.tracks_open = False   # the recording reports open/close (our sidecar does)
         self.snapshots: list[Snapshot] = []
         self.problems: list[str] = []
         self.session_id: str | None = None
@@ -173,6 +175,11 @@ def _file_change(state: ReplayState, ev: dict[str, Any]) -> Step:
             state.files[path] = state.files.pop(old)
         if old in state.selections:
             state.selections[path] = state.selections.pop(old)
+    elif diff and state.tracks_open and path in state.open_docs:
+        # An open document's buffer changes only through edits: the editor reloads a clean
+        # document (that reload arrives as an edit with the writer's source) and keeps a
+        # dirty one. Applying the disk diff too would apply the change twice.
+        pass
     elif diff:
         doc = state.files.get(path)
         if change == "create" and doc is None:
@@ -270,6 +277,19 @@ def _redaction(state: ReplayState, ev: dict[str, Any]) -> Step:
     return _step(state, ev, f"redacted {ev.get('what')} in {ev.get('file') or ev.get('where')}")
 
 
+def _open_close(state: ReplayState, ev: dict[str, Any]) -> Step:
+    state.tracks_open = True
+    if ev["kind"] == "open":
+        state.open_docs.add(ev.get("file"))
+    else:
+        state.open_docs.discard(ev.get("file"))
+    return _step(state, ev, f"{ev['kind']} {ev.get('file')}", file=ev.get("file"))
+
+
+def _save(state: ReplayState, ev: dict[str, Any]) -> Step:
+    return _step(state, ev, f"save {ev.get('file')}", file=ev.get("file"))
+
+
 def _editor_command(state: ReplayState, ev: dict[str, Any]) -> Step:
     return _step(state, ev, f"command {ev.get('command')} {ev.get('phase') or ''}".strip())
 
@@ -285,6 +305,9 @@ _HANDLERS = {
     ("action", "tab_switch"): _tab,
     ("action", "file_change"): _file_change,
     ("action", "editor_command"): _editor_command,
+    ("action", "open"): _open_close,
+    ("action", "close"): _open_close,
+    ("action", "save"): _save,
     ("action", "window_focus"): _window_focus,
     ("observation", "viewport"): _viewport,
     ("observation", "file_content"): _file_content,

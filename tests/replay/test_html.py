@@ -5,7 +5,8 @@ from crowd.serializer.interop.load import load_events
 from crowd.serializer.replay.html import write_html
 from crowd.serializer.replay.state import ReplayState
 
-EDITOR_TEXT = "Array.from(document.querySelectorAll('#editor .row')).map(r => r.textContent.replace(/^\\d+/, '')).join('\\n')"
+EDITOR_TEXT = ("Array.from(document.querySelectorAll('#editor .row')).map(r => Array.from(r.childNodes)"
+               ".filter(n => !(n.classList && n.classList.contains('ln'))).map(n => n.textContent).join('')).join('\\n')")
 
 
 def test_html_loads_and_scrubbing_changes_what_is_shown(tmp_path, recording, chromium):
@@ -78,3 +79,25 @@ def test_html_replays_crowd_code_imports(tmp_path, chromium):
             assert "terminal command" not in log and "$ python src/app.py" in log
         else:
             assert "second 🎉" in text  # cc2 viewport text, emoji intact
+
+
+def test_browser_and_python_replayers_agree_at_every_viewport(tmp_path, chromium):
+    """The JS player and ReplayState follow the same rules: same buffer at every observation."""
+    from crowd.serializer.synthetic import generate
+
+    events = generate(hours=0.15, seed=17)
+    page = write_html(events, tmp_path / "all.html")
+    chromium.open(page.as_uri())
+    chromium.wait_for("window.crowdReplay !== undefined")
+    indices = [i for i, e in enumerate(events) if e["kind"] == "viewport" and e["editors"]]
+    shown = chromium.eval("(() => { const out = []; for (const i of %s) { window.crowdReplay.seek(i); out.push(%s); }"
+                          " return out; })()" % (indices, EDITOR_TEXT))
+    state = ReplayState()
+    expected = []
+    for i, ev in enumerate(events):
+        state.apply(ev)
+        if ev["kind"] == "viewport" and ev["editors"]:
+            expected.append(state.visible_text(ev["editors"][0]))
+    assert len(shown) == len(expected) > 300
+    assert shown == expected
+    assert chromium.errors == []

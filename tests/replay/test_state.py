@@ -95,3 +95,23 @@ def test_multi_cursor_edit_applies_in_descending_offsets():
     doc.apply([{"offset": 3, "length": 0, "text": "!"}, {"offset": 9, "length": 0, "text": "!"}])
     assert doc.text == "a😀!b\r\nc😀!d\r\n"
     assert doc.position(10) == (1, 3) and doc.position(11) == (1, 4)  # "!" after the pair
+
+
+def test_disk_changes_reach_closed_files_but_open_buffers_change_only_by_edits():
+    """An agent's write shows up twice in a real recording (watcher diff + the editor's reload
+    edit of the open document); the replay must apply it once."""
+    from crowd.serializer.replay.patch import unified_diff
+
+    old, new = "a\nb\n", "a\nX\nb\n"
+    diff = unified_diff(old, new, "f.py")
+    ev = lambda seq, type_, kind, **kw: {"seq": seq, "t": seq, "wall": seq, "type": type_, "kind": kind, **kw}  # noqa: E731
+    state = ReplayState()
+    for e in [ev(1, "action", "open", source="user", file="f.py"),
+              ev(2, "observation", "file_content", file="f.py", text=old),
+              ev(3, "observation", "file_content", file="g.py", text=old),
+              ev(4, "action", "file_change", source="agent", file="f.py", change="change", diff=diff),
+              ev(5, "action", "edit", source="agent", file="f.py", changes=[{"offset": 2, "length": 0, "text": "X\n"}]),
+              ev(6, "action", "file_change", source="agent", file="g.py", change="change", diff=diff.replace("f.py", "g.py"))]:
+        state.apply(e)
+    assert state.files["f.py"].text == new and state.files["g.py"].text == new
+    assert state.files["f.py"].complete and state.problems == []
