@@ -37,9 +37,19 @@ class Renderer:
         self.views: dict[str, tuple[int, int]] = {}     # file -> last visible (start, end)
         self.active_view: str | None = None
         self.screens: dict[str, list[str]] = {}
+        self.count = 0
+        self.writes: dict[tuple[str, str], tuple[int, str]] = {}
 
     def render(self, ev: dict[str, Any], st: ReplayState) -> str:
         etype, kind = ev.get("type"), ev.get("kind")
+        self.count += 1
+        if etype == "action" and kind in ("edit", "file_change") and ev.get("source") not in ("user", None):
+            # one write, two views (the watcher's diff and the editor's reload edit): render it once
+            key = (ev.get("file"), f"{ev.get('source')}:{ev.get('agent')}")
+            seen = self.writes.get(key)
+            self.writes[key] = (self.count, kind)
+            if seen is not None and seen[1] != kind and self.count - seen[0] <= 20:
+                return ""
         fn = getattr(self, f"_{etype}_{kind}", None)
         return fn(ev, st) if fn is not None else ""
 
