@@ -136,7 +136,8 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
     ls.session = Session(
         cache, recordings_dir=recordings, settings=settings, client=options.get("client") or {},
         consent=None if consent is None else bool(consent),
-        component_factories=ls.component_factories, on_state_change=ls.state_changed,
+        component_factories=[] if settings.get("components") is False else ls.component_factories,
+        on_state_change=ls.state_changed,
     )
     ls.core = EditorCore(ls.session)
     log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",
