@@ -182,8 +182,12 @@ def _dataset(args: argparse.Namespace) -> int:
     from crowd.serializer.dataset.build import build_datasets
 
     kinds = ["trajectories", "pairs", "next-action", "sed"] if args.kind == "all" else [args.kind]
-    meta = build_datasets(args.inputs, args.out, kinds=kinds, val_fraction=args.val_fraction,
-                          max_tokens=args.max_tokens, parquet=not args.no_parquet)
+    try:
+        meta = build_datasets(args.inputs, args.out, kinds=kinds, val_fraction=args.val_fraction,
+                              max_tokens=args.max_tokens, parquet=not args.no_parquet)
+    except (ValueError, OSError) as exc:  # unreadable input, duplicate session: say so, write nothing more
+        print(f"crowd dataset: {exc}", file=sys.stderr)
+        return 1
     for name, info in meta["datasets"].items():
         print(f"{name}: train {info['rows']['train']} rows, validation {info['rows']['validation']} rows")
     for p in meta.get("problems", []):

@@ -41,7 +41,9 @@ def find_markers(events: list[dict[str, Any]]) -> list[Marker]:
         if etype == "observation" and kind == "terminal_screen":
             tid = ev.get("terminal")
             screens[tid] = ev.get("lines") or []
-            if ev.get("title"):
+            if ev.get("program"):  # the foreground program, as the terminal recorder reports it
+                names[tid] = ev["program"]
+            elif ev.get("title"):
                 names.setdefault(tid, ev["title"])
             if tid in pending:
                 at, typed = pending.pop(tid)
@@ -56,6 +58,8 @@ def find_markers(events: list[dict[str, Any]]) -> list[Marker]:
         tid = ev.get("terminal")
         if kind in ("terminal_open", "terminal_focus") and ev.get("name"):
             names[tid] = ev["name"]
+        if kind == "terminal_command" and ev.get("program"):
+            names[tid] = ev["program"]
         if kind == "terminal_input" and ev.get("source") == "user":
             data = ev.get("data") or ""
             if "\r" in data or "\n" in data:
