@@ -62,7 +62,7 @@ class AttributionComponent:
             self.store = SnapshotStore(session.directory / "snapshots")
         self.git = GitMonitor()
         self.git.discover(roots.paths())
-        self.engine = Attributor(session, self.baseline, snapshots=self.store, agents=self.agents,
+        self.engine = Attributor(session, self.baseline, snapshots=self.store, agents=self.agents, git=self.git,
                                  agent_names=names,
                                  grace_s=float(settings.get("attributionGraceSeconds", GRACE_S)))
         session.edit_classifiers.append(self.engine.classify_edit)

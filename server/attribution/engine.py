@@ -78,6 +78,7 @@ class Attributor:
         *,
         snapshots: Any = None,
         agents: Any = None,
+        git: Any = None,
         agent_names: tuple[str, ...] = (),
         grace_s: float = GRACE_S,
     ) -> None:
@@ -85,6 +86,7 @@ class Attributor:
         self.baseline = baseline
         self.snapshots = snapshots
         self.agents = agents
+        self.git = git
         self.agent_names = agent_names
         self.grace_s = grace_s
         self._lock = threading.RLock()
@@ -166,6 +168,8 @@ class Attributor:
 
     # -- decisions -----------------------------------------------------------------------
     def _decide(self, ch: FsChange, final: bool) -> Decision | None:
+        if ch.rescan and ch.git is None:
+            ch.git = self._git_after_lost_events(ch)
         if isinstance(ch.git, GitOp) and (ch.git.label != "restore" or self._git_wrote(ch)):
             self._note_reload(ch, Decision(ch.git.source, extra={"git_op": ch.git.label}))
             return Decision(ch.git.source, extra={"git_op": ch.git.label})
@@ -230,6 +234,28 @@ class Attributor:
         text = as_text(ch.new)
         if text is not None and self._doc_text(ch.rel) is not None:
             self._expect_reload[ch.rel] = (hash(text), Decision(writer.source, writer.agent))
+
+    def _git_after_lost_events(self, ch: FsChange) -> GitOp | None:
+        """Events were lost, so their order with the index lock is unknown: a change is the
+        last git command's when that command finished recently and the file now holds
+        exactly what HEAD holds (or is gone from both)."""
+        if self.git is None:
+            return None
+        path = self.session.workspace.abs_path(ch.rel) if hasattr(self.session, "workspace") else None
+        found = self.git.repo_of(str(path)) if path is not None else None
+        if found is None:
+            return None
+        git_dir, inner = found
+        op = self.git.recent_op(git_dir) or self.git.reconcile(git_dir)
+        if op is None:
+            return None
+        tree = self.git.head_tree(git_dir)
+        if ch.new is None:
+            return op if inner not in tree else None
+        if not isinstance(ch.new, bytes):
+            return None
+        sha = hashlib.sha1(b"blob %d\0" % len(ch.new) + ch.new).hexdigest()
+        return op if tree.get(inner) == sha else None
 
     def _git_wrote(self, ch: FsChange) -> bool:
         """A lock held without a ref moving (restore, checkout -- file, or just `git status`):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -132,6 +133,7 @@ class GitMonitor:
         self._last_proc_check = 0.0
         self._git_alive = False
         self.finished_ops: list[GitOp] = []
+        self._trees: dict[str, tuple[str, dict[str, str]]] = {}
 
     def add_repo(self, git_dir: str) -> None:
         """Start tracking a repository (also done lazily on its first .git event)."""
@@ -170,6 +172,8 @@ class GitMonitor:
         op = repo.op
         if op is None:
             return
+        if not op.released_ns:
+            op.released_ns = time.monotonic_ns()   # its release was never seen (lost events, stale lock)
         op.head_after = read_head(repo.git_dir)
         op.messages = repo.new_reflog()
         stash = _stash_sha(repo.git_dir)
@@ -219,6 +223,61 @@ class GitMonitor:
             self._finish(repo)
             return True
         return False
+
+    def busy(self) -> bool:
+        """True while some repository's git command is still running (lock held or grouping)."""
+        return any(repo.op is not None and not self.op_finished(repo.op) for repo in list(self._repos.values()))
+
+    def repo_of(self, abs_path: str) -> tuple[str, str] | None:
+        """(git dir, path relative to the repository root) of a work-tree path."""
+        best = None
+        for repo in self._repos.values():
+            if abs_path.startswith(repo.root + os.sep) and (best is None or len(repo.root) > len(best.root)):
+                best = repo
+        if best is None:
+            return None
+        return best.git_dir, abs_path[len(best.root) + 1:].replace(os.sep, "/")
+
+    def recent_op(self, git_dir: str, within_s: float = 60.0) -> GitOp | None:
+        """The last finished operation of a repository, if it finished within ``within_s``."""
+        now = time.monotonic_ns()
+        for op in reversed(self.finished_ops):
+            if op.git_dir == git_dir and now - op.released_ns <= within_s * 1e9:
+                return op
+        return None
+
+    def reconcile(self, git_dir: str) -> GitOp | None:
+        """After lost events: if the repository moved since the last operation we saw (HEAD,
+        reflog or stash), account for it as one finished operation and return it."""
+        repo = self._repos.get(git_dir)
+        if repo is None or repo.op is not None:
+            return None
+        head = read_head(git_dir)
+        if head == repo.head and repo._reflog_size() == repo.reflog_offset and _stash_sha(git_dir) == repo.stash:  # noqa: SLF001
+            return None
+        repo.op = GitOp(git_dir, head_before=repo.head, released_ns=time.monotonic_ns())
+        op = repo.op
+        self._finish(repo)
+        return op
+
+    def head_tree(self, git_dir: str) -> dict[str, str]:
+        """{path: blob sha} of HEAD's tree (cached per commit), for reconciling lost events."""
+        head = read_head(git_dir).sha or ""
+        cached = self._trees.get(git_dir)
+        if cached is not None and cached[0] == head:
+            return cached[1]
+        tree: dict[str, str] = {}
+        if head:
+            out = subprocess.run(["git", "--git-dir", git_dir, "ls-tree", "-r", "-z", head], capture_output=True,
+                                 timeout=120)
+            for entry in out.stdout.split(b"\0"):
+                if b"\t" in entry:
+                    meta, _, path = entry.partition(b"\t")
+                    parts = meta.split()
+                    if len(parts) == 3 and parts[1] == b"blob":
+                        tree[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
+        self._trees[git_dir] = (head, tree)
+        return tree
 
     def _any_git_process(self) -> bool:
         now = time.monotonic()

@@ -62,6 +62,7 @@ class FsChange:
     old_rel: str | None = None
     git: Any = None              # the git operation that was running, from the git hook
     t_ns: int = 0                # monotonic time of the first event on this path
+    rescan: bool = False         # found by a full rescan after lost events (no order, no git tag)
 
 
 class Baseline(Protocol):
@@ -99,6 +100,7 @@ class GitHook(Protocol):
     def observe(self, git_dir: str, event_type: str, abs_path: str, dest: str | None) -> None: ...
     def current_op(self, abs_path: str) -> Any: ...
     def op_finished(self, op: Any) -> bool: ...
+    def busy(self) -> bool: ...
 
 
 def read_content(abs_path: str) -> Content | None:
@@ -136,6 +138,7 @@ class _Overflow(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if "overflow" in record.getMessage().lower():
+            log.warning("watch: events were lost (inotify queue overflow); rescanning")
             self.flag.set()
 
 
@@ -189,6 +192,8 @@ class WorkspaceWatcher:
         self._observer: Any = None
         self._prepare: Callable[[], None] | None = None
         self.ready = threading.Event()     # set once prepare ran and batches are handled
+        self._rescanned: set[str] = set()
+        self.overflows = 0
         self._thread: threading.Thread | None = None
         self._log_handler = _Overflow(self._overflow)
         self.batches = 0
@@ -355,12 +360,18 @@ class WorkspaceWatcher:
         for path, op, t_ns in scans:
             for rel, _ in self._walk_all(path):
                 touched.setdefault(rel, (op, t_ns))
-        if self._overflow.is_set():
+        # Events were lost: once no git command is running any more, compare everything.
+        # Those changes carry ``rescan`` (their order and git tags are unknown).
+        if self._overflow.is_set() and not (self.git is not None and self.git.busy()) and \
+                not any(op is not None and not self._finished(op) for op, _ in self._held.values()):
             self._overflow.clear()
+            now = time.monotonic_ns()
             for rel, _ in self._walk_all():
-                touched.setdefault(rel, (None, time.monotonic_ns()))
+                touched.setdefault(rel, (None, now))
+                self._rescanned.add(rel)
             for rel in self.baseline.paths():
-                touched.setdefault(rel, (None, time.monotonic_ns()))
+                touched.setdefault(rel, (None, now))
+                self._rescanned.add(rel)
         # Paths written by a git operation that is still running wait for it to finish.
         for rel, (op, t_ns) in touched.items():
             prev = self._held.get(rel)
@@ -373,6 +384,7 @@ class WorkspaceWatcher:
         if not any(op is not None and not self._finished(op) for op, _ in self._held.values()):
             ready, self._held = self._held, {}
         changes = self._compare(ready, moves)
+        self._rescanned.difference_update(ready)
         if changes:
             self.batches += 1
             self.on_changes(changes)
@@ -408,7 +420,7 @@ class WorkspaceWatcher:
                 kind = "delete"
             else:
                 kind = "change"
-            changes[rel] = FsChange(rel, kind, old, new, git=op, t_ns=t_ns)
+            changes[rel] = FsChange(rel, kind, old, new, git=op, t_ns=t_ns, rescan=rel in self._rescanned)
         # A move whose source disappeared and whose destination appeared is one rename.
         for dest, ch in list(changes.items()):
             if ch.change != "create":

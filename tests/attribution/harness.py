@@ -176,7 +176,7 @@ def expect_sources(family: str, changes: list[dict[str, Any]], expected: dict[st
         if not judge(family, ok, f"{rel}: expected {want}, recorded {got}"):
             failures.append(f"{rel}: expected {want}, recorded {got}")
     unexpected = sorted(set(by_file) - set(expected))
-    assert not failures, failures
+    assert not failures, f"{len(failures)} wrong: {failures[:10]}"
     assert not unexpected, f"unexpected file changes: {[(f, [(c['source'], c['change']) for c in by_file[f]]) for f in unexpected]}"
 
 

@@ -210,3 +210,38 @@ def test_checkout_touching_5000_files(tmp_path: Path) -> None:
         expect_sources(FAMILY, changes, {f"mod{d}/f{i}.py": ("git_checkout", None)
                                          for d in range(50) for i in range(100)})
         print(f"5,000-file checkout fully recorded in {elapsed:.1f} s")
+
+
+def test_checkout_while_the_sidecar_is_frozen_loses_events_and_is_reconciled(tmp_path: Path) -> None:
+    """SIGSTOP the sidecar during a 3,000-file checkout: the kernel's inotify queue (16,384
+    events) overflows for real; the rescan still finds git's writes from HEAD's tree."""
+    import os
+    import signal
+
+    root = tmp_path / "frozen"
+    root.mkdir()
+    script = ("import os\nfor d in range(30):\n    os.makedirs(f'm{d}', exist_ok=True)\n"
+              "    for i in range(100):\n        open(f'm{d}/f{i}.txt','w').write(f'a {d} {i}\\n')\n")
+    subprocess.run([sys.executable, "-c", script], cwd=root, check=True)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "other")
+    subprocess.run([sys.executable, "-c", script.replace("'a ", "'b ")], cwd=root, check=True)
+    git(root, "commit", "-qam", "other")
+    git(root, "checkout", "-q", "main")
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    if limit > 30_000:
+        pytest.skip(f"inotify queue limit {limit} too large to overflow with this checkout")
+    with Sidecar(tmp_path, [root]) as sc:
+        pid = sc.client.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            git(root, "checkout", "-q", "other")
+            subprocess.run([sys.executable, "-c", "import os\nfor i in range(3000):\n"
+                            "    open('.churn','w').write(str(i)); os.unlink('.churn')"], cwd=root, check=True)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        changes = sc.file_changes(sc.sync(timeout=300))
+        assert any("overflow" in line for line in sc.client.log), "the queue did not overflow"
+        expect_sources(FAMILY, changes, {f"m{d}/f{i}.txt": ("git_checkout", None) for d in range(30) for i in range(100)})
