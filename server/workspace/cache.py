@@ -111,7 +111,9 @@ class WorkspaceCache:
         return codec
 
     def _store(self, rel: str, data: bytes, mtime_ns: int = 0) -> _Entry:
-        blob = self._codec()[0].compress(data)
+        # copy to an exact-size object: zstandard returns its compress-bound sized buffer
+        # shrunk in place, and the allocator keeps the whole original size resident
+        blob = memoryview(self._codec()[0].compress(data)).tobytes()
         if len(blob) >= len(data):
             blob = data  # tiny files: raw UTF-8 (cannot start with the zstd magic, see _text_of)
         entry = _Entry(blob, len(data), mtime_ns)
