@@ -18,9 +18,9 @@ OUT = Path(__file__).resolve().parents[1] / ".bench-out" / "replay"
 
 
 def _recording(hours: float) -> Path:
-    from crowd.serializer.synthetic import write_recording
+    from crowd.serializer.synthetic import GENERATOR_VERSION, write_recording
 
-    path = OUT / f"synthetic-{hours:g}h"
+    path = OUT / f"synthetic-{hours:g}h-v{GENERATOR_VERSION}"
     if not (path / ".complete").exists():
         shutil.rmtree(path, ignore_errors=True)
         write_recording(path, hours=hours, seed=42, session_id=f"bench-{hours:g}h")

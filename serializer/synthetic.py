@@ -20,6 +20,7 @@ from typing import Any
 from crowd.serializer.replay.patch import unified_diff
 from crowd.serializer.replay.text import Document, index_position, utf16_len
 
+GENERATOR_VERSION = 3  # bump when the script changes, so cached benchmark recordings are rebuilt
 START_WALL = 1_767_225_600_000  # 2026-01-01T00:00:00Z, fixed so output is reproducible
 VIEW_ROWS = 30
 TERM_ROWS, TERM_COLS = 24, 100

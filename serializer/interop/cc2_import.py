@@ -109,13 +109,23 @@ def read_cc2(*paths: Path | str) -> Cc2Session:
 def _members(path: Path, problems: list[str]):
     """(name, bytes) of every file under ``path``: folders are walked, tarballs opened."""
     if path.is_dir():
+        loose: list[int] = []
+        parts: list[Path] = []
         for child in sorted(path.rglob("*")):
             if child.is_file():
                 rel = child.relative_to(path).as_posix()
                 if PART_RE.search(child.name):
-                    yield from _members(child, problems)
+                    parts.append(child)
                 elif CHUNK_RE.search(rel) or SNAPSHOT_RE.search(rel):
+                    m = CHUNK_RE.search(rel)
+                    if m:
+                        loose.append(int(m.group(1)))
                     yield rel, child.read_bytes()
+        # The uploaded source parts repeat the chunks of temp/; open them only when temp/ is
+        # incomplete (no chunks, or a gap), instead of unpacking every chunk twice.
+        if not loose or sorted(loose) != list(range(len(loose))):
+            for part in parts:
+                yield from _members(part, problems)
         return
     if PART_RE.search(path.name) or path.name.endswith((".tar.gz", ".tgz", ".tar")):
         try:
