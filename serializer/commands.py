@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_inspect)
 
     p = sub.add_parser("replay", help="replay a recording in the terminal, as HTML, or follow a live one")
-    p.add_argument("recording", type=Path, help="recording folder, crowd-code 2.0 session/tarball or 1.0 CSV")
+    p.add_argument("recording", type=Path, help="recording folder, session id, 'latest', crowd-code 2.0 "
+                                                "session/tarball or 1.0 CSV")
     p.add_argument("--html", action="store_true", help="write one self-contained HTML player")
     p.add_argument("-o", "--out", type=Path, help="output file for --html (default: <name>.html)")
     p.add_argument("--serve", action="store_true", help="follow a live recording over a WebSocket")
@@ -53,9 +54,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_dataset)
 
 
+def resolve(path: Path) -> Path:
+    """A path as given, else a session id in the recordings folder, or ``latest`` (newest one)."""
+    if path.exists():
+        return path
+    from crowd.home import recordings_dir
+
+    root = recordings_dir()
+    if str(path) == "latest" and root.is_dir():
+        found = [p for p in root.iterdir() if p.is_dir() and any(p.glob("seg-*.crowd"))]
+        if found:
+            return max(found, key=lambda p: max(s.stat().st_mtime for s in p.glob("seg-*.crowd")))
+    if (root / path).is_dir():
+        return root / path
+    return path
+
+
 def _load(path: Path):
     from crowd.serializer.interop.load import UnknownInput, load_events
 
+    path = resolve(path)
     try:
         return load_events(path)
     except (UnknownInput, ValueError) as exc:
@@ -73,7 +91,8 @@ def _export(args: argparse.Namespace) -> int:
     from crowd.serializer.interop.cc2_export import export_cc2
     from crowd.serializer.interop.snapshots import store_loader
 
-    loader = store_loader(args.recording) if loaded.format == "crowd" and args.recording.is_dir() else None
+    rec = resolve(args.recording)
+    loader = store_loader(rec) if loaded.format == "crowd" and rec.is_dir() else None
     res = export_cc2(loaded.events, args.out, tarballs=not args.no_tarballs, snapshot_loader=loader)
     print(f"wrote {res.folder}: {len(res.chunks)} chunks, {len(res.snapshots)} snapshots, "
           f"{len(res.parts)} source parts, {res.events} events")
@@ -162,7 +181,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.serve:
         from crowd.serializer.replay.serve import serve
 
-        return serve(args.recording, args.host, args.port)
+        return serve(resolve(args.recording), args.host, args.port)
     loaded = _load(args.recording)
     if loaded is None:
         return 1

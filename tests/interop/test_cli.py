@@ -72,3 +72,17 @@ def test_bad_inputs_get_clear_errors(tmp_path):
     bad_csv.write_text("a,b\n1,2\n")
     out = crowd("import", str(bad_csv), "-o", str(tmp_path / "o"))
     assert out.returncode == 1 and "crowd import:" in out.stderr
+
+
+def test_session_id_and_latest_resolve_in_the_recordings_folder(tmp_path):
+    import os
+
+    from crowd.serializer.synthetic import write_recording
+
+    home = tmp_path / "home"
+    write_recording(home / "recordings" / "older", hours=0.01, seed=1, session_id="older")
+    write_recording(home / "recordings" / "newer", hours=0.01, seed=2, session_id="newer")
+    env = {**os.environ, "CROWD_HOME": str(home)}
+    run = lambda *a: subprocess.run(CROWD + list(a), capture_output=True, text=True, timeout=120, env=env)  # noqa: E731
+    assert json.loads(run("inspect", "--json", "latest").stdout)["session_id"] == "newer"
+    assert json.loads(run("inspect", "--json", "older").stdout)["session_id"] == "older"
