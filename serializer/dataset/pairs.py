@@ -79,6 +79,8 @@ class _Batch:
     decided_at: int | None = None
     next_user: dict[str, Any] | None = None
     closed: bool = False
+    done: bool = False
+    final: dict[str, str | None] = field(default_factory=dict)
 
 
 def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int = HORIZON_US) -> list[dict[str, Any]]:
@@ -138,7 +140,7 @@ def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int
                     b.outcome, b.decided_at = "reverted", ev.get("seq")
                 elif b.outcome is None:
                     b.outcome, b.decided_at = "revised", ev.get("seq")
-        watching = [b for b in watching if b.after.get("__done__") is None]
+        watching = [b for b in watching if not b.done]
     if current is not None:
         _close(current, state)
         watching.append(current)
@@ -158,20 +160,20 @@ def _close(b: _Batch, state: ReplayState) -> None:
 
 
 def _finish(b: _Batch, state: ReplayState) -> None:
+    """The horizon is over: what the touched files are now decides a revision's distance."""
     if not b.closed:
         _close(b, state)
-    if "__done__" in b.after:
+    if b.done:
         return
-    final = {p: _text(state, p) for p in b.before}
+    b.final = {p: _text(state, p) for p in b.before}
     if b.outcome is None:
         b.outcome = "kept"
-    b.final = final  # type: ignore[attr-defined]
-    b.after["__done__"] = ""
+    b.done = True
 
 
 def _row(session_id: str, n: int, b: _Batch) -> dict[str, Any]:
-    after = {p: v for p, v in b.after.items() if p != "__done__"}
-    final = getattr(b, "final", after)
+    after = b.after
+    final = b.final or after
     distance = None
     if b.outcome == "revised":
         distance = sum(edit_distance(after[p] or "", final.get(p) or "") for p in after)
