@@ -68,10 +68,10 @@ def build_tokenizer(vocab_size: int = 768):
                                    additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in ("<|endoftext|>", "<|im_end|>")])
 
 
-def build_config(preset: str, tokenizer):
+def build_config(preset: str, tokenizer, **overrides):
     from transformers import Qwen3VLConfig
 
-    p = PRESETS[preset]
+    p = {**PRESETS[preset], **overrides}
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     half = p["head_dim"] // 2
     mrope = [half - 2 * (half * 3 // 8), half * 3 // 8, half * 3 // 8]  # sums to head_dim/2 (24,20,20 at 128)
@@ -103,7 +103,8 @@ def build_image_processor(max_pixels: int = 524_288, min_pixels: int = 32 * 32):
                                     image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
 
 
-def build_tiny_model(out_dir: str | Path, preset: str = "tiny", seed: int = 0, max_pixels: int = 524_288) -> Path:
+def build_tiny_model(out_dir: str | Path, preset: str = "tiny", seed: int = 0, max_pixels: int = 524_288,
+                     **overrides) -> Path:
     """Writes a loadable, randomly initialised Qwen3-VL folder and returns its path."""
     import torch
     from transformers import Qwen3VLForConditionalGeneration
@@ -112,7 +113,7 @@ def build_tiny_model(out_dir: str | Path, preset: str = "tiny", seed: int = 0, m
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     tokenizer = build_tokenizer()
-    config = build_config(preset, tokenizer)
+    config = build_config(preset, tokenizer, **overrides)
     model = Qwen3VLForConditionalGeneration(config)
     if preset == "tiny":
         # The output head stays frozen under LoRA, and after the final RMSNorm the hidden state
