@@ -20,7 +20,8 @@ from typing import Any
 from crowd.serializer.dataset.common import new_terminal_lines
 from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.replay.state import ReplayState
-from crowd.serializer.replay.text import split_lines
+from crowd.serializer.replay.patch import unified_diff
+from crowd.serializer.replay.text import split_lines, utf16_len
 
 CONTEXT = 10
 
@@ -110,6 +111,8 @@ class SedConverter:
         self.goal = ""
         self.burst: tuple[str, str] | None = None   # (file, text before the burst)
         self._shown_change: dict[tuple[str, str], tuple[int, str]] = {}
+        self._pending_cmd: tuple[int | None, str, str | None] | None = None  # command awaiting output
+        self._caret: int | None = None   # where the typing burst's cursor should be
 
     def keyframe(self) -> str:
         st = self.state
@@ -198,13 +201,12 @@ class SedConverter:
             st.apply(ev)
             changes = ev.get("changes") or []
             if changes:
-                from crowd.serializer.replay.text import utf16_len
                 first = min(changes, key=lambda c: c["offset"])
                 self._caret = first["offset"] + utf16_len(first["text"])
             return
         if user_action and kind == "selection" and self.burst is not None:
             sels = ev.get("selections") or []
-            if not sels or ev.get("file") != self.burst[0] or sels[0]["active"] != getattr(self, "_caret", None):
+            if not sels or ev.get("file") != self.burst[0] or sels[0]["active"] != self._caret:
                 self.flush_burst(seq)  # the cursor left the typing position: the burst is over
         elif user_action:
             self.flush_burst(seq)
@@ -216,7 +218,6 @@ class SedConverter:
             after = st.files.get(ev.get("file"))
             diff = ev.get("diff")
             if diff is None and before_text is not None and after is not None:
-                from crowd.serializer.replay.patch import unified_diff
                 diff = unified_diff(before_text, after.text, ev.get("file"))
             who = source + (f":{ev['agent']}" if ev.get("agent") else "")
             key = (ev.get("file"), who)
@@ -238,7 +239,6 @@ class SedConverter:
         if user_action and kind == "terminal_command":
             st.apply(ev)
             self._pending_cmd = (seq, ev.get("command") or "", ev.get("terminal"))
-            self._cmd_output: list[str] = []
             self.act(seq, f"```bash\n{ev.get('command')}\n```", "", reserve_extra=min(256, self.msg_cap))
             return
         if etype == "observation" and kind == "terminal_screen":
@@ -246,7 +246,7 @@ class SedConverter:
             added = new_terminal_lines(self.screens.get(tid, []), ev.get("lines") or [])
             self.screens[tid] = ev.get("lines") or []
             st.apply(ev)
-            pending = getattr(self, "_pending_cmd", None)
+            pending = self._pending_cmd
             if pending and pending[2] == tid and added:
                 cmd = pending[1]
                 if added and added[0].endswith(cmd):
