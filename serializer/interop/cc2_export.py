@@ -61,6 +61,8 @@ class Cc2Converter:
         self.snapshot_count = 0
         self.snapshots: dict[str, dict[str, str]] = {}   # cc2 name -> {path: content}
         self._open_snapshot: tuple[str, str] | None = None  # (our id, cc2 name)
+        self._fill_from_state = False   # the open snapshot has no contents of its own yet
+        self._last: dict[str, Any] = {}  # the last observation of the current run
         self.dropped: dict[str, int] = {}
 
     # -- helpers -------------------------------------------------------------------------------
@@ -135,11 +137,9 @@ class Cc2Converter:
             name = snapshot_name(self.snapshot_count)
             self._open_snapshot = (ev.get("snapshot_id"), name)
             files = self.snapshot_loader(ev.get("snapshot_id")) if self.snapshot_loader else None
-            if files is None:  # filled by following snapshot file_content events, else from our buffers
-                files = {}
-                self._fill_from_state = True
-            else:
-                self._fill_from_state = False
+            # without a store: filled by the following snapshot file_content events, else from our buffers
+            self._fill_from_state = files is None
+            files = files or {}
             self.snapshots[name] = files
             out.append(self._event(ev, "workspace_snapshot", snapshotId=name))
         elif self._is_snapshot_content(ev):
@@ -159,7 +159,7 @@ class Cc2Converter:
 
     def _close_snapshot(self) -> None:
         _, name = self._open_snapshot
-        if getattr(self, "_fill_from_state", False) and not self.snapshots[name]:
+        if self._fill_from_state and not self.snapshots[name]:
             self.snapshots[name] = {p: d.text for p, d in sorted(self.state.files.items()) if d.complete}
         self._open_snapshot = None
 
