@@ -30,7 +30,7 @@ def _one(lines: int, chars: int) -> dict:
         stats = base / "stats.json"
         settings = {
             "crowd.python": str(ROOT / ".venv" / "bin" / "python"), "crowd.exportPath": str(base / "rec"),
-            "crowd.statsFile": str(stats), "workbench.startupEditor": "none",
+            "crowd.statsFile": str(stats), "workbench.startupEditor": "none", "files.autoSave": "off",
             "security.workspace.trust.enabled": False, "git.enabled": False,
             "editor.autoClosingBrackets": "never", "editor.autoClosingQuotes": "never",
         }

@@ -37,6 +37,8 @@ def _workspace(base: Path) -> Path:
     ws.mkdir()
     (ws / "hello.py").write_text("print('hi')\n")
     (ws / "notes.txt").write_text("notes\n")
+    (ws / "data.json").write_text('{"a":1,"b":[1,2]}\n')
+    (ws / "old_name.txt").write_text("to be renamed\n")
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(base)}
     for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
@@ -50,6 +52,7 @@ class Driver:
     def __init__(self, cfg: dict, log: Path) -> None:
         self.proc = subprocess.Popen(["node", str(DRIVER), json.dumps(cfg)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log.open("wb"), text=True)
+        self.log = log
         self.steps: queue.Queue = queue.Queue()
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -70,7 +73,9 @@ class Driver:
             except queue.Empty:
                 raise AssertionError(f"driver did not reach step {name!r} in {timeout} s; output: {self.lines[-20:]}")
             if step is None:
-                raise AssertionError(f"driver exited before step {name!r}: {self.lines[-20:]}")
+                self.proc.wait(timeout=10)
+                raise AssertionError(f"driver exited before step {name!r}: {self.lines[-20:]}\n"
+                                     f"{self.log.read_text(errors='replace')[-3000:]}")
             if step["name"] == name:
                 return step
 
@@ -123,6 +128,10 @@ def _phase_a_done(events: list[dict]) -> list[str]:
         missing.append("save of hello.py")
     if not any(e.get("file") == "notes.txt" and e.get("source") == "external" for e in events):
         missing.append("external change of notes.txt")
+    if not any(e.get("kind") == "editor_command" and e.get("phase") == "end" for e in events):
+        missing.append("editor_command end")
+    if not any(e.get("kind") == "file_change" and e.get("file") == "new_name.txt" for e in events):
+        missing.append("rename of old_name.txt")
     return missing
 
 
@@ -151,7 +160,7 @@ def editor(tmp_path: Path):
         "crowd.exportPath": str(recordings),
         "crowd.panicMinutes": PANIC_MINUTES,
         "crowd.statsFile": str(stats),
-        "workbench.startupEditor": "none",
+        "workbench.startupEditor": "none", "files.autoSave": "off",
         "security.workspace.trust.enabled": False,
         "terminal.integrated.defaultProfile.linux": "bash",
         "terminal.integrated.shellIntegration.enabled": True,
@@ -177,12 +186,14 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
         "url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),
         "file": "hello.py", "typed": TYPED, "secret": SECRET, "terminalCommand": TERMINAL_COMMAND,
         "externalFile": str(ws / "notes.txt"), "externalText": EXTERNAL_TEXT,
+        "screenshot": str(ROOT / ".bench-out" / "bridge_e2e_failure.png"),
+        "jsonFile": "data.json", "renameFrom": "old_name.txt", "renameTo": "new_name.txt",
     }
     driver = Driver(cfg, tmp_path / "driver.log")
     try:
         driver.wait_step("recording", 180)
         session = _session_dir(recordings)
-        driver.wait_step("external", 120)
+        driver.wait_step("renamed", 180)
         events = _wait_recording(session, _phase_a_done, 60)
 
         # the panic window must not reach back to phase A: wait until it is older than that
@@ -228,6 +239,22 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     assert any(e.get("kind") == "viewport" for e in events)
     assert not any(e.get("source") == "external" and e.get("file") == "hello.py" for e in events), \
         "the user's own save must not look like an external change"
+
+    # undo is marked; format through the default key is bracketed by the wrapper and its
+    # edits between start and end are the user's
+    assert any(e.get("kind") == "edit" and e.get("reason") == "undo" and e.get("file") == "hello.py" for e in events)
+    cmd = [e for e in events if e.get("kind") == "editor_command"]
+    assert [(e["command"], e["phase"]) for e in cmd] == [("editor.action.formatDocument", "start"),
+                                                         ("editor.action.formatDocument", "end")], cmd
+    fmt_edits = [e for e in events if e.get("kind") == "edit" and e.get("file") == "data.json"
+                 and cmd[0]["t"] <= e["t"] <= cmd[1]["t"]]
+    assert fmt_edits and all(e["source"] == "user" for e in fmt_edits), fmt_edits
+    # a rename in the explorer is the user's, one event with both names
+    renames = [e for e in events if e.get("kind") == "file_change" and e.get("change") == "rename"]
+    assert any(e["file"] == "new_name.txt" and e.get("old_file") == "old_name.txt" and e["source"] == "user"
+               for e in renames), renames
+    assert not any(e.get("source") == "external" and e.get("file") in ("new_name.txt", "old_name.txt", "data.json")
+                   for e in events), "editor-made changes must not be attributed to another process"
 
     # the terminal: the bridge forwarded the shell execution with its output
     kinds = stats["kinds"]

@@ -18,6 +18,7 @@ lines.on('line', (l) => { const w = waiting.shift(); if (w) w(l); });
 const nextLine = () => new Promise((resolve) => waiting.push(resolve));
 const step = (name, extra = {}) => console.log(`STEP ${JSON.stringify({ name, ...extra })}`);
 const T = 60_000;
+let currentPage; // for the failure screenshot
 
 async function runCommand(page, title) {
   await page.keyboard.press('F1');
@@ -28,6 +29,15 @@ async function runCommand(page, title) {
   await row.waitFor({ state: 'visible', timeout: T });
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: T });
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press('Control+P');
+  const quick = page.locator('.quick-input-widget input');
+  await quick.waitFor({ state: 'visible' });
+  await quick.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tab.active', { hasText: name }).waitFor();
 }
 
 async function statusText(page) {
@@ -43,6 +53,7 @@ async function main() {
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
+  currentPage = page;
   page.setDefaultTimeout(T);
   await page.goto(cfg.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
@@ -70,6 +81,10 @@ async function main() {
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Enter');
   await page.keyboard.type(cfg.typed, { delay: 15 });
+  if (cfg.mode !== 'typing') {
+    await page.keyboard.type('Z');
+    await page.keyboard.press('Control+Z'); // an undo, recorded with reason "undo"
+  }
   await page.keyboard.press('Control+S');
   await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
   step('typed');
@@ -97,15 +112,53 @@ async function main() {
   if (r.status !== 0) throw new Error(`external write failed: ${r.stderr}`);
   step('external', { pid: process.pid });
 
+  // 5. a command that edits through a provider, via its default key (Linux: Ctrl+Shift+I):
+  // the bridge's keybinding wrapper must bracket it with editor_command start/end
+  await openFile(page, cfg.jsonFile);
+  await editor.click();
+  // The JSON language server registers its formatter some seconds after the file opens;
+  // until then the same key shows "no formatter installed": cancel that and try again.
+  const dirty = page.locator('.tab.active.dirty');
+  const noFormatter = page.locator('.monaco-dialog-box', { hasText: 'no formatter' });
+  let formatted = false;
+  for (let i = 0; i < 40 && !formatted; i++) {
+    await page.keyboard.press('Control+Shift+I');
+    const outcome = await Promise.race([
+      dirty.waitFor({ timeout: 5_000 }).then(() => 'dirty'),
+      noFormatter.waitFor({ timeout: 5_000 }).then(() => 'none'),
+    ]).catch(() => 'timeout');
+    if (outcome === 'dirty') {
+      formatted = true;
+    } else if (outcome === 'none') {
+      await noFormatter.getByRole('button', { name: 'Cancel' }).click();
+      await noFormatter.waitFor({ state: 'detached' });
+      await page.waitForTimeout(1_000);
+      await editor.click();
+    }
+  }
+  if (!formatted) throw new Error('the JSON formatter never became available');
+  await page.keyboard.press('Control+S');
+  await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
+  step('formatted');
+
+  // 6. a rename in the explorer (F2 there is the explorer's, not the bridge's wrapper)
+  await page.keyboard.press('Control+Shift+E');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: cfg.renameFrom });
+  await row.click();
+  await page.keyboard.press('F2');
+  const box = page.locator('.explorer-folders-view .monaco-inputbox input');
+  await box.waitFor();
+  await box.fill(cfg.renameTo);
+  await page.keyboard.press('Enter');
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: cfg.renameTo }).waitFor();
+  await page.keyboard.press('Control+1'); // focus back in the editor group
+  step('renamed');
+
   // the test checks the recording holds all of the above, then lets the panic window pass
   await nextLine();
 
-  // 5. something private typed, then panic right away
-  await page.keyboard.press('Control+P');
-  await quick.waitFor({ state: 'visible' });
-  await quick.fill(cfg.file);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: cfg.file }).first().waitFor();
-  await page.keyboard.press('Enter');
+  // 7. something private typed, then panic right away
+  await openFile(page, cfg.file);
   await editor.click();
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Enter');
@@ -115,11 +168,11 @@ async function main() {
   await page.locator('.notification-toast', { hasText: 'deleted the last' }).waitFor({ timeout: T });
   step('panic');
 
-  // 6. the bridge's own cost, written to the stats file
+  // 8. the bridge's own cost, written to the stats file
   await runCommand(page, 'crowd: Show bridge overhead statistics');
   step('stats');
 
-  // 7. the test kills the sidecar; the status bar must come back to recording by itself
+  // 9. the test kills the sidecar; the status bar must come back to recording by itself
   if ((await nextLine()) === 'rec?') {
     await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
     step('rec-again', { status: await statusText(page) });
@@ -128,7 +181,17 @@ async function main() {
   await browser.close();
 }
 
-main().then(() => process.exit(0), (err) => {
+main().then(() => process.exit(0), async (err) => {
   console.error(err && err.stack ? err.stack : String(err));
+  if (currentPage && cfg.screenshot) {
+    try {
+      const dialog = await currentPage.locator('.monaco-dialog-box').allInnerTexts();
+      const toasts = await currentPage.locator('.notification-toast').allInnerTexts();
+      console.error(`dialogs: ${JSON.stringify(dialog)}\nnotifications: ${JSON.stringify(toasts)}`);
+      await currentPage.screenshot({ path: cfg.screenshot, timeout: 10_000 });
+    } catch (e) {
+      console.error(`no screenshot: ${e}`);
+    }
+  }
   process.exit(1);
 });
