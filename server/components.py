@@ -27,6 +27,7 @@ class Component(Protocol):
 # One line per component, e.g. "crowd.server.terminal.component:TerminalComponent".
 COMPONENT_FACTORIES: list[str] = [
     "crowd.server.attribution.component:AttributionComponent",   # who changed what + snapshots
+    "crowd.server.transfer.component:UploadComponent",           # queue finished files for upload
 ]
 
 

@@ -148,8 +148,14 @@ class UploadQueue:
         bundle_id = uuid.uuid4().hex
         file_name = f"{candidate.kind}_{candidate.session_id}_{int(now)}_{bundle_id[:12]}.tar"
         dest = self.bundle_dir / f"{bundle_id}.tar"
-        size, sha = write_bundle(dest, candidate, files, user_id=self.user_id(), bundle_id=bundle_id)
-        stats = [(p, p.stat()) for p in files]
+        try:
+            stats = [(p, p.stat()) for p in files]
+            size, sha = write_bundle(dest, candidate, files, user_id=self.user_id(), bundle_id=bundle_id)
+        except BaseException:
+            # a source vanished mid-way (e.g. panic deleted it): no copy may stay behind
+            for leftover in (dest, dest.with_name(dest.name + ".part")):
+                _shred(leftover)
+            raise
         start = min(st.st_mtime for _, st in stats)
         end = max(st.st_mtime for _, st in stats)
         # snapshot files of a live session stay (the store still reads them); segments go
@@ -270,12 +276,15 @@ class UploadQueue:
         return stats
 
     # -- panic ---------------------------------------------------------------------------------
-    def panic(self, cutoff_wall: float, *, session_id: str | None = None, now: float | None = None) -> list[str]:
+    def panic(self, cutoff_wall: float, *, session_id: str | None = None, kind: str | None = None,
+              now: float | None = None) -> list[str]:
         """Delete held bundles holding content at or after ``cutoff_wall`` (epoch seconds).
 
         Only bundles still in their hold are touched (an uploaded bundle is out of reach);
         their tars are overwritten with zeros before unlinking, and their ``files`` entries
         are removed so that whatever survives in the source files is bundled again.
+        ``session_id`` / ``kind`` ("editor", "desktop") narrow it to one recorder's bundles,
+        so a panic in one recorder never deletes another's.
         """
         now = time.time() if now is None else now
         with self._lock:
@@ -284,6 +293,9 @@ class UploadQueue:
             if session_id is not None:
                 sql += " AND session_id=?"
                 args.append(session_id)
+            if kind is not None:
+                sql += " AND kind=?"
+                args.append(kind)
             doomed = [Bundle.from_row(r) for r in self._db.execute(sql, args).fetchall()]
             self._db.execute("BEGIN IMMEDIATE")
             for b in doomed:

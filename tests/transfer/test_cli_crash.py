@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import TOKEN, make_recording
+from transfer_helpers import TOKEN, make_recording
 from faultproxy import FaultProxy
 
 CROWD = [sys.executable, "-m", "crowd.cli"]

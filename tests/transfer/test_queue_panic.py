@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from conftest import TOKEN, make_recording
+from transfer_helpers import TOKEN, make_recording
 
 from crowd.server.transfer.bundle import desktop_candidates, editor_candidate
 from crowd.server.transfer.client import Uploader, UploaderConfig

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import TOKEN, editor_bundle
+from transfer_helpers import TOKEN, editor_bundle
 from faultproxy import FaultProxy
 
 from crowd.server.transfer.client import Uploader, UploaderConfig

@@ -1,0 +1,238 @@
+"""The sidecar queues its own finished recording files for upload (server/transfer/component.py).
+
+Driven through a real sidecar subprocess over its JSON-RPC pipe. The only change to the
+sidecar is its segment size limit, set to 1 byte in the child process (``ROTATING``) so the
+writer rotates at every flush: the real limits (32 MiB / 300 s) are too large for a test, and
+``crowd/flush`` then gives a rotation whenever the test asks for one.
+"""
+from __future__ import annotations
+
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transfer_helpers import TOKEN, make_recording
+
+from crowd.serializer.format import read_recording
+from crowd.server.client import SidecarClient
+from crowd.server.transfer.bundle import editor_candidate
+from crowd.server.transfer.client import Uploader, UploaderConfig
+from crowd.server.transfer.queue import UploadQueue
+from crowd.server.workspace.folders import path_to_uri
+
+ROTATING = [sys.executable, "-c",
+            "import sys; from crowd.serializer.format.writer import RecordingWriter as W; "
+            "W.__init__.__kwdefaults__['segment_max_bytes'] = 1; "
+            "from crowd.server.__main__ import main; sys.exit(main([]))"]
+WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
+
+
+def marker(tag: str) -> str:
+    """Low-entropy unique text (random hex would be redacted as a secret)."""
+    import random
+
+    return tag + "".join(random.choice(WORDS) for _ in range(4))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "main.py").write_text("print('hello')\n")
+    return root
+
+
+@pytest.fixture
+def sidecars():
+    started: list[SidecarClient] = []
+    yield started
+    for client in started:
+        if client.alive:
+            client.close()
+
+
+def start(sidecars: list, home: Path, workspace: Path, settings: dict[str, Any]) -> SidecarClient:
+    client = SidecarClient(env={"CROWD_HOME": str(home)}, command=ROTATING)
+    sidecars.append(client)
+    client.initialize([workspace], consent=True, settings={"uploadScanSeconds": 0.05, **settings})
+    client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
+    return client
+
+
+class Typist:
+    """Opens main.py and inserts text, one acknowledged batch at a time."""
+
+    def __init__(self, client: SidecarClient, workspace: Path) -> None:
+        self.client = client
+        self.path = workspace / "main.py"
+        self.version = 1
+        self.offset = len(self.path.read_text())
+        client.events([{"kind": "document_open", "uri": path_to_uri(self.path), "text": self.path.read_text(),
+                        "languageId": "python", "version": 1}], ack=True)
+        client.request("crowd/flush")   # a segment exists now: the next flush rotates
+
+    def type(self, text: str) -> None:
+        self.version += 1
+        self.client.events([{"kind": "document_change", "uri": path_to_uri(self.path), "version": self.version,
+                             "changes": [{"offset": self.offset, "length": 0, "text": text}],
+                             "reason": None, "visible": True, "active": True}], ack=True)
+        self.offset += len(text)
+        self.client.request("crowd/flush")
+
+
+def session_bundles(q: UploadQueue, session_id: str):
+    return [b for b in q.bundles() if b.session_id == session_id]
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.02)
+
+
+def events_in_tars(tars: list[Path], dest: Path) -> list[dict[str, Any]]:
+    """Unpack bundles (checking every member against its manifest) and read the segments."""
+    import hashlib
+    import json
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for tar_path in tars:
+        with tarfile.open(tar_path) as tar:
+            members = tar.getmembers()
+            manifest = json.loads(tar.extractfile(members[0]).read())
+            assert members[0].name.endswith("/manifest.json")
+            by_name = {e["name"]: e for e in manifest["files"]}
+            for m in members[1:]:
+                data = tar.extractfile(m).read()
+                rel = m.name.split("/", 1)[1]
+                assert hashlib.sha256(data).hexdigest() == by_name[rel]["sha256"]
+                out = dest / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(data)
+    return read_recording(dest).events
+
+
+def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, sidecars, ingest, tmp_path):
+    q = UploadQueue(home / "upload", hold_s=600)
+    q.set("consent", "granted")
+    client = start(sidecars, home, workspace, {"upload": True, "uploadUrl": f"{ingest.url}/v1/presign"})
+    sid = client.status()["sessionId"]
+    folder = home / "recordings" / sid
+    typist = Typist(client, workspace)
+    first = marker("first")
+    typist.type(first)
+    # a rotation happened (segment size limit): the finished segments are queued, held
+    rotated = wait_until(lambda: session_bundles(q, sid), what="a bundle after rotation")
+    assert not rotated[0].final and rotated[0].ready_at - rotated[0].created == pytest.approx(600)
+    live = sorted(folder.glob("seg-*.crowd"))[-1]
+    assert all(Path(s) != live for b in rotated for s in b.sources)   # never the open segment
+    assert q.get("endpoint") == f"{ingest.url}/v1/presign"             # crowd.uploadUrl is the endpoint
+    last = marker("last")
+    typist.type(last)
+    client.request("crowd/stop")
+    # stop returns after the final bundle is committed: no waiting needed
+    bundles = session_bundles(q, sid)
+    assert bundles[-1].final and len(bundles) >= 2
+    queued = {Path(s) for b in bundles for s in b.sources}
+    on_disk = set(folder.rglob("*"))
+    assert {p for p in on_disk if p.is_file() and not p.name.startswith(".")} <= queued
+    events = events_in_tars([b.path for b in bundles], tmp_path / "unpacked")
+    texts = [c["text"] for e in events if e.get("kind") == "edit" for c in e["changes"]]
+    assert first in texts and last in texts
+    assert [e["kind"] for e in events if e["type"] == "session"][-1] == "stop"
+    assert len({e["seq"] for e in events}) == len(events)               # each event in exactly one bundle
+
+    # after the hold, the uploader sends them; the session folder goes once the server confirmed
+    up = Uploader(q, UploaderConfig(endpoint=q.get("endpoint"), token=TOKEN), clock=lambda: time.time() + 601)
+    assert up.run_until_idle()["uploaded"] == len(bundles)
+    up.stop()
+    assert sorted(e["fileName"] for e in ingest.store.listing()) == sorted(b.file_name for b in bundles)
+    assert not folder.exists()
+
+
+def test_nothing_queued_without_the_setting_or_upload_consent(home, workspace, sidecars):
+    q = UploadQueue(home / "upload", hold_s=0)
+    for settings, consent in (({}, "granted"), ({"upload": True}, "revoked")):
+        q.set("consent", consent)
+        client = start(sidecars, home, workspace, settings)
+        sid = client.status()["sessionId"]
+        typist = Typist(client, workspace)
+        typist.type(marker("a"))
+        typist.type(marker("b"))
+        client.request("crowd/stop")
+        assert len(list((home / "recordings" / sid).glob("seg-*.crowd"))) >= 3   # it did rotate
+        assert session_bundles(q, sid) == []
+        client.close()
+    assert q.bundles() == [] and list((home / "upload" / "bundles").iterdir()) == []
+
+
+def test_panic_shreds_only_this_sessions_held_bundles_past_the_cutoff(home, workspace, sidecars, tmp_path):
+    q = UploadQueue(home / "upload", hold_s=600)
+    q.set("consent", "granted")
+    # another session's recent held bundle (same kind, same time window): not this panic's business
+    other = q.add(editor_candidate(make_recording(tmp_path / "elsewhere", "other-session", 2), final=True))
+    client = start(sidecars, home, workspace, {"upload": True})
+    sid = client.status()["sessionId"]
+    typist = Typist(client, workspace)
+    before = marker("before")
+    typist.type(before)
+    early = wait_until(lambda: session_bundles(q, sid), what="a bundle before the cutoff")
+    # panic works on wall time: leave a clear margin on each side of the cutoff
+    wait_until(lambda: time.time() > max(b.content_end for b in early) + 2, what="2 s after the first bundle")
+    cutoff = time.time()
+    wait_until(lambda: time.time() > cutoff + 2, what="2 s after the cutoff")
+    after = marker("after")
+    typist.type(after)
+    typist.type("  # end\n")   # the next flush rotates: the 'after' segment is finished
+    late = wait_until(lambda: [b for b in session_bundles(q, sid) if b.content_end > cutoff + 2],
+                      what="a bundle after the cutoff")
+    late_paths = [b.path for b in late]
+    assert all(p.exists() for p in late_paths)
+    result = client.request("crowd/panic", {"minutes": (time.time() - cutoff) / 60})
+    assert result["removed"] >= 1
+    remaining = {b.id for b in q.bundles()}
+    assert other.id in remaining and all(b.id in remaining for b in early)
+    assert not any(b.id in remaining for b in late) and not any(p.exists() for p in late_paths)
+    # the panic's own 'after' edit is gone from disk too; everything still queued is clean
+    client.request("crowd/stop")
+    kept = session_bundles(q, sid)
+    events = events_in_tars([b.path for b in kept], tmp_path / "unpacked")
+    texts = [c["text"] for e in events if e.get("kind") == "edit" for c in e["changes"]]
+    assert before in texts and after not in texts
+    raw = b"".join(p.read_bytes() for p in (home / "upload").rglob("*") if p.is_file())
+    assert after.encode() not in raw
+    assert [e["kind"] for e in events if e["type"] == "session"][-2:] == ["panic", "stop"]
+
+
+def test_bundle_left_half_written_when_a_source_vanishes_is_removed(tmp_path, monkeypatch):
+    """A source deleted while its bundle is written (panic racing a hand-off): no tar stays."""
+    from crowd.server.transfer import queue as queue_mod
+
+    q = UploadQueue(tmp_path / "q", hold_s=600)
+    folder = make_recording(tmp_path / "rec", "s", 2)
+    real = queue_mod.write_bundle
+
+    def vanish_mid_write(dest, candidate, files, **kw):
+        real(dest, candidate, files, **kw)      # the tar is complete on disk...
+        files[0].unlink()                      # ...when a source goes away
+        raise FileNotFoundError(files[0])
+
+    monkeypatch.setattr(queue_mod, "write_bundle", vanish_mid_write)
+    with pytest.raises(FileNotFoundError):
+        q.add(editor_candidate(folder, final=True))
+    assert list(q.bundle_dir.iterdir()) == [] and q.bundles() == []
