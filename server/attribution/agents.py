@@ -7,7 +7,8 @@ it was seen alive; a change at time t is the agent's when an agent was alive at 
 are recognised by the executable name or, for script launchers (node, python, bun, deno),
 by the script's name. Scope: descendants of the recorded terminals' shells when the
 terminal component tells us their pids (``shell_pids``), else processes whose working
-directory is inside a workspace folder.
+directory is inside a workspace folder. The terminal component may also name the program in
+each recorded terminal's foreground (``foreground``); an agent there counts too.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_AGENTS = ("claude", "codex", "aider", "gemini", "cursor-agent", "opencode", "goose", "amp",
                   "qwen", "copilot", "crush", "cline", "continue", "openhands", "devin")
@@ -69,14 +71,16 @@ class AgentScanner:
         names: Iterable[str] = DEFAULT_AGENTS,
         *,
         folders: Callable[[], list[str]] | None = None,
-        shell_pids: Callable[[], Iterable[int]] | None = None,
+        shell_pids: Callable[[], Iterable[int] | None] | None = None,
+        foreground: Callable[[], dict[str, str | None]] | None = None,
         interval: float = 0.2,
     ) -> None:
         self.names = tuple(names)
         self.folders = folders or (lambda: [])
         self.shell_pids = shell_pids
+        self.foreground = foreground   # {terminal id: foreground program}, from the terminal component
         self.interval = interval
-        self.seen: dict[int, Seen] = {}
+        self.seen: dict[Any, Seen] = {}     # pid, or "terminal:<id>" for a terminal's foreground
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -150,9 +154,25 @@ class AgentScanner:
             if name is not None:
                 matched[pid] = name
         self._decided = fresh
-        roots = set(self.shell_pids()) if self.shell_pids is not None else None
-        alive = set()
+        pids = self.shell_pids() if self.shell_pids is not None else None
+        roots = set(pids) if pids is not None else None   # None: no terminal component, cwd scope
+        alive: set[Any] = set()
+        programs: dict[str, str | None] = {}
+        if self.foreground is not None:
+            try:
+                programs = self.foreground()
+            except Exception:  # noqa: BLE001 - the terminal component's problem, not ours
+                programs = {}
         with self._lock:
+            for term, program in programs.items():
+                if program in self.names:
+                    key = f"terminal:{term}"
+                    alive.add(key)
+                    seen = self.seen.get(key)   # type: ignore[call-overload]
+                    if seen is None or seen.name != program or not seen.alive:
+                        self.seen[key] = Seen(program, -1, now, now)   # type: ignore[index]
+                    else:
+                        seen.last_ns = now
             for pid, name in matched.items():
                 if not self._in_scope(pid, parents, roots):
                     continue

@@ -22,17 +22,35 @@ log = logging.getLogger(__name__)
 
 def _shell_pids_hook(session: Any):
     """The terminal component's shell pids, when it offers them (else None: cwd scope)."""
-    def pids() -> list[int]:
-        found: list[int] = []
+    def pids() -> list[int] | None:
+        found: list[int] | None = None
         for component in getattr(session, "components", []):
             get = getattr(component, "shell_pids", None)
             if callable(get):
                 try:
-                    found.extend(int(p) for p in get())
+                    found = [*(found or []), *(int(p) for p in get())]
                 except Exception:  # noqa: BLE001
                     continue
         return found
     return pids
+
+
+def _foreground_hook(session: Any):
+    """{terminal: foreground program} from the terminal component (``foreground_programs()``,
+    or its TerminalHub's ``foreground(id)``), when it is running."""
+    def programs() -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for component in getattr(session, "components", []):
+            get = getattr(component, "foreground_programs", None)
+            if callable(get):
+                found.update(get())
+                continue
+            hub = getattr(component, "hub", None)
+            if hub is not None and callable(getattr(hub, "foreground", None)):
+                for term_id in list(getattr(hub, "terminals", {})):
+                    found[str(term_id)] = hub.foreground(term_id)
+        return found
+    return programs
 
 
 class AttributionComponent:
@@ -54,9 +72,9 @@ class AttributionComponent:
         self.baseline = CacheBaseline(ws)
         names = tuple(settings.get("agents") or DEFAULT_AGENTS)
         folders = [str(p) for p in roots.paths()]
-        has_terminals = any(callable(getattr(c, "shell_pids", None)) for c in getattr(session, "components", []))
         self.agents = AgentScanner(names, folders=lambda: folders,
-                                   shell_pids=_shell_pids_hook(session) if has_terminals else None)
+                                   shell_pids=_shell_pids_hook(session),
+                                   foreground=_foreground_hook(session))
         self.agents.start()
         if settings.get("snapshots", True) and session.directory is not None:
             self.store = SnapshotStore(session.directory / "snapshots")

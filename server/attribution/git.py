@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+from collections.abc import Callable
 import threading
 import time
 from dataclasses import dataclass, field
@@ -134,6 +135,7 @@ class GitMonitor:
         self._git_alive = False
         self.finished_ops: list[GitOp] = []
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
+        self.backlog: Callable[[], int] = lambda: 0   # events the watcher has not handled yet
 
     def add_repo(self, git_dir: str) -> None:
         """Start tracking a repository (also done lazily on its first .git event)."""
@@ -210,11 +212,19 @@ class GitMonitor:
         if repo is None or repo.op is not op:
             return True
         if not repo.lock_held:
-            if time.monotonic_ns() - op.released_ns >= GROUP_QUIET_S * 1e9:
+            quiet_ns = time.monotonic_ns() - op.released_ns
+            # the next lock cycle of the same command may still be queued behind other events
+            if self.backlog() and quiet_ns < STALE_LOCK_S * 1e9:
+                return False
+            if quiet_ns >= GROUP_QUIET_S * 1e9:
                 self._finish(repo)
                 return True
             return False
-        # A lock left behind by a crashed git must not turn everything into "git" forever.
+        # A lock left behind by a crashed git must not turn everything into "git" forever. Only
+        # judged once the watcher has caught up: while events are queued, the lock's release
+        # may be among them (the file on disk is gone long before a lagging watcher sees it).
+        if self.backlog():
+            return False
         idle_s = (time.monotonic_ns() - max(repo.last_seen_ns, op.started_ns)) / 1e9
         if idle_s > STALE_LOCK_S and not os.path.exists(os.path.join(op.git_dir, "index.lock")):
             self._finish(repo)

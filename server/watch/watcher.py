@@ -193,6 +193,8 @@ class WorkspaceWatcher:
         self._prepare: Callable[[], None] | None = None
         self.ready = threading.Event()     # set once prepare ran and batches are handled
         self._rescanned: set[str] = set()
+        if git is not None and hasattr(git, "backlog"):
+            git.backlog = lambda: len(self._queue)   # type: ignore[attr-defined]
         self.overflows = 0
         self._thread: threading.Thread | None = None
         self._log_handler = _Overflow(self._overflow)
@@ -322,6 +324,7 @@ class WorkspaceWatcher:
         touched: dict[str, tuple[Any, int]] = {}     # rel -> (git op or None, first t)
         scans: list[tuple[str, Any, int]] = []       # created/moved-in directories to walk
         moves: dict[str, str] = {}                   # dest rel -> src rel
+        gone_dirs: list[tuple[str, Any, int]] = []   # (rel prefix, git op, t) of vanished directories
         gitignore_changed = False
         for t_ns, et, src, dest, is_dir in items:
             git_dir = self._git_dir_of(src)
@@ -340,11 +343,7 @@ class WorkspaceWatcher:
                     if (et == "created" and path == src) or (et == "moved" and path == dest):
                         scans.append((path, op, t_ns))
                     elif et in ("deleted", "moved") and path == src:
-                        prefix = rel + "/"
-                        for known in self.baseline.paths():
-                            if known.startswith(prefix):
-                                first = touched.get(known)
-                                touched[known] = (op, first[1] if first else t_ns)
+                        gone_dirs.append((rel + "/", op, t_ns))
                     continue
                 first = touched.get(rel)
                 touched[rel] = (op, first[1] if first else t_ns)
@@ -355,6 +354,15 @@ class WorkspaceWatcher:
                         moves[d + "/"] = s + "/"
                     else:
                         moves[d] = s
+        if gone_dirs:   # one pass over the known paths for every directory deleted or moved away
+            prefixes = tuple(p for p, _, _ in gone_dirs)
+            for known in self.baseline.paths():
+                if known.startswith(prefixes):
+                    for prefix, op, t_ns in gone_dirs:
+                        if known.startswith(prefix):
+                            first = touched.get(known)
+                            touched[known] = (op, first[1] if first else t_ns)
+                            break
         if gitignore_changed:
             self.roots.invalidate()
         for path, op, t_ns in scans:
