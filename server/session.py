@@ -237,7 +237,7 @@ class Session:
         # privacy: hold keystroke-typed tokens until complete so typed secrets are caught
         wrap = getattr(self.redactor, "wrap_writer", None)
         if wrap is not None:
-            self.writer = wrap(self.writer)
+            self.writer = wrap(self.writer, documents=self.documents)
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,

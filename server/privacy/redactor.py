@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from crowd.server.privacy.detect import Finding, SecretFinder
+from crowd.server.privacy.detect import MIN_SECRET_LEN, Finding, SecretFinder
 from crowd.server.privacy.paths import SecretPathPolicy
 
 # Fields that hold identifiers, not free text (paths are checked by is_secret_path instead).
@@ -42,11 +42,16 @@ class Redactor:
     def is_secret_path(self, rel: str) -> bool:
         return self.paths.is_secret(rel)
 
-    def wrap_writer(self, writer: Any) -> Any:
-        """The session's writer behind a TypingGuard (see typing_guard.py); same interface."""
+    def wrap_writer(self, writer: Any, documents: Any = None) -> Any:
+        """The session's writer behind a TypingGuard (see typing_guard.py); same interface.
+
+        ``documents`` (the session's DocumentStore) lets the guard see the line a token is
+        typed on, so a value typed after an existing ``password = "`` is held from its first key.
+        """
         from crowd.server.privacy.typing_guard import GuardedWriter, TypingGuard
 
-        return GuardedWriter(writer, TypingGuard(self))
+        line_context = _document_line_context(documents) if documents is not None else None
+        return GuardedWriter(writer, TypingGuard(self, line_context=line_context))
 
     # -- text ----------------------------------------------------------------------------------
     def scrub_text(self, text: str, filename: str | None = None) -> tuple[str, list[Finding]]:
@@ -98,36 +103,63 @@ class Redactor:
             return []
         notes: list[dict[str, Any]] = []
         filename = event.get("file") if isinstance(event.get("file"), str) else None
-        self._walk(event, "", filename, notes, event.get("file"))
+        self._walk(event, "", filename, notes)
         if notes:
             with self._lock:
                 self.redactions += len(notes)
         return notes
 
-    def _walk(self, node: Any, path: str, filename: str | None, notes: list[dict[str, Any]],
-              file: Any) -> None:
-        if isinstance(node, dict):
-            local_file = node.get("file") if isinstance(node.get("file"), str) else filename
-            for key, value in node.items():
-                if key in SKIP_KEYS:
+    def _walk(self, node: dict[str, Any], path: str, filename: str | None, notes: list[dict[str, Any]]) -> None:
+        # Hot path (every event): strings too short to hold a secret are skipped before any
+        # detector runs, and field paths are only spelled out when something was found.
+        local = node.get("file")
+        local_file = local if isinstance(local, str) else filename
+        for key, value in node.items():
+            if key in SKIP_KEYS:
+                continue
+            if isinstance(value, str):
+                if len(value) < MIN_SECRET_LEN:
                     continue
-                where = f"{path}.{key}" if path else str(key)
-                if isinstance(value, str):
-                    new, findings = self.scrub_text(value, local_file)
-                    if findings:
-                        node[key] = new
-                        notes.extend(_note(f, where, local_file) for f in findings)
-                elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                new, findings = self.scrub_text(value, local_file)
+                if findings:
+                    node[key] = new
+                    where = f"{path}.{key}" if path else str(key)
+                    notes.extend(_note(f, where, local_file) for f in findings)
+            elif isinstance(value, list):
+                if value and isinstance(value[0], str) and all(isinstance(v, str) for v in value):
+                    if sum(map(len, value)) + len(value) - 1 < MIN_SECRET_LEN:
+                        continue
                     new_lines, findings = self.scrub_lines(value, local_file)
                     if findings:
                         node[key] = new_lines
+                        where = f"{path}.{key}" if path else str(key)
                         notes.extend(_note(f, where, local_file) for f in findings)
-                elif isinstance(value, (dict, list)):
-                    self._walk(value, where, local_file, notes, file)
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, (dict, list)):
-                    self._walk(item, f"{path}[{i}]", filename, notes, file)
+                else:
+                    self._walk_list(value, f"{path}.{key}" if path else str(key), local_file, notes)
+            elif isinstance(value, dict):
+                self._walk(value, f"{path}.{key}" if path else str(key), local_file, notes)
+
+    def _walk_list(self, node: list[Any], path: str, filename: str | None, notes: list[dict[str, Any]]) -> None:
+        for i, item in enumerate(node):
+            if isinstance(item, dict):
+                self._walk(item, f"{path}[{i}]", filename, notes)
+            elif isinstance(item, list):
+                self._walk_list(item, f"{path}[{i}]", filename, notes)
+
+
+def _document_line_context(documents: Any) -> Any:
+    def line_before(rel: str, offset: int) -> str | None:
+        doc = documents.by_rel(rel)
+        if doc is None:
+            return None
+        text = doc.text
+        if offset > len(text):
+            return None
+        start = max(0, offset - 400)
+        lo = text.rfind("\n", start, offset)
+        return text[(lo + 1 if lo >= 0 else start):offset]
+
+    return line_before
 
 
 def _note(f: Finding, where: str, file: str | None) -> dict[str, Any]:

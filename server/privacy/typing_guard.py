@@ -1,25 +1,44 @@
-"""Holding keystrokes until the token being typed is complete, so typed secrets are caught.
+"""Holding keystrokes of secret-shaped tokens until they are complete, so typed secrets are caught.
 
 A secret typed one character at a time never appears whole in any single edit event, and
 scrubbing the following viewport only hides it from the viewport: replaying the edits would
 still rebuild it. So keystroke events (a one-character user edit contiguous with the
-previous one, or a one-character ``terminal_input``) open a *token*; the token and every
-event recorded after it (viewports, selections, screens: order is preserved) are held
-until the token ends (a boundary character such as a space or a quote, a non-contiguous
-edit, another file, ``idle_close_s`` without a keystroke, or ``max_hold_s`` in total).
+previous one, or a one-character ``terminal_input``) are grouped into *tokens* (the run of
+characters between boundaries such as spaces and quotes).
 
-When the token ends it is checked with the redactor, with its context: the text typed on
-the same line before it and the lines of the held observations that contain it (so
+Holding costs durability (held events are not on disk yet; a kill -9 loses them) and
+latency, so only tokens that could be a secret *by shape* are held (``shape_of``):
+- after a secret keyword on the same line (``password``, ``token``, ``key``, ``auth``,
+  ``secret``, ``Bearer``, ``://`` ...) or in the token itself (``GH_TOKEN=...``): *firm*;
+- once the token starts with a known credential prefix (``sk-``, ``ghp_``, ``AKIA``,
+  ``xox``, ``-----BEGIN`` ...): *firm*;
+- once the token mixes character classes (letters and digits, or an inner capital), as
+  every generated key does: *firm*;
+- while the token is still a beginning of a known prefix (``s``, ``gh``, ``AKI``): *maybe*,
+  released as soon as it diverges (``se``) or after ``maybe_idle_s`` without a key (what is
+  released then is at most a public prefix such as ``sk``).
+Ordinary words (lowercase, snake_case, capitalised, no digits) are never held: each of
+their keystrokes goes to the writer at once. A firm token, and every event recorded after
+it (viewports, selections, screens: order is preserved), is held until the token ends (a
+boundary character, a non-contiguous edit, another stream, ``idle_close_s`` without a key,
+``max_hold_s`` in total, or a flush). What the guard holds is always the newest recorded
+events, and ``holding`` says how many (the ``crowd/events`` answer reports it as ``held``).
+
+When a held token ends it is checked with the redactor, with its context: the text on the
+same line before it and the lines of the held observations that contain it (so
 ``password = "hunter2x"`` is recognised by its keyword). If a secret is found:
-- the token's keystroke events are merged into one event inserting the token with the
-  secret replaced by the marker (the first keystroke's seq/t/wall are kept);
-- a ``redaction`` note takes the seq of the second keystroke (seq stays increasing);
-- in every other held event the secret and each prefix of it of at least
-  ``PREFIX_MIN`` characters (what the screen showed while it was typed) become the marker.
-Then all held events are released in their original order.
+- the token's held keystroke events are merged into one event that makes the same change
+  with the secret replaced by the marker (the first held keystroke's seq/t/wall are kept);
+- a ``redaction`` note takes the seq of the second held keystroke (seq stays increasing);
+- in every other held event the secret and each prefix of it of at least ``PREFIX_MIN``
+  characters (what the screen showed while it was typed) become the marker.
+Then all held events are released in their original order. Characters of the token that
+were written before it became secret-shaped (at most the leading run of one character class,
+or a public prefix) stay as typed; docs/privacy.md states the guarantee.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +48,52 @@ from typing import Any
 from crowd.server.privacy.redactor import Redactor, marker
 
 PREFIX_MIN = 4
-BOUNDARY = set(" \t\r\n\"'`,;()[]{}<>|&")
-BACKSPACE = {"\x7f", "\x08"}
+BOUNDARY = frozenset(" \t\r\n\"'`,;()[]{}<>|&")
+BACKSPACE = frozenset({"\x7f", "\x08"})
+# Inside a token these start a new "tail" (the part a credential prefix or class mix is
+# judged on): ``GH_TOKEN=ghp_...``, ``https://user:pw@host``.
+TAIL_SEPARATORS = frozenset("=:@/")
+
+FREE, MAYBE, FIRM = 0, 1, 2
+
+# Well-known credential prefixes (public parts of the formats detect.py recognises).
+KNOWN_PREFIXES: tuple[str, ...] = (
+    "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+    "github_pat_", "glpat-", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIza", "xox", "hf_", "npm_",
+    "pypi-", "SG.", "eyJ", "-----BEGIN", "PuTTY-User-Key", "dop_v1_", "shpat_", "sq0atp-", "key-",
+)
+_KNOWN_STEMS = frozenset(p[:k] for p in KNOWN_PREFIXES for k in range(1, len(p)))
+_LONGEST_PREFIX = max(map(len, KNOWN_PREFIXES))
+# Words that make the next value on the line a likely secret (detect.py's keyword and
+# assignment detectors key on the same words).
+SECRET_CONTEXT = re.compile(
+    r"(?i)pass|pwd|secret|token|key|auth|cred|bearer|basic|priv|session|cookie|contrase|://|-u\s")
+
+
+def shape_of(tail: str) -> int:
+    """FIRM when ``tail`` starts with a known prefix or mixes character classes as generated
+    keys do (letters and digits, or a capital after the first letter next to lowercase ones);
+    MAYBE while it is still the beginning of a known prefix; FREE otherwise: ordinary words
+    (``value``, ``Hello``, ``MAX_SIZE``, ``snake_case``) and numbers."""
+    if not tail:
+        return FREE
+    if tail.startswith(KNOWN_PREFIXES):
+        return FIRM
+    if len(tail) < _LONGEST_PREFIX and tail in _KNOWN_STEMS:
+        return MAYBE
+    if tail.isalpha():
+        letters = tail
+    else:
+        if _DIGIT.search(tail) is not None:
+            return FIRM if _LETTER.search(tail) is not None else FREE
+        letters = _NOT_LETTER.sub("", tail)
+    rest = letters[1:]
+    return FIRM if rest and not rest.islower() and not letters.isupper() else FREE
+
+
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
 
 
 @dataclass
@@ -38,9 +101,15 @@ class _Token:
     stream: tuple[str, str]           # ("edit", file) or ("term", terminal id)
     start_offset: int                 # document offset of the first typed char (edits)
     next_offset: int
+    context: str = ""                 # the line before the token
+    hot: bool = False                 # a secret keyword before the token's tail
     text: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
-    started: float = 0.0
+    tail_start: int = 0               # where the part after the last TAIL_SEPARATOR begins
+    state: int = FREE                 # hold state: FREE (not holding), MAYBE, FIRM
+    held_from: int = 0                # len(text) when the hold began (chars before: written)
+    min_len: int = 0                  # shortest len(text) since the hold began (backspaces)
+    events: list[dict[str, Any]] = field(default_factory=list)   # held keystroke events
+    started: float = 0.0              # when the hold began
     last: float = 0.0
 
 
@@ -49,16 +118,18 @@ def _keystroke(event: dict[str, Any]) -> tuple[tuple[str, str], str, int] | None
     if event.get("type") != "action":
         return None
     kind = event.get("kind")
-    if kind == "edit" and event.get("source") == "user" and not event.get("reason"):
-        changes = event.get("changes") or []
-        if len(changes) != 1:
+    if kind == "edit":
+        if event.get("source") != "user" or event.get("reason"):
+            return None
+        changes = event.get("changes")
+        if not changes or len(changes) != 1:
             return None
         c = changes[0]
-        text, length, offset = c.get("text", ""), c.get("length", 0), c.get("offset", 0)
+        text, length = c.get("text", ""), c.get("length", 0)
         if length == 0 and len(text) == 1:
-            return ("edit", str(event.get("file"))), text, offset
+            return ("edit", str(event.get("file"))), text, c.get("offset", 0)
         if length == 1 and text == "":
-            return ("edit", str(event.get("file"))), "\x7f", offset
+            return ("edit", str(event.get("file"))), "\x7f", c.get("offset", 0)
         return None
     if kind == "terminal_input" and not event.get("paste"):
         data = event.get("data")
@@ -67,15 +138,25 @@ def _keystroke(event: dict[str, Any]) -> tuple[tuple[str, str], str, int] | None
     return None
 
 
+LineContext = Callable[[str, int], "str | None"]
+
+
 class TypingGuard:
-    """Turns a stream of recorded events into the stream to write, holding open tokens."""
+    """Turns a stream of recorded events into the stream to write, holding secret-shaped tokens.
+
+    ``line_context(file, offset)`` (optional) returns the document's text on the line before
+    ``offset``, so a value typed after an existing ``password = "`` is held from its first key.
+    """
 
     def __init__(self, redactor: Redactor, *, idle_close_s: float = 2.0, max_hold_s: float = 20.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 maybe_idle_s: float = 0.5, clock: Callable[[], float] = time.monotonic,
+                 line_context: LineContext | None = None) -> None:
         self.redactor = redactor
         self.idle_close_s = idle_close_s
         self.max_hold_s = max_hold_s
+        self.maybe_idle_s = maybe_idle_s
         self.clock = clock
+        self.line_context = line_context
         self._held: list[dict[str, Any]] = []
         self._token: _Token | None = None
         self._line: dict[tuple[str, str], str] = {}   # text typed on the current line per stream
@@ -83,25 +164,26 @@ class TypingGuard:
 
     @property
     def holding(self) -> int:
+        """How many of the newest events are held (not yet released to the writer)."""
         return len(self._held)
 
     def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Take one (already scrubbed) event; return the events that may be written now."""
-        out: list[dict[str, Any]] = []
         key = _keystroke(event)
         tok = self._token
-        now = self.clock()
         if key is None:
+            out: list[dict[str, Any]] = []
             if tok is not None and self._breaks_token(event, tok):
-                out += self._close()
-            if self._token is None:
-                out.append(event)
-            else:
+                out = self._close()
+            if self._held:
                 self._held.append(event)
+            else:
+                out.append(event)
             return out
+        out = []
         stream, ch, offset = key
         if tok is not None and (tok.stream != stream or (offset >= 0 and not self._contiguous(tok, ch, offset))):
-            out += self._close()
+            out = self._close()
             tok = None
         if ch in BOUNDARY:
             if tok is not None:
@@ -116,12 +198,29 @@ class TypingGuard:
                 return out
             tok.text = tok.text[:-1]
             tok.next_offset = offset if offset >= 0 else tok.next_offset
+            if tok.tail_start > len(tok.text):
+                tok.tail_start = _tail_start(tok.text)
+                tok.hot = self._hot(tok)
+            if tok.state != FREE:
+                tok.min_len = min(tok.min_len, len(tok.text))
+            before = len(tok.text) + 1
         else:
             if tok is None:
-                tok = self._token = _Token(stream, offset, offset, started=now)
+                context = self._context(stream, offset)
+                tok = self._token = _Token(stream, offset, offset, context=context,
+                                           hot=SECRET_CONTEXT.search(context) is not None)
+            before = len(tok.text)
             tok.text += ch
             tok.next_offset = offset + 1 if offset >= 0 else -1
-        tok.last = now
+            if ch in TAIL_SEPARATORS:
+                tok.tail_start = len(tok.text)
+                tok.hot = tok.hot or self._hot(tok)
+        if tok.state != FIRM:
+            self._judge(tok, before, out)
+        if tok.state == FREE:
+            out.append(event)
+            return out
+        tok.last = self.clock()
         tok.events.append(event)
         self._held.append(event)
         return out
@@ -129,9 +228,13 @@ class TypingGuard:
     def poll(self) -> list[dict[str, Any]]:
         """Release a token that has been idle or held too long (call periodically)."""
         tok = self._token
-        if tok is None:
+        if tok is None or tok.state == FREE:
             return []
         now = self.clock()
+        if tok.state == MAYBE:
+            if now - tok.last >= self.maybe_idle_s:
+                return self._release(tok)
+            return []
         if now - tok.last >= self.idle_close_s or now - tok.started >= self.max_hold_s:
             return self._close()
         return []
@@ -153,6 +256,47 @@ class TypingGuard:
         return before - len(self._held)
 
     # -- internals ---------------------------------------------------------------------------
+    def _context(self, stream: tuple[str, str], offset: int) -> str:
+        """The line before a new token: the document's own line when known, else what was typed."""
+        if stream[0] == "edit" and self.line_context is not None and offset >= 0:
+            try:
+                line = self.line_context(stream[1], offset)
+            except Exception:  # noqa: BLE001 - context is a hint; the typed line is the fallback
+                line = None
+            if line is not None:
+                return line[-400:]
+        return self._line.get(stream, "")
+
+    @staticmethod
+    def _hot(tok: _Token) -> bool:
+        return (SECRET_CONTEXT.search(tok.context) is not None
+                or SECRET_CONTEXT.search(tok.text, 0, tok.tail_start) is not None)
+
+    def _judge(self, tok: _Token, before: int, out: list[dict[str, Any]]) -> None:
+        """Update the token's hold state after a key (``before``: the token's length before
+        it); a MAYBE that diverged into an ordinary word is released."""
+        if tok.hot and tok.text:
+            shape = FIRM
+        else:
+            shape = shape_of(tok.text[tok.tail_start:])
+        if shape == tok.state:
+            return
+        if shape == FREE:                      # a MAYBE that turned out an ordinary word
+            out += self._release(tok)
+            return
+        if tok.state == FREE:                  # the hold begins with this key
+            tok.held_from = before
+            tok.min_len = len(tok.text)
+            tok.started = self.clock()
+        tok.state = shape
+
+    def _release(self, tok: _Token) -> list[dict[str, Any]]:
+        """Stop holding ``tok`` without closing it (it was only a known prefix's beginning)."""
+        tok.state = FREE
+        tok.events = []
+        out, self._held = self._held, []
+        return out
+
     @staticmethod
     def _contiguous(tok: _Token, ch: str, offset: int) -> bool:
         if ch in BACKSPACE:
@@ -182,19 +326,20 @@ class TypingGuard:
     def _close(self, closing: str = "") -> list[dict[str, Any]]:
         tok, self._token = self._token, None
         held, self._held = self._held, []
-        if tok is None or not tok.text:
-            if tok is not None:
-                self._note_line(tok.stream, tok.text)
+        if tok is None:
             return held
-        prefix = self._line.get(tok.stream, "")
         self._note_line(tok.stream, tok.text)
-        secret, kind = self._find_secret(tok, prefix, held, closing)
+        if tok.state == FREE or not tok.events or not tok.text:
+            return held
+        secret, kind = self._find_secret(tok, held, closing)
         if secret is None:
             return held
         return self._rewrite(tok, held, secret, kind)
 
-    def _find_secret(self, tok: _Token, prefix: str, held: list[dict[str, Any]],
-                     closing: str) -> tuple[str | None, str]:
+    def _find_secret(self, tok: _Token, held: list[dict[str, Any]],
+                     closing: str) -> tuple[tuple[int, int] | None, str]:
+        """The secret's span in ``tok.text`` (and its kind), judged with the token's context."""
+        prefix = tok.context
         contexts = [(prefix + tok.text + closing.strip(), len(prefix))]
         token_ids = {id(e) for e in tok.events}
         for event in held:
@@ -211,29 +356,39 @@ class TypingGuard:
             for f in self.redactor.finder.find(context, filename):
                 lo, hi = max(f.start, at), min(f.end, at + len(tok.text))
                 if hi - lo >= 1 and (hi - lo >= 6 or hi - lo == f.end - f.start):
-                    return context[lo:hi], f.kind
+                    return (lo - at, hi - at), f.kind
         return None, ""
 
-    def _rewrite(self, tok: _Token, held: list[dict[str, Any]], secret: str, kind: str) -> list[dict[str, Any]]:
+    def _rewrite(self, tok: _Token, held: list[dict[str, Any]], span: tuple[int, int],
+                 kind: str) -> list[dict[str, Any]]:
         mark = marker(kind)
-        scrubbed = tok.text.replace(secret, mark)
+        a, b = span
+        secret = tok.text[a:b]
+        # The held keystrokes, taken together, replaced text[m:held_from] (written before the
+        # hold, then backspaced over) by text[m:]; the merged event makes that change with the
+        # secret's held part replaced by the marker.
+        m = min(tok.min_len, tok.held_from)
+        deleted = tok.held_from - m
+        if b <= m:
+            scrubbed = tok.text[m:]           # the secret was written before the hold began
+        else:
+            scrubbed = tok.text[m:max(a, m)] + mark + tok.text[b:]
         first = tok.events[0]
         merged = dict(first)
         if tok.stream[0] == "edit":
-            last_change = tok.events[-1]
-            merged["changes"] = [{"offset": tok.start_offset, "length": 0, "text": scrubbed}]
-            if "version" in last_change:
-                merged["version"] = last_change["version"]
+            merged["changes"] = [{"offset": tok.start_offset + m, "length": deleted, "text": scrubbed}]
+            if "version" in tok.events[-1]:
+                merged["version"] = tok.events[-1]["version"]
             where = "changes[0].text"
         else:
-            merged["data"] = scrubbed
+            merged["data"] = "\x7f" * deleted + scrubbed
             where = "data"
         note_src = tok.events[1] if len(tok.events) > 1 else first
         note = {"seq": note_src.get("seq"), "t": note_src.get("t"), "wall": note_src.get("wall"),
                 "type": "redaction", "kind": "redaction", "what": kind, "where": where,
                 "file": tok.stream[1] if tok.stream[0] == "edit" else None, "typed": True,
-                "offset": tok.start_offset + tok.text.find(secret) if tok.stream[0] == "edit" else None,
-                "length": len(secret)}
+                "offset": tok.start_offset + a if tok.stream[0] == "edit" else None,
+                "length": b - a}
         token_ids = {id(e) for e in tok.events}
         out: list[dict[str, Any]] = []
         for event in held:
@@ -247,6 +402,13 @@ class TypingGuard:
             out.append(event)
         self.typed_redactions += 1
         return out
+
+
+def _tail_start(text: str) -> int:
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] in TAIL_SEPARATORS:
+            return i + 1
+    return 0
 
 
 def _strings(node: Any) -> list[str]:
@@ -303,6 +465,11 @@ class GuardedWriter:
                                         daemon=True)
         self._thread.start()
 
+    @property
+    def holding(self) -> int:
+        """Events recorded but held by the guard (the newest ones); 0 = all handed to the writer."""
+        return self.guard.holding
+
     def append(self, event: dict[str, Any]) -> None:
         with self._lock:
             ready = self.guard.push(event)
@@ -310,8 +477,13 @@ class GuardedWriter:
                 self.writer.extend(ready)
 
     def extend(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            self.append(event)
+        with self._lock:
+            push = self.guard.push
+            ready: list[dict[str, Any]] = []
+            for event in events:
+                ready += push(event)
+            if ready:
+                self.writer.extend(ready)
 
     def release(self) -> None:
         with self._lock:
