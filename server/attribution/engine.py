@@ -42,6 +42,7 @@ INPUT_WINDOW_S = 0.75      # an edit this soon after a user-input signal is the 
 KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
 BATCH_GAP_S = 2.0          # agent changes further apart than this start a new batch (new snapshot)
+FILE_OP_TTL_S = 30.0       # an editor file operation explains a disk change this long at most
 HISTORY = 256              # buffer states remembered per open document (saves of earlier states)
 
 
@@ -89,7 +90,9 @@ class Attributor:
         self.git = git
         self.agent_names = agent_names
         self.grace_s = grace_s
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()          # decision state (taken briefly, also by the event thread)
+        self._emit_lock = threading.RLock()     # diffs, snapshots and recording, in decision order
+        self._woken: set[str] = set()           # files whose editor events may explain a held change
         self._held: list[_Held] = []
         self._docs: dict[str, _DocState] = {}              # rel -> state of an open document
         self._file_ops: dict[str, tuple[str, str | None, float]] = {}  # rel -> (op, old rel, time)
@@ -117,21 +120,34 @@ class Attributor:
 
     # -- the watcher's side --------------------------------------------------------------
     def on_changes(self, changes: list[FsChange]) -> None:
-        """Called by the watcher with a coalesced batch; the baseline still holds old content."""
-        with self._lock:
-            self._overlay = {}
-            for ch in changes:
-                self._dirty.add(ch.rel)
-                if ch.old_rel:
-                    self._dirty.add(ch.old_rel)
-                decision = self._decide(ch, final=False)
-                if decision is None:
-                    self._held.append(_Held(ch, time.monotonic() + self.grace_s))
-                    continue
+        """Called by the watcher with a coalesced batch; the baseline still holds old content.
+
+        Decisions are taken under the state lock (short); diffs and recording happen under
+        the emit lock only, so the editor's events (the sidecar's hot path) never wait for a
+        large batch such as a 5,000-file checkout."""
+        with self._emit_lock:
+            decided: list[tuple[FsChange, Decision]] = []
+            with self._lock:
+                for ch in changes:
+                    self._dirty.add(ch.rel)
+                    if ch.old_rel:
+                        self._dirty.add(ch.old_rel)
+                    decision = self._decide(ch, final=False)
+                    if decision is None:
+                        self._held.append(_Held(ch, time.monotonic() + self.grace_s))
+                    else:
+                        decided.append((ch, decision))
+            self._emit_all(decided)
+
+    def _emit_all(self, decided: list[tuple[FsChange, Decision]]) -> None:
+        self._overlay = {}
+        try:
+            for ch, decision in decided:
                 self._emit(ch, decision)
                 self._overlay[ch.rel] = ch.new
                 if ch.old_rel:
                     self._overlay[ch.old_rel] = None
+        finally:
             self._overlay = {}
 
     def _tick_loop(self) -> None:
@@ -148,23 +164,29 @@ class Attributor:
     def pending(self) -> int:
         return len(self._held)
 
-    def _release(self, force: bool, rel: str | None = None) -> None:
-        with self._lock:
-            if not self._held:
-                return
-            now = time.monotonic()
-            keep: list[_Held] = []
-            for held in self._held:
-                if rel is not None and held.change.rel != rel and not force and held.deadline > now:
-                    keep.append(held)
-                    continue
-                final = force or held.deadline <= now
-                decision = self._decide(held.change, final=final)
-                if decision is None:
-                    keep.append(held)
-                else:
-                    self._emit(held.change, decision)
-            self._held = keep
+    def _release(self, force: bool) -> None:
+        """Decide waiting changes: those whose editor events arrived (``_woken``), those
+        whose grace period ended, or all (``force``)."""
+        with self._emit_lock:
+            with self._lock:
+                woken, self._woken = self._woken, set()
+                if not self._held:
+                    return
+                now = time.monotonic()
+                keep: list[_Held] = []
+                decided: list[tuple[FsChange, Decision]] = []
+                for held in self._held:
+                    final = force or held.deadline <= now
+                    if not final and held.change.rel not in woken:
+                        keep.append(held)
+                        continue
+                    decision = self._decide(held.change, final=final)
+                    if decision is None:
+                        keep.append(held)
+                    else:
+                        decided.append((held.change, decision))
+                self._held = keep
+            self._emit_all(decided)
 
     # -- decisions -----------------------------------------------------------------------
     def _decide(self, ch: FsChange, final: bool) -> Decision | None:
@@ -174,6 +196,9 @@ class Attributor:
             self._note_reload(ch, Decision(ch.git.source, extra={"git_op": ch.git.label}))
             return Decision(ch.git.source, extra={"git_op": ch.git.label})
         op = self._file_ops.get(ch.rel)
+        if op is not None and time.monotonic() - op[2] > FILE_OP_TTL_S:
+            del self._file_ops[ch.rel]   # an editor file operation that never matched a disk change
+            op = None
         if ch.change in ("create", "delete", "rename"):
             if op is not None and op[0] == ch.change and (ch.change != "rename" or op[1] == ch.old_rel):
                 del self._file_ops[ch.rel]
@@ -339,7 +364,9 @@ class Attributor:
             content = self._overlay[rel]
         else:
             content = None
-            for held in self._held:
+            with self._lock:
+                held_now = list(self._held)
+            for held in held_now:
                 if held.change.rel == rel:
                     content = held.change.old
                     break
@@ -354,7 +381,9 @@ class Attributor:
 
     def _all_paths(self) -> list[str]:
         paths = set(self.baseline.paths())
-        for held in self._held:
+        with self._lock:
+            held_now = list(self._held)
+        for held in held_now:
             if held.change.old is not None:
                 paths.add(held.change.old_rel or held.change.rel)
         return sorted(paths)
@@ -384,19 +413,19 @@ class Attributor:
         if (event.get("_crowd_source") or event.get("source") or "user") == "user":
             self._in_batch = False
         if rel:
-            self._release(force=False, rel=rel)
+            self._woken.add(rel)
 
     def _on_save(self, event: dict[str, Any]) -> None:
         rel = event.get("file")
         if rel:
-            self._release(force=False, rel=rel)
+            self._woken.add(rel)
 
     def _on_close(self, event: dict[str, Any]) -> None:
         rel = event.get("file")
         if rel:
             self._docs.pop(rel, None)
             self._expect_reload.pop(rel, None)
-            self._release(force=False, rel=rel)
+            self._woken.add(rel)
 
     def _on_file_op(self, event: dict[str, Any]) -> None:
         op = event.get("op")
@@ -414,7 +443,7 @@ class Attributor:
                 rel = rel_of(uri)
                 if rel:
                     self._file_ops[rel] = (str(op), None, now)
-        self._release(force=False)
+        self._woken.update(self._file_ops)
 
     def _rel_of(self, uri: Any) -> str | None:
         if not isinstance(uri, str):
@@ -509,7 +538,7 @@ class Attributor:
 
     # -- panic -----------------------------------------------------------------------------
     def panic(self, cutoff_t: int) -> None:
-        with self._lock:
+        with self._emit_lock, self._lock:
             self._held.clear()
             self._in_batch = False
             if self.snapshots is not None:
