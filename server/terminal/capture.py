@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import os
+import resource
 import struct
 import sys
 import threading
@@ -71,8 +72,8 @@ class StandaloneSink:
             self.writer.append(event)
         return event
 
-    def close(self) -> None:
-        self.record("session", "stop")
+    def close(self, stats: dict[str, Any] | None = None) -> None:
+        self.record("session", "stop", **({"stats": stats} if stats else {}))
         self.writer.close()
 
 
@@ -132,7 +133,7 @@ def find_sidecar(token_file: Path) -> dict[str, Any] | None:
     return info
 
 
-def run_standalone(frames, sink: StandaloneSink, term_id: str, meta: dict[str, Any]) -> None:
+def run_standalone(frames, sink: StandaloneSink, term_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     hub = TerminalHub(sink.record, now=sink.now, rel_path=sink.rel_path)
     t0 = meta["t0"]
     hub.open(term_id, meta.get("name", "crowd term"), meta["rows"], meta["cols"])
@@ -152,7 +153,16 @@ def run_standalone(frames, sink: StandaloneSink, term_id: str, meta: dict[str, A
         elif kind == wire.EXIT:
             exit_code = int(payload or b"0")
     hub.stop()
+    term = hub.get(term_id)
+    stats = term.model.stats if term else None
+    observations = term.observations if term else 0
     hub.close(term_id, exit_code)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"capture_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "bytes": stats.bytes_in if stats else 0,
+            "chars_emulated": stats.chars_emulated if stats else 0,
+            "chars_skipped": stats.chars_skipped if stats else 0,
+            "observations": observations}
 
 
 def run_sidecar(frames, sink: SidecarSink, meta: dict[str, Any]) -> None:
@@ -225,10 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     directory = private_dir(args.recordings) / session_id
     sink = StandaloneSink(directory, meta["t0"], args.workspace, meta.get("command", ""))
     _announce(args.announce, str(directory))
+    stats = None
     try:
-        run_standalone(frames, sink, term_id, meta)
+        stats = run_standalone(frames, sink, term_id, meta)
     finally:
-        sink.close()
+        sink.close(stats)
     return 0
 
 

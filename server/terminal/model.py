@@ -84,7 +84,7 @@ class TerminalModel:
         """Queue output bytes that arrived at time ``t``; cheap, never emulates."""
         if data:
             with self._lock:
-                self._pending.append((bytes(data), t))
+                self._pending.append((data if isinstance(data, bytes) else bytes(data), t))
                 self.stats.bytes_in += len(data)
 
     def resize(self, rows: int, cols: int) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import errno
 import fcntl
+import json
 import os
 import pty
 import select
@@ -73,7 +74,7 @@ class Forwarder(threading.Thread):
         super().__init__(name="crowd-term-forwarder", daemon=True)
         self.sink = sink
         self.master_fd = master_fd
-        self.queue: collections.deque[bytes] = collections.deque()
+        self.queue: collections.deque[tuple[int, int, bytes]] = collections.deque()
         self.backlog = 0
         self.dropped = 0
         self.wake = threading.Event()
@@ -81,11 +82,12 @@ class Forwarder(threading.Thread):
         self.program: str | None = None
         self._last_program_check = 0.0
 
-    def put(self, data: bytes) -> None:
+    def put(self, kind: int, t: int, data: bytes) -> None:
+        """Called by the copy loop: O(1), no encoding, never blocks."""
         if self.backlog > MAX_BACKLOG:
             self.dropped += len(data)
             return
-        self.queue.append(data)
+        self.queue.append((kind, t, data))
         self.backlog += len(data)
         self.wake.set()
 
@@ -94,11 +96,22 @@ class Forwarder(threading.Thread):
         while True:
             self.wake.wait(0.25)
             self.wake.clear()
-            batch = []
+            batch: list[bytes] = []
+            output: list[bytes] = []
+            output_t = 0
             while self.queue:
-                item = self.queue.popleft()
-                self.backlog -= len(item)
-                batch.append(item)
+                kind, t, data = self.queue.popleft()
+                self.backlog -= len(data)
+                if kind == wire.OUTPUT:        # consecutive output chunks travel as one frame
+                    output.append(data)
+                    output_t = t
+                    continue
+                if output:
+                    batch.append(wire.frame(wire.OUTPUT, output_t, b"".join(output)))
+                    output = []
+                batch.append(wire.frame(kind, t, data))
+            if output:
+                batch.append(wire.frame(wire.OUTPUT, output_t, b"".join(output)))
             self._check_program(batch)
             if batch and not broken:
                 try:
@@ -144,6 +157,10 @@ def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "cr
     pid, master = pty.fork()
     if pid == 0:   # child: the slave is our stdin/stdout/stderr and controlling terminal
         try:
+            # Python ignores SIGPIPE/SIGXFSZ and exec keeps ignored signals ignored: give
+            # the program the default dispositions a shell would (`yes | head` must end quietly).
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             set_window_size(0, rows, cols)
             env = dict(os.environ, CROWD_TERM="1")
             env.setdefault("TERM", "xterm-256color")
@@ -152,11 +169,11 @@ def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "cr
             os.write(2, f"crowd term: cannot run {command[0]}: {exc}\n".encode())
         os._exit(127)
     fwd = Forwarder(capture.stdin, master)
-    fwd.put(wire.meta_frame(t0, {"name": name, "rows": rows, "cols": cols, "t0": t0,
-                                 "command": os.path.basename(command[0])}))
+    fwd.put(wire.META, t0, json.dumps({"name": name, "rows": rows, "cols": cols, "t0": t0,
+                                       "command": os.path.basename(command[0])}).encode())
     fwd.start()
     status = _copy_loop(pid, master, fwd, stdin_fd, stdout_fd)
-    fwd.put(wire.frame(wire.EXIT, now_us(), str(status).encode()))
+    fwd.put(wire.EXIT, now_us(), str(status).encode())
     fwd.done = True
     fwd.wake.set()
     fwd.join(timeout=30)
@@ -194,7 +211,7 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
     fds = [master, stdin_fd, wake_r]
     stdin_open = True
     put = fwd.put
-    frame = wire.frame
+    OUTPUT, INPUT, INPUT_HIDDEN = wire.OUTPUT, wire.INPUT, wire.INPUT_HIDDEN
     try:
         while True:
             try:
@@ -211,7 +228,7 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
                 if not data:
                     break
                 _write_all(stdout_fd, data)
-                put(frame(wire.OUTPUT, now_us(), data))
+                put(OUTPUT, now_us(), data)
             if stdin_open and stdin_fd in ready:
                 data = os.read(stdin_fd, READ_SIZE)
                 if not data:
@@ -220,13 +237,13 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
                     continue
                 hidden = echo_hidden(master)
                 _write_all(master, data)
-                put(frame(wire.INPUT_HIDDEN if hidden else wire.INPUT, now_us(), data))
+                put(INPUT_HIDDEN if hidden else INPUT, now_us(), data)
             if wake_r in ready:
                 os.read(wake_r, 64)
                 size = window_size(stdin_fd)
                 if size:
                     set_window_size(master, *size)
-                    put(wire.resize_frame(now_us(), *size))
+                    put(wire.RESIZE, now_us(), struct.pack("<HH", *size))
     finally:
         if saved is not None:
             termios.tcsetattr(stdin_fd, termios.TCSAFLUSH, saved)

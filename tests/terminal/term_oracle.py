@@ -38,8 +38,11 @@ class PtyProgram:
     """A real program on a real PTY; ``expect`` waits for output, ``send`` types."""
 
     def __init__(self, argv: list[str], rows: int = 24, cols: int = 80, env: dict | None = None,
-                 cwd: str | None = None) -> None:
+                 cwd: str | None = None, keep: int | None = None) -> None:
         self.rows, self.cols = rows, cols
+        self.keep = keep                 # keep only the last ``keep`` bytes (firehose tests)
+        self.total = 0
+        self.last_output_wall = 0.0
         self.chunks: list[bytes] = []
         self.output = b""
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color",
@@ -69,6 +72,11 @@ class PtyProgram:
         if not data:
             self.exited = True
             return False
+        self.total += len(data)
+        self.last_output_wall = time.time()
+        if self.keep is not None:
+            self.output = (self.output + data)[-self.keep:]
+            return True
         self.chunks.append(data)
         self.output += data
         return True
@@ -96,6 +104,17 @@ class PtyProgram:
             self.send(ch)
             if settle is not None:
                 self.expect(re.escape(settle), since=at)
+
+    def wait_exit_rusage(self, timeout: float = 120.0):
+        """Read until the program exits; returns (exit code, resource usage of its tree)."""
+        deadline = time.monotonic() + timeout
+        while not self.exited:
+            if time.monotonic() > deadline:
+                self.kill()
+                raise Timeout("program did not exit")
+            self._read(0.2)
+        _, status, usage = os.wait4(self.pid, 0)
+        return os.waitstatus_to_exitcode(status), usage
 
     def wait_exit(self, timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout
