@@ -164,8 +164,11 @@ def _params(params: Any) -> dict[str, Any]:
 
 
 def on_events(ls: CrowdServer, params: Any) -> dict[str, Any]:
-    _, core = ls.require()
-    return core.handle_batch(_params(params).get("events")).as_dict()
+    session, core = ls.require()
+    result = core.handle_batch(_params(params).get("events")).as_dict()
+    # the newest recorded events the privacy typing guard still holds (not yet at the writer)
+    result["held"] = getattr(session.writer, "holding", 0)
+    return result
 
 
 def on_status(ls: CrowdServer, params: Any) -> dict[str, Any]:

@@ -13,28 +13,28 @@ latency, so only tokens that could be a secret *by shape* are held (``shape_of``
 - once the token starts with a known credential prefix (``sk-``, ``ghp_``, ``AKIA``,
   ``xox``, ``-----BEGIN`` ...): *firm*;
 - once the token mixes character classes (letters and digits, or an inner capital), as
-  every generated key does: *firm*;
-- while the token is still a beginning of a known prefix (``s``, ``gh``, ``AKI``): *maybe*,
-  released as soon as it diverges (``se``) or after ``maybe_idle_s`` without a key (what is
-  released then is at most a public prefix such as ``sk``).
+  every generated key does: *firm*.
 Ordinary words (lowercase, snake_case, capitalised, no digits) are never held: each of
-their keystrokes goes to the writer at once. A firm token, and every event recorded after
-it (viewports, selections, screens: order is preserved), is held until the token ends (a
-boundary character, a non-contiguous edit, another stream, ``idle_close_s`` without a key,
-``max_hold_s`` in total, or a flush). What the guard holds is always the newest recorded
-events, and ``holding`` says how many (the ``crowd/events`` answer reports it as ``held``).
+their keystrokes goes to the writer at once. From the key that makes a token secret-shaped,
+its keystrokes and every event recorded after them (viewports, selections, screens: order
+is preserved) are held until the token ends (a boundary character, a non-contiguous edit,
+another stream, ``idle_close_s`` without a key, ``max_hold_s`` in total, or a flush). What
+the guard holds is always the newest recorded events, and ``holding`` says how many (the
+``crowd/events`` answer reports it as ``held``).
 
 When a held token ends it is checked with the redactor, with its context: the text on the
 same line before it and the lines of the held observations that contain it (so
 ``password = "hunter2x"`` is recognised by its keyword). If a secret is found:
 - the token's held keystroke events are merged into one event that makes the same change
-  with the secret replaced by the marker (the first held keystroke's seq/t/wall are kept);
+  with the secret replaced by the marker, and also replaces the secret's characters that
+  were written before the hold, so the document holds only the marker (the first held
+  keystroke's seq/t/wall are kept);
 - a ``redaction`` note takes the seq of the second held keystroke (seq stays increasing);
 - in every other held event the secret and each prefix of it of at least ``PREFIX_MIN``
   characters (what the screen showed while it was typed) become the marker.
-Then all held events are released in their original order. Characters of the token that
-were written before it became secret-shaped (at most the leading run of one character class,
-or a public prefix) stay as typed; docs/privacy.md states the guarantee.
+Then all held events are released in their original order. Keystrokes written before the
+token became secret-shaped (a public prefix such as ``ghp``, or the leading run of one
+character class) stay in the recording as typed; docs/privacy.md states the guarantee.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ BACKSPACE = frozenset({"\x7f", "\x08"})
 # judged on): ``GH_TOKEN=ghp_...``, ``https://user:pw@host``.
 TAIL_SEPARATORS = frozenset("=:@/")
 
-FREE, MAYBE, FIRM = 0, 1, 2
+FREE, FIRM = 0, 2
 
 # Well-known credential prefixes (public parts of the formats detect.py recognises).
 KNOWN_PREFIXES: tuple[str, ...] = (
@@ -62,8 +62,6 @@ KNOWN_PREFIXES: tuple[str, ...] = (
     "github_pat_", "glpat-", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIza", "xox", "hf_", "npm_",
     "pypi-", "SG.", "eyJ", "-----BEGIN", "PuTTY-User-Key", "dop_v1_", "shpat_", "sq0atp-", "key-",
 )
-_KNOWN_STEMS = frozenset(p[:k] for p in KNOWN_PREFIXES for k in range(1, len(p)))
-_LONGEST_PREFIX = max(map(len, KNOWN_PREFIXES))
 # Words that make the next value on the line a likely secret (detect.py's keyword and
 # assignment detectors key on the same words).
 SECRET_CONTEXT = re.compile(
@@ -73,14 +71,12 @@ SECRET_CONTEXT = re.compile(
 def shape_of(tail: str) -> int:
     """FIRM when ``tail`` starts with a known prefix or mixes character classes as generated
     keys do (letters and digits, or a capital after the first letter next to lowercase ones);
-    MAYBE while it is still the beginning of a known prefix; FREE otherwise: ordinary words
-    (``value``, ``Hello``, ``MAX_SIZE``, ``snake_case``) and numbers."""
+    FREE otherwise: ordinary words (``value``, ``Hello``, ``MAX_SIZE``, ``snake_case``) and
+    numbers."""
     if not tail:
         return FREE
     if tail.startswith(KNOWN_PREFIXES):
         return FIRM
-    if len(tail) < _LONGEST_PREFIX and tail in _KNOWN_STEMS:
-        return MAYBE
     if tail.isalpha():
         letters = tail
     else:
@@ -105,7 +101,7 @@ class _Token:
     hot: bool = False                 # a secret keyword before the token's tail
     text: str = ""
     tail_start: int = 0               # where the part after the last TAIL_SEPARATOR begins
-    state: int = FREE                 # hold state: FREE (not holding), MAYBE, FIRM
+    state: int = FREE                 # FREE (written at once) or FIRM (held)
     held_from: int = 0                # len(text) when the hold began (chars before: written)
     min_len: int = 0                  # shortest len(text) since the hold began (backspaces)
     events: list[dict[str, Any]] = field(default_factory=list)   # held keystroke events
@@ -149,12 +145,11 @@ class TypingGuard:
     """
 
     def __init__(self, redactor: Redactor, *, idle_close_s: float = 2.0, max_hold_s: float = 20.0,
-                 maybe_idle_s: float = 0.5, clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = time.monotonic,
                  line_context: LineContext | None = None) -> None:
         self.redactor = redactor
         self.idle_close_s = idle_close_s
         self.max_hold_s = max_hold_s
-        self.maybe_idle_s = maybe_idle_s
         self.clock = clock
         self.line_context = line_context
         self._held: list[dict[str, Any]] = []
@@ -215,8 +210,8 @@ class TypingGuard:
             if ch in TAIL_SEPARATORS:
                 tok.tail_start = len(tok.text)
                 tok.hot = tok.hot or self._hot(tok)
-        if tok.state != FIRM:
-            self._judge(tok, before, out)
+        if tok.state == FREE:
+            self._judge(tok, before)
         if tok.state == FREE:
             out.append(event)
             return out
@@ -231,10 +226,6 @@ class TypingGuard:
         if tok is None or tok.state == FREE:
             return []
         now = self.clock()
-        if tok.state == MAYBE:
-            if now - tok.last >= self.maybe_idle_s:
-                return self._release(tok)
-            return []
         if now - tok.last >= self.idle_close_s or now - tok.started >= self.max_hold_s:
             return self._close()
         return []
@@ -272,30 +263,15 @@ class TypingGuard:
         return (SECRET_CONTEXT.search(tok.context) is not None
                 or SECRET_CONTEXT.search(tok.text, 0, tok.tail_start) is not None)
 
-    def _judge(self, tok: _Token, before: int, out: list[dict[str, Any]]) -> None:
-        """Update the token's hold state after a key (``before``: the token's length before
-        it); a MAYBE that diverged into an ordinary word is released."""
-        if tok.hot and tok.text:
-            shape = FIRM
-        else:
-            shape = shape_of(tok.text[tok.tail_start:])
-        if shape == tok.state:
-            return
-        if shape == FREE:                      # a MAYBE that turned out an ordinary word
-            out += self._release(tok)
-            return
-        if tok.state == FREE:                  # the hold begins with this key
+    def _judge(self, tok: _Token, before: int) -> None:
+        """Start holding once the token is secret-shaped (``before``: its length before this
+        key). A hold is never given up before the token ends: characters typed and erased
+        while held may be a secret too."""
+        if (tok.hot and tok.text) or shape_of(tok.text[tok.tail_start:]) == FIRM:
+            tok.state = FIRM
             tok.held_from = before
             tok.min_len = len(tok.text)
             tok.started = self.clock()
-        tok.state = shape
-
-    def _release(self, tok: _Token) -> list[dict[str, Any]]:
-        """Stop holding ``tok`` without closing it (it was only a known prefix's beginning)."""
-        tok.state = FREE
-        tok.events = []
-        out, self._held = self._held, []
-        return out
 
     @staticmethod
     def _contiguous(tok: _Token, ch: str, offset: int) -> bool:
@@ -365,18 +341,19 @@ class TypingGuard:
         a, b = span
         secret = tok.text[a:b]
         # The held keystrokes, taken together, replaced text[m:held_from] (written before the
-        # hold, then backspaced over) by text[m:]; the merged event makes that change with the
-        # secret's held part replaced by the marker.
+        # hold, then backspaced over) by text[m:]. The merged event replaces text[lo:held_from]
+        # (lo <= m also takes the secret's characters written before the hold, which are still
+        # in the document) by the new text with the secret replaced by the marker.
         m = min(tok.min_len, tok.held_from)
-        deleted = tok.held_from - m
         if b <= m:
-            scrubbed = tok.text[m:]           # the secret was written before the hold began
-        else:
-            scrubbed = tok.text[m:max(a, m)] + mark + tok.text[b:]
+            return self._scrub_observations(tok, held, secret, mark)   # nothing of it is held
+        lo = min(a, m)
+        deleted = tok.held_from - lo
+        scrubbed = tok.text[lo:a] + mark + tok.text[b:]
         first = tok.events[0]
         merged = dict(first)
         if tok.stream[0] == "edit":
-            merged["changes"] = [{"offset": tok.start_offset + m, "length": deleted, "text": scrubbed}]
+            merged["changes"] = [{"offset": tok.start_offset + lo, "length": deleted, "text": scrubbed}]
             if "version" in tok.events[-1]:
                 merged["version"] = tok.events[-1]["version"]
             where = "changes[0].text"
@@ -402,6 +379,15 @@ class TypingGuard:
             out.append(event)
         self.typed_redactions += 1
         return out
+
+    @staticmethod
+    def _scrub_observations(tok: _Token, held: list[dict[str, Any]], secret: str,
+                            mark: str) -> list[dict[str, Any]]:
+        token_ids = {id(e) for e in tok.events}
+        for event in held:
+            if id(event) not in token_ids:
+                _replace_prefixes(event, secret, mark)
+        return held
 
 
 def _tail_start(text: str) -> int:
