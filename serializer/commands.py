@@ -117,6 +117,11 @@ def _import(args: argparse.Namespace) -> int:
     except (Cc1ImportError, Cc2ImportError, OSError) as exc:
         print(f"crowd import: {exc}", file=sys.stderr)
         return 1
+    from crowd.serializer.interop.redact import redact_events
+
+    events, redactions, secret_files = redact_events(events)
+    if redactions or secret_files:
+        print(f"redacted {redactions} secrets; left out {len(secret_files)} secret files", file=sys.stderr)
     session_id = events[0].get("session_id") or "imported"
     target = args.out / session_id
     if target.exists() and any(target.iterdir()):

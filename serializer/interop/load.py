@@ -47,7 +47,9 @@ def detect(path: Path) -> str:
                        "(folder, temp/, chunk_NNN.json or source_part_NNN.tar.gz) or a crowd-code 1.0 CSV")
 
 
-def load_events(path: Path | str) -> Loaded:
+def load_events(path: Path | str, redact: bool = True) -> Loaded:
+    """Events of any supported input. crowd-code inputs were never scrubbed, so by default
+    they pass through the privacy redactor (our own recordings already did, when recorded)."""
     path = Path(path)
     kind = detect(path)
     if kind == "crowd":
@@ -59,8 +61,23 @@ def load_events(path: Path | str) -> Loaded:
         from crowd.serializer.interop.cc1_import import import_cc1
 
         events, problems = import_cc1(path)
+        events, problems = _redacted(events, problems, redact)
         return Loaded(events, kind, problems, False, path)
     from crowd.serializer.interop.cc2_import import import_cc2
 
     events, problems = import_cc2(path)
+    events, problems = _redacted(events, problems, redact)
     return Loaded(events, kind, problems, False, path)
+
+
+def _redacted(events: list[dict[str, Any]], problems: list[str], redact: bool):
+    if not redact:
+        return events, problems
+    try:
+        from crowd.serializer.interop.redact import redact_events
+    except ImportError:  # the sidecar package is not installed: say so, do not pretend
+        return events, problems + ["not redacted: crowd.server.privacy is not available"]
+    events, count, dropped = redact_events(events)
+    notes = [f"redacted {count} secrets"] if count else []
+    notes += [f"left out {len(dropped)} secret files"] if dropped else []
+    return events, problems + notes

@@ -86,3 +86,31 @@ def test_session_id_and_latest_resolve_in_the_recordings_folder(tmp_path):
     run = lambda *a: subprocess.run(CROWD + list(a), capture_output=True, text=True, timeout=120, env=env)  # noqa: E731
     assert json.loads(run("inspect", "--json", "latest").stdout)["session_id"] == "newer"
     assert json.loads(run("inspect", "--json", "older").stdout)["session_id"] == "older"
+
+
+def test_imports_are_redacted_like_live_recordings(tmp_path):
+    import shutil
+
+    src = tmp_path / "crowd-code-leaky-2025_01_01-00.00.00"
+    shutil.copytree(FIX / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11" / "temp", src / "temp")
+    token = "ghp_R4nd0mT0k3nV4lu3Abcdefghijklmnopqrstuv"
+    chunk = src / "temp" / "chunk_000.json"
+    chunk.write_text(chunk.read_text(encoding="utf-8").replace('"hi 😀!","user@host', f'"hi 😀!","export T={token}","user@host'),
+                     encoding="utf-8")
+    snap = src / "temp" / "snapshots" / "snapshot_001.json"
+    data = json.loads(snap.read_text(encoding="utf-8"))
+    data[".env"] = f"GITHUB_TOKEN={token}\n"
+    snap.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = crowd("import", str(src), "-o", str(tmp_path / "rec"))
+    assert out.returncode == 0, out.stderr
+    assert "redacted 1 secrets; left out 1 secret files" in out.stderr
+    rec = tmp_path / "rec" / "5f0c2a1e"
+    raw = b"".join(p.read_bytes() for p in rec.glob("seg-*.crowd"))
+    from crowd.serializer.interop.load import load_events
+
+    events = load_events(rec).events
+    blob = json.dumps(events, ensure_ascii=False)
+    assert token not in blob and ".env" not in blob and token.encode() not in raw
+    assert "[REDACTED:github_token]" in blob
+    assert [e["what"] for e in events if e["type"] == "redaction"] == ["github_token"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
