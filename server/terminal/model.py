@@ -340,7 +340,7 @@ def _apply_decstbm(region: tuple[int, int] | None, feed: str, rows: int) -> tupl
     return region
 
 
-_STYLE_KEYS = ("fg", "bg")
+_PLAIN = ("default", "default", False, False, False, False, False, False)
 _FLAGS = (("bold", "b"), ("italics", "i"), ("underscore", "u"), ("reverse", "r"),
           ("strikethrough", "s"), ("blink", "k"))
 
@@ -362,8 +362,7 @@ def style_runs(screen: TerminalScreen) -> list[list[list[Any]]]:
             start = 0
             for x in range(cols):
                 c = row[x]
-                if c.fg == "default" and c.bg == "default" and not (
-                        c.bold or c.italics or c.underscore or c.reverse or c.strikethrough or c.blink):
+                if c[1:] == _PLAIN:
                     key = None
                 else:
                     flags = "".join(letter for name, letter in _FLAGS if getattr(c, name))

@@ -58,8 +58,24 @@ def sgr_resets(params: str) -> bool:
     return _RESETTING_SGR.match(params) is not None
 
 
+_CACHE: dict[str, tuple[int, str]] = {}
+
+
 def classify(m: re.Match) -> tuple[int, str]:
-    """(category, text to feed pyte) for one token match."""
+    """(category, text to feed pyte) for one token match; repeated tokens come from a cache."""
+    key = m.group(0)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    result = _classify(m)
+    if len(key) <= 32:                 # OSC titles and DCS strings are not worth caching
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        _CACHE[key] = result
+    return result
+
+
+def _classify(m: re.Match) -> tuple[int, str]:
     cf = m.group("cf")
     if cf is not None:
         cp, ci = m.group("cp"), m.group("ci")
