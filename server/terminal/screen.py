@@ -25,7 +25,7 @@ from typing import Any
 import pyte
 from pyte import charsets as cs
 from pyte import modes as mo
-from pyte.screens import Margins, Savepoint, StaticDefaultDict
+from pyte.screens import Char, Margins, Savepoint, StaticDefaultDict
 from wcwidth import wcwidth
 
 ALT_SCREEN_MODES = (47, 1047, 1049)
@@ -218,7 +218,11 @@ class TerminalScreen(pyte.Screen):
         if not data:
             return
         if data.isascii():
-            super().draw(data)
+            if (mo.DECAWM in self.mode and mo.IRM not in self.mode
+                    and (self.g1_charset if self.charset else self.g0_charset) is cs.LAT1_MAP):
+                self._draw_ascii(data)
+            else:
+                super().draw(data)
             self._last_char = data[-1]
             return
         run: list[str] = []
@@ -243,6 +247,34 @@ class TerminalScreen(pyte.Screen):
         if run:
             super().draw("".join(run))
             self._last_char = run[-1]
+
+    def _draw_ascii(self, data: str) -> None:
+        """pyte's draw for printable ASCII with autowrap, without per-character overhead.
+
+        Same cells, same wrapping (deferred: the cursor may sit at ``columns``) and same
+        dirty rows as ``pyte.Screen.draw``; one tuple allocation per cell instead of a
+        ``wcwidth`` call and a namedtuple ``_replace``.
+        """
+        cols = self.columns
+        cur = self.cursor
+        rest = tuple(cur.attrs)[1:]
+        new = tuple.__new__
+        char = Char
+        i, n = 0, len(data)
+        while i < n:
+            if cur.x >= cols:
+                self.dirty.add(cur.y)
+                self.carriage_return()
+                self.linefeed()
+            x = cur.x
+            seg = data[i:i + cols - x]
+            line = self.buffer[cur.y]
+            for ch in seg:
+                line[x] = new(char, (ch, *rest))
+                x += 1
+            cur.x = x
+            i += len(seg)
+        self.dirty.add(cur.y)
 
     def _attach_zero_width(self, ch: str) -> None:
         x, y = self.cursor.x, self.cursor.y
