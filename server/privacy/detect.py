@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 MIN_SECRET_LEN = 6
+MAX_CACHED_LINE = 2000
+LINE_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,14 @@ _NOT_SECRET_NAMES = {"PWD", "OLDPWD", "KEYMAP", "KEYTIMEOUT", "GPG_TTY", "SSH_AU
 _BARE_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/_=-])")
 _INTEGRITY_PREFIX = re.compile(r"(?:sha1|sha256|sha384|sha512)-$")
 
+# A line ending with a keyword (and maybe "=" or ":"): a pattern such as "Bearer\s+token" or
+# "--password\s+x" could continue on the next line, so such a text is scanned whole.
+_CROSS_LINE = re.compile(
+    r"(?i)(?:bearer|basic|key|pass(?:wd|word)?|pwd|token|secret|authorization:)['\"]?[ \t]*[:=]?[ \t]*\r?\Z")
+_ENDS_WITH_KEYWORD, _B64_LINE = 1, 2
+# One row of _B64_BLOCK: two such rows in a row may be a key body.
+_B64_ROW = re.compile(r"[ \t]*[A-Za-z0-9+/]{60,}={0,2}[ \t]*\Z")
+
 _HEAD_KEYS = re.compile(
     r"(?i)(?:api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|private_?key|"
     r"client_?key|db_?pass|database_?pass|key_?pass|password|passwd|pwd|secret|contraseña|contrasena)")
@@ -108,7 +118,8 @@ def _plugins() -> tuple[list[tuple[str, Any]], Any, dict[str, Any]]:
     }
 
 
-def _keyword_groups(filename: str | None) -> list[dict]:
+@lru_cache(maxsize=4096)
+def _keyword_groups(filename: str | None) -> tuple[dict, ...]:
     from detect_secrets.plugins import keyword as kw
     from detect_secrets.util.filetype import determine_file_type
 
@@ -117,7 +128,7 @@ def _keyword_groups(filename: str | None) -> list[dict]:
         specific = kw.REGEX_BY_FILETYPE.get(determine_file_type(filename))
         if specific is not None and specific not in groups:
             groups.insert(0, specific)
-    return groups
+    return tuple(groups)
 
 
 def _plausible_value(value: str, line: str, heur: dict[str, Any]) -> bool:
@@ -163,14 +174,88 @@ class SecretFinder:
         self.entropy_hex = entropy_hex
         self._quoted_b64 = re.compile(r"(['\"])([A-Za-z0-9+/=_-]{16,})\1")
         self._quoted_hex = re.compile(r"(['\"])([0-9a-fA-F]{16,})\1")
+        # (line, filename) -> _scan result; cleared when full (plain dict ops: thread-safe)
+        self._line_cache: dict[tuple[str, str | None], tuple[tuple, tuple]] = {}
 
     def find(self, text: str, filename: str | None = None) -> list[Finding]:
+        """Secret spans in ``text``.
+
+        Most texts are scanned line by line with a cache of per-line results, because the
+        same lines come back again and again (a viewport after each key, a terminal screen
+        10 times a second, a scrolled view). That gives the same findings as scanning the
+        whole text because every detector but three is line-local: the multi-line ones (PEM
+        and PuTTY blocks, key bodies) run on the whole text when a line could start one,
+        values found by detect-secrets plugins are looked up in the whole text, and a text
+        where a keyword ends a line (a pattern such as ``Bearer\\s+token`` could continue
+        on the next line) is scanned whole.
+        """
         if len(text) < MIN_SECRET_LEN:
             return []
+        if "-----BEGIN" in text or "PuTTY-User-Key-File-" in text:
+            return self._find_whole(text, filename)
+        found: list[Finding] = []
+        values: set[tuple[str, str]] = set()
+        cache = self._line_cache
+        pos = 0
+        previous_b64 = False
+        block = False
+        for line in text.split("\n") if "\n" in text else (text,):
+            if len(line) >= MIN_SECRET_LEN:
+                key = (line, filename)
+                hit = cache.get(key)
+                if hit is None:
+                    if len(line) > MAX_CACHED_LINE:
+                        return self._find_whole(text, filename)
+                    hit = self._scan_line(line, filename)
+                    if len(cache) >= LINE_CACHE_SIZE:
+                        cache.clear()
+                    cache[key] = hit
+                spans, line_values, flags = hit
+                if flags & _ENDS_WITH_KEYWORD and pos + len(line) < len(text):
+                    return self._find_whole(text, filename)
+                if flags & _B64_LINE:
+                    block = block or previous_b64
+                    previous_b64 = True
+                else:
+                    previous_b64 = False
+                if spans:
+                    found.extend(Finding(pos + s, pos + e, k) for s, e, k in spans)
+                if line_values:
+                    values.update(line_values)
+            else:
+                previous_b64 = False
+            pos += len(line) + 1
+        if block:
+            found.extend(Finding(m.start(), m.end(), "key_material") for m in _B64_BLOCK.finditer(text))
+        for kind, value in values:
+            found.extend(Finding(s, e, kind) for s, e in _occurrences(text, value))
+        return _merge(found)
+
+    def _find_whole(self, text: str, filename: str | None) -> list[Finding]:
+        """The reference algorithm: every detector over the whole text."""
         found: list[Finding] = []
         for kind, rx in ((("private_key", _PEM), ("private_key", _PUTTY), ("key_material", _B64_BLOCK))):
             for m in rx.finditer(text):
                 found.append(Finding(m.start(), m.end(), kind))
+        spans, values = self._scan(text, filename)
+        found.extend(Finding(s, e, k) for s, e, k in spans)
+        for kind, value in values:
+            found.extend(Finding(s, e, kind) for s, e in _occurrences(text, value))
+        return _merge(found)
+
+    def _scan_line(self, line: str, filename: str | None) -> tuple[tuple, tuple, int]:
+        spans, values = self._scan(line, filename)
+        flags = 0
+        if _CROSS_LINE.search(line.rstrip()) is not None:
+            flags |= _ENDS_WITH_KEYWORD
+        if _B64_ROW.match(line) is not None:
+            flags |= _B64_LINE
+        return spans, values, flags
+
+    def _scan(self, text: str, filename: str | None) -> tuple[tuple[tuple[int, int, str], ...],
+                                                              tuple[tuple[str, str], ...]]:
+        """The line-local detectors on ``text``: (spans, detect-secrets plugin values)."""
+        found: list[Finding] = []
         for kind, rx in TARGETED:
             for m in rx.finditer(text):
                 if "s" in rx.groupindex:
@@ -185,15 +270,16 @@ class SecretFinder:
                 else:
                     found.append(Finding(m.start(), m.end(), kind))
         regex_plugins, keyword, heur = _plugins()
+        values = []
         for kind, plugin in regex_plugins:
             if kind == "private_key":
-                continue  # the PEM pattern above covers whole blocks, not just the header
+                continue  # the PEM pattern covers whole blocks, not just the header
             for value in set(plugin.analyze_string(text)):
                 if len(value) >= MIN_SECRET_LEN:
-                    found.extend(Finding(s, e, kind) for s, e in _occurrences(text, value))
+                    values.append((kind, value))
         self._keyword(text, filename, keyword, heur, found)
         self._entropy(text, heur, found)
-        return _merge(found)
+        return tuple((f.start, f.end, f.kind) for f in found), tuple(values)
 
     def _keyword(self, text: str, filename: str | None, keyword: Any, heur: dict[str, Any],
                  found: list[Finding]) -> None:
