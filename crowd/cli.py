@@ -31,7 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"crowd {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in PROVIDERS:
-        importlib.import_module(name).register(sub)
+        try:
+            provider = importlib.import_module(name)
+        except ImportError as exc:
+            # A broken or partial install of one part must not take every other command
+            # down with it; say which part is missing and why.
+            print(f"crowd: commands of {name} unavailable: {exc}", file=sys.stderr)
+            continue
+        provider.register(sub)
     return parser
 
 

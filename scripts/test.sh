@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 status=0
-.venv/bin/python -m pytest -q -rs --durations=15 tests "$@" || status=$?
+.venv/bin/python -m pytest -q -rfEs --durations=20 tests "$@" || status=$?
 if [ -f editor-bridge/package.json ]; then
   (cd editor-bridge && npm test) || status=$?
 fi
