@@ -3,11 +3,14 @@
 The controller owns one :class:`Recorder` at a time (start/stop from the tray), keeps the
 tray colour in step with the recorder's status, writes a status snapshot for ``crowd cast
 status``, and answers SIGUSR1 (sent by ``crowd cast panic``) with "delete last 10 minutes".
-Finished segments go to an upload sink after their hold; the sink is the upload queue when
-one is configured (``crowd.server.transfer``), otherwise segments simply stay in the folder.
+Finished segments go to an upload sink as soon as they are closed; the sink is the upload
+queue (``crowd.server.transfer``), whose hold (600 s) is the only one, otherwise segments
+simply stay in the folder. Panic deletes the window's segment files here and asks the queue
+to shred its held desktop bundles of that window.
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -54,16 +57,50 @@ class LocalOnlySink:
 class QueueSink:
     """Hands segments to the persisted upload queue (crowd.server.transfer.UploadQueue).
 
-    The queue bundles the files and holds the bundle for its own hold period; on panic the
-    recorder has already deleted the segment files, and ``forget`` asks the queue to shred
-    the held bundles whose content reaches into the deleted window -- only those.
+    The queue bundles the files and holds the bundle for its own hold period (the only hold).
+    Bundling (hashing and copying a segment) runs on a worker thread of its own, so the
+    recorder's encoder thread never waits for it. On panic the recorder has already deleted
+    the segment files; ``forget`` then waits for a bundle being written, and asks the queue to
+    shred the held *desktop* bundles whose content reaches into the window -- only those (an
+    editor recording's bundles are not this panic's business).
     """
 
     def __init__(self, queue: Any, window_seconds: float = 600.0) -> None:
         self.queue = queue
         self.window_seconds = window_seconds
+        self.bundles: list[Any] = []          # what this sink queued (status, tests)
+        self._pending: collections.deque[list[Path]] = collections.deque()
+        self._cond = threading.Condition()
+        self._working = 0
+        self._bundling = threading.Lock()     # held while a bundle is written, and by forget
+        self._thread: threading.Thread | None = None
 
     def enqueue(self, paths: list[Path]) -> None:
+        with self._cond:
+            self._pending.append(list(paths))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="crowd-cast-upload", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                paths = self._pending.popleft()
+                self._working += 1
+            try:
+                with self._bundling:
+                    self._bundle(paths)
+            except Exception:  # noqa: BLE001 - e.g. panic deleted the files; the next start rescans
+                log.exception("queueing segments for upload failed")
+            finally:
+                with self._cond:
+                    self._working -= 1
+                    self._cond.notify_all()
+
+    def _bundle(self, paths: list[Path]) -> None:
         from crowd.server.transfer.bundle import Candidate
 
         from .layout import parse_name
@@ -74,11 +111,26 @@ class QueueSink:
             if parsed is not None:
                 by_session.setdefault(parsed[1], []).append(p)
         for sid, files in by_session.items():
-            self.queue.add(Candidate(sid, "desktop", files[0].parent, sorted(files)))
+            bundle = self.queue.add(Candidate(sid, "desktop", files[0].parent, sorted(files)))
+            if bundle is not None:
+                self.bundles.append(bundle)
+
+    def drain(self, timeout: float = 120.0) -> bool:
+        """Wait until every handed segment is bundled (stop/quit); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._working:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
 
     def forget(self, paths: list[Path]) -> None:
-        if paths:
-            self.queue.panic(time.time() - self.window_seconds)
+        with self._bundling:   # a bundle being written now is committed first, then shredded
+            removed = self.queue.panic(time.time() - self.window_seconds, kind="desktop")
+        gone = set(removed)
+        self.bundles = [b for b in self.bundles if b.id not in gone]
 
     def set_paused(self, paused: bool) -> None:
         self.queue.set("paused", "1" if paused else "0")
@@ -102,7 +154,7 @@ class CastController:
         self.config = config
         self.settings = settings
         self.settings_file = settings_file
-        self.sink = sink or default_sink(config.hold_seconds)
+        self.sink = sink or default_sink(config.panic_seconds)
         self.sink.set_paused(settings.uploads_paused)
         self.recorder: Recorder | None = None
         self.tray: Any = None
@@ -124,14 +176,17 @@ class CastController:
         with self._lock:
             if self.recorder is not None:
                 self.recorder.stop()
+        drain = getattr(self.sink, "drain", None)
+        if drain is not None:
+            drain()   # the last segment is in the queue before the process may exit
 
     def panic(self) -> list[Path]:
         with self._lock:
             if self.recorder is None:
                 from .hold import purge_recent
 
-                deleted = purge_recent(self.config.output_dir, self.config.hold_seconds)
-                self.sink.forget(deleted)
+                deleted = purge_recent(self.config.output_dir, self.config.panic_seconds)
+                self.sink.forget(deleted)   # always: held bundles of the window are copies
                 return deleted
             return self.recorder.panic()
 

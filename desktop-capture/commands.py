@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rec.add_argument("--preset", help="x264 preset (default veryfast)")
     rec.add_argument("--segment", type=float, default=300.0, help="segment length in seconds")
     rec.add_argument("--idle", type=float, default=120.0, help="pause after this many seconds without input")
-    rec.add_argument("--hold", type=float, default=600.0, help="seconds a finished segment is held before upload")
+    rec.add_argument("--hold", type=float, default=0.0,
+                     help="extra seconds a finished segment stays here before it goes to the upload queue "
+                          "(default 0: the queue's own hold, 600 s, is the only one)")
     rec.add_argument("--duration", type=float, help="stop after this many seconds")
     rec.add_argument("--no-tray", action="store_true", help="no tray icon")
     rec.add_argument("--local", action="store_true", help="do not hand segments to the upload queue")
@@ -162,15 +164,18 @@ def _panic(args: argparse.Namespace) -> int:
         return 0
     folder = Path(args.output) if args.output else _settings().output_path
     deleted = purge_recent(folder, args.minutes * 60)
+    shredded: list[str] = []
     try:
         from crowd.home import crowd_home
         from crowd.server.transfer.queue import UploadQueue
-
-        if deleted:
-            UploadQueue(crowd_home() / "upload").panic(time.time() - args.minutes * 60)
-    except Exception:  # noqa: BLE001 - no upload queue: nothing else to remove
+    except ImportError:  # no upload queue installed: nothing else to remove
         pass
-    print(f"crowd cast: deleted {len(deleted)} file(s) from {folder}")
+    else:
+        # always, even when no file was left here: the queue's held bundles are copies
+        queue_dir = crowd_home() / "upload"
+        if (queue_dir / "queue.sqlite3").exists():
+            shredded = UploadQueue(queue_dir).panic(time.time() - args.minutes * 60, kind="desktop")
+    print(f"crowd cast: deleted {len(deleted)} file(s) from {folder}, {len(shredded)} held upload bundle(s)")
     return 0
 
 

@@ -1,11 +1,13 @@
-"""Finished segments wait ``hold_seconds`` (600 s) before they are handed to the uploader.
+"""An optional local hold of finished segments before they are handed to the uploader.
 
-The hold is what makes "Delete last 10 minutes" possible after a segment has been closed:
-panic deletes the live segment and every held segment, and tells the upload side which files
-went (so it removes only those entries from its persisted manifest). A segment's files are
-last written when it closes, so "held" is simply "closed less than hold_seconds ago by file
-mtime" -- this survives a restart of the recorder without extra state, and a ``crowd cast
-panic`` run while no recorder is running applies the same rule to the folder.
+By default (``hold_seconds`` 0) a segment is handed on as soon as it is closed: the upload
+queue (``crowd.server.transfer.UploadQueue``) bundles it and holds the bundle for its own hold
+period (600 s), during which panic can still shred it -- one hold in total, not two. A
+positive ``hold_seconds`` keeps closed segments here that long first (for a sink without a
+hold of its own). A segment's files are last written when it closes, so "held" is simply
+"closed less than hold_seconds ago by file mtime" -- this survives a restart of the recorder
+without extra state. ``purge_recent`` is panic's rule on the folder, held or handed on:
+every segment written in the last ``seconds``.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ DeletedCallback = Callable[[list[Path]], None]
 
 
 class SegmentHold:
-    def __init__(self, folder: Path, hold_seconds: float = 600.0,
+    def __init__(self, folder: Path, hold_seconds: float = 0.0,
                  on_ready: SegmentCallback | None = None,
                  now: Callable[[], float] = time.time) -> None:
         self.folder = Path(folder)
@@ -53,7 +55,7 @@ class SegmentHold:
         """Hand every segment whose hold expired to ``on_ready``; returns them."""
         cutoff = self.now() - self.hold_seconds
         with self._lock:
-            due = [k for k, s in self._held.items() if s.mtime() <= cutoff]
+            due = [k for k, s in self._held.items() if self.hold_seconds <= 0 or s.mtime() <= cutoff]
             segs = [self._held.pop(k) for k in due]
         for seg in segs:
             self.handed.append(seg)

@@ -69,7 +69,10 @@ class RecorderConfig:
     fps: float = 30.0
     segment_seconds: float = 300.0
     idle_seconds: float = 120.0
-    hold_seconds: float = 600.0
+    # a closed segment is handed on after this long; 0 = at once: the upload queue's own hold
+    # (600 s, during which panic can still shred the bundle) is then the only hold
+    hold_seconds: float = 0.0
+    panic_seconds: float = 600.0     # what "delete last 10 minutes" deletes
     video: VideoSettings = field(default_factory=VideoSettings)
     max_size: tuple[int, int] = (1920, 1080)
     with_cursor: bool = True
@@ -232,21 +235,22 @@ class Recorder:
         return self._running
 
     def panic(self) -> list[Path]:
-        """Delete the last ``hold_seconds`` (10 min): the live segment and every held one.
+        """Delete the last ``panic_seconds`` (10 min): the live segment and every held one.
 
-        Everything written in that window goes, wherever it sits: segments still in the
-        hold and segments already handed to the uploader (their files are still on disk;
-        ``on_segments_deleted`` lets the upload side drop exactly those entries). Recording
-        restarts with a new session if it was running.
+        Everything written in that window goes, wherever it sits: segments still in a local
+        hold and segments already handed to the upload queue (their files stay on disk until
+        uploaded). ``on_segments_deleted`` is then always called, even with nothing deleted
+        here: the upload side must shred its held bundles of the window (their tars are
+        copies). Recording restarts with a new session if it was running.
         """
         from .hold import purge_recent
 
         was_running = self._running
         self.stop()
         deleted = self.hold.purge()
-        deleted += purge_recent(self.config.output_dir, self.config.hold_seconds)
+        deleted += purge_recent(self.config.output_dir, self.config.panic_seconds)
         self.segments = [s for s in self.segments if s.video_path.exists() or s.keylog_path.exists()]
-        if self.on_segments_deleted is not None and deleted:
+        if self.on_segments_deleted is not None:
             self.on_segments_deleted(deleted)
         if was_running:
             self.start()
@@ -587,6 +591,7 @@ class Recorder:
                                   closing.video if closing.video.exists() else None, closing.keylog.path)
                     self.segments.append(seg)
                     self.hold.add(seg)
+                    self.hold.release_due()   # at once when hold_seconds is 0 (the default)
                 elif kind == "stop":
                     if enc is not None:
                         enc.close()

@@ -70,8 +70,12 @@ def editor_candidate(folder: Path, *, final: bool = False, idle_s: float = DEFAU
 
 
 def desktop_candidates(folder: Path, *, final: bool = False, idle_s: float = DEFAULT_IDLE_S,
-                       now: float | None = None) -> list[Candidate]:
-    """Finished crowd-cast segment pairs in ``folder``, one candidate per recording uuid."""
+                       now: float | None = None, live: frozenset[str] | set[str] = frozenset()) -> list[Candidate]:
+    """Finished crowd-cast segment pairs in ``folder``, one candidate per recording uuid.
+
+    ``live``: sessions a running recorder is writing; their newest segment is never taken,
+    however long it sat idle (a paused recorder resumes into it).
+    """
     now = time.time() if now is None else now
     by_session: dict[str, dict[int, list[Path]]] = {}
     for p in Path(folder).iterdir():
@@ -83,11 +87,13 @@ def desktop_candidates(folder: Path, *, final: bool = False, idle_s: float = DEF
         numbers = sorted(segs)
         files: list[Path] = []
         newest = max(p.stat().st_mtime for ps in segs.values() for p in ps)
+        is_live = uuid in live
         for n in numbers:
             is_last = n == numbers[-1]
-            if not is_last or final or now - max(p.stat().st_mtime for p in segs[n]) >= idle_s:
+            if not is_last or (not is_live and (final or now - max(p.stat().st_mtime for p in segs[n]) >= idle_s)):
                 files.extend(sorted(segs[n]))
-        out.append(Candidate(uuid, "desktop", Path(folder), files, final=final or now - newest >= idle_s))
+        done = not is_live and (final or now - newest >= idle_s)
+        out.append(Candidate(uuid, "desktop", Path(folder), files, final=done))
     return out
 
 

@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_panic)
     r = usub.add_parser("run", help="queue finished recordings and upload what is due")
     r.add_argument("--recordings", help="editor recordings folder (default: $CROWD_HOME/recordings)")
-    r.add_argument("--desktop", help="desktop (crowd-cast layout) segments folder")
+    r.add_argument("--desktop", help="desktop (crowd-cast layout) segments folder "
+                                     "(default: the folder `crowd cast` records into)")
     r.add_argument("--idle", type=float, default=600.0, help="a last segment idle this long is finished")
     r.add_argument("--final", action="store_true", help="the recordings are over: take every segment")
     r.add_argument("--watch", action="store_true", help="keep running, rescanning every --interval s")
@@ -109,7 +110,12 @@ def _panic(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from crowd.home import recordings_dir
     from crowd.server.transfer.client import Uploader, UploaderConfig
-    from crowd.server.transfer.scan import enqueue_desktop_recordings, enqueue_editor_recordings
+    from crowd.server.transfer.scan import (
+        default_desktop_folder,
+        enqueue_desktop_recordings,
+        enqueue_editor_recordings,
+        live_desktop_sessions,
+    )
 
     q = _queue(args)
     endpoint = q.get("endpoint")
@@ -120,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         print("no consent to upload: crowd upload consent grant", file=sys.stderr)
         return 3
     recordings = Path(args.recordings) if args.recordings else recordings_dir()
+    desktop = Path(args.desktop) if args.desktop else default_desktop_folder()
     uploader = Uploader(q, UploaderConfig(endpoint=endpoint, token=q.get("token") or "",
                                           backoff_base_s=float(q.get("backoff_base_s", "30")),
                                           backoff_max_s=float(q.get("backoff_max_s", "7200"))))
@@ -127,8 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         while True:
             finals = {p.name for p in recordings.iterdir() if p.is_dir()} if args.final and recordings.is_dir() else None
             added = enqueue_editor_recordings(q, recordings, idle_s=args.idle, final_sessions=finals)
-            if args.desktop:
-                added += enqueue_desktop_recordings(q, Path(args.desktop), idle_s=args.idle, final=args.final)
+            added += enqueue_desktop_recordings(q, desktop, idle_s=args.idle, final=args.final,
+                                                live=live_desktop_sessions())
             result = uploader.run_until_idle(deadline_s=args.wait or None)
             print(json.dumps({"bundled": len(added), **result}), flush=True)
             if not args.watch:

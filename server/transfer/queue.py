@@ -240,12 +240,21 @@ class UploadQueue:
                 raise RuntimeError(f"bundle {bundle.id} is not confirmed by the server; refusing to delete")
             rows = self._db.execute("SELECT path FROM files WHERE bundle_id=? AND deletable=1", (bundle.id,)).fetchall()
             paths = [Path(r["path"]) for r in rows]
-            if bundle.final:
-                # the session is over: every uploaded file of it can go now
+            # bundles upload concurrently: the session's final bundle may be confirmed before
+            # earlier ones, so whichever is confirmed once the session is over sweeps
+            session_over = bundle.final or self._db.execute(
+                "SELECT 1 FROM bundles WHERE session_id=? AND kind=? AND final=1 AND state='done' LIMIT 1",
+                (bundle.session_id, bundle.kind)).fetchone() is not None
+            still_queued = 0
+            if session_over:
+                # every uploaded file of it can go now (snapshot files were kept while it was live)
                 rows = self._db.execute(
                     "SELECT f.path FROM files f JOIN bundles b ON b.id=f.bundle_id"
-                    " WHERE b.session_id=? AND b.state='done'", (bundle.session_id,)).fetchall()
+                    " WHERE b.session_id=? AND b.kind=? AND b.state='done'", (bundle.session_id, bundle.kind)).fetchall()
                 paths += [Path(r["path"]) for r in rows]
+                still_queued = self._db.execute(
+                    "SELECT COUNT(*) FROM bundles WHERE session_id=? AND kind=? AND state='queued'",
+                    (bundle.session_id, bundle.kind)).fetchone()[0]
         for p in set(paths):
             try:
                 p.unlink()
@@ -253,7 +262,7 @@ class UploadQueue:
             except FileNotFoundError:
                 pass
         bundle.path.unlink(missing_ok=True)
-        if bundle.final:
+        if session_over and not still_queued:
             _prune_empty(Path(bundle.base), keep=bundle.kind == "desktop")
         return removed
 

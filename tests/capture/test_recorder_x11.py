@@ -197,7 +197,7 @@ def test_visual_change_lands_within_one_frame_of_its_keylog_time_across_an_idle_
 def test_segments_rotate_with_metadata_at_each_start_and_panic_deletes_held(screen, out_dir: Path) -> None:
     from crowd.capture.keylog import KeylogWriter
 
-    # leftovers of an earlier run: one closed long ago (due for upload), one recently (held)
+    # leftovers of an earlier run: one closed long ago, one recently (inside the panic window)
     old_sid, recent_sid = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
     for sid, age in ((old_sid, 700), (recent_sid, 60)):
         for name in (f"recording_{sid}_seg0000.mp4", f"input_{sid}_seg0000.msgpack"):
@@ -214,13 +214,17 @@ def test_segments_rotate_with_metadata_at_each_start_and_panic_deletes_held(scre
     rec.start()
     first_session = rec.status().session_id
     try:
-        assert [s.session_id for s in ready] == [old_sid]
+        # no local hold: both leftovers go to the upload side at once (its hold is the only one)
+        assert sorted(s.session_id for s in ready) == sorted([old_sid, recent_sid])
         screen.activate(app)
         rec.wait_context("Rotating")
         rec.wait_for(lambda st: st.segment_index >= 2, timeout=30)
         screen.xdotool("key", "x")
         rec.wait_for(lambda st: len(rec.segments) >= 3, timeout=30)
         closed = [s for s in rec.segments if s.session_id == first_session]
+        # each closed segment is handed on as it closes (no 600 s local hold before the queue's)
+        rec.wait_for(lambda st: {(first_session, i) for i in range(3)} <= {(s.session_id, s.index) for s in ready},
+                     timeout=10)
         assert [s.index for s in closed[:3]] == [0, 1, 2]
         for seg in closed:
             assert seg.complete and parse_name(seg.video.name) == ("video", first_session, seg.index)
@@ -240,7 +244,7 @@ def test_segments_rotate_with_metadata_at_each_start_and_panic_deletes_held(scre
     assert sorted(map(str, removed)) == sorted(map(str, deleted))
     left = {s.session_id for s in list_segments(out_dir)}
     assert first_session not in left and recent_sid not in left
-    assert old_sid in left  # already handed to the uploader: not ours to delete
+    assert old_sid in left  # older than the panic window: not ours to delete
 
 
 class _JumpClock:

@@ -96,3 +96,19 @@ def test_desktop_segments_bundle_per_session(tmp_path, ingest):
     left = sorted(p.name for p in d.iterdir())
     assert left == sorted([f"recording_{u1}_seg0002.mp4", f"input_{u1}_seg0002.msgpack",
                            f"recording_{u2}_seg0000.mp4", f"input_{u2}_seg0000.msgpack", "notes.txt"])
+
+
+def test_session_folder_goes_whichever_bundle_is_confirmed_last(tmp_path):
+    """Bundles upload concurrently: the final one may be confirmed before an earlier one."""
+    q = UploadQueue(tmp_path / "q", hold_s=0)
+    folder = make_recording(tmp_path / "rec", "s", 2)
+    (folder / "snapshots" / "blobs").mkdir(parents=True)
+    (folder / "snapshots" / "blobs" / "ab.zst").write_bytes(b"blob")
+    early = q.add(editor_candidate(folder))               # live: seg 0 + the snapshot blob
+    last = q.add(editor_candidate(folder, final=True))    # stop: seg 1
+    q.mark_done(last.id)
+    q.delete_local(last)
+    assert (folder / "snapshots" / "blobs" / "ab.zst").exists()   # its bundle is not confirmed yet
+    q.mark_done(early.id)
+    q.delete_local(early)
+    assert not folder.exists()

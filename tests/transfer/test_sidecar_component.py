@@ -162,7 +162,7 @@ def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, 
     assert up.run_until_idle()["uploaded"] == len(bundles)
     up.stop()
     assert sorted(e["fileName"] for e in ingest.store.listing()) == sorted(b.file_name for b in bundles)
-    assert not folder.exists()
+    assert not folder.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 def test_nothing_queued_without_the_setting_or_upload_consent(home, workspace, sidecars):
