@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("."), help="output folder (default: .)")
     p.add_argument("--crowd-code2", action="store_true", help="crowd-code 2.0 session folder + source_part tarballs")
     p.add_argument("--no-tarballs", action="store_true", help="only chunk/snapshot JSON, no source_part_NNN.tar.gz")
+    p.add_argument("--asciicast", action="store_true",
+                   help="a terminal's screens as asciicast v2 (-o: .cast file or folder)")
+    p.add_argument("--terminal", default=None, help="which terminal to export with --asciicast")
     p.set_defaults(handler=_export)
 
     p = sub.add_parser("import", help="import crowd-code 2.0 sessions or 1.0 CSV as a crowd recording")
@@ -82,6 +85,9 @@ def _load(path: Path):
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.asciicast:
+        from crowd.server.terminal.asciicast import export_command
+        return export_command(args, _load, resolve)
     if not args.crowd_code2:
         print("crowd export: choose a target format (--crowd-code2)", file=sys.stderr)
         return 2
