@@ -21,7 +21,8 @@ from typing import Any
 
 MIN_SECRET_LEN = 6
 MAX_CACHED_LINE = 2000
-LINE_CACHE_SIZE = 20_000
+LINE_CACHE_SIZE = 20_000        # lines; and at most LINE_CACHE_CHARS characters of them
+LINE_CACHE_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ class SecretFinder:
         self._quoted_b64 = re.compile(r"(['\"])([A-Za-z0-9+/=_-]{16,})\1")
         self._quoted_hex = re.compile(r"(['\"])([0-9a-fA-F]{16,})\1")
         # (line, filename) -> _scan result; cleared when full (plain dict ops: thread-safe)
-        self._line_cache: dict[tuple[str, str | None], tuple[tuple, tuple]] = {}
+        self._line_cache: dict[tuple[str, str | None], tuple[tuple, tuple, int]] = {}
+        self._cached_chars = 0
 
     def find(self, text: str, filename: str | None = None) -> list[Finding]:
         """Secret spans in ``text``.
@@ -207,8 +209,10 @@ class SecretFinder:
                     if len(line) > MAX_CACHED_LINE:
                         return self._find_whole(text, filename)
                     hit = self._scan_line(line, filename)
-                    if len(cache) >= LINE_CACHE_SIZE:
+                    self._cached_chars += len(line)
+                    if len(cache) >= LINE_CACHE_SIZE or self._cached_chars > LINE_CACHE_CHARS:
                         cache.clear()
+                        self._cached_chars = len(line)
                     cache[key] = hit
                 spans, line_values, flags = hit
                 if flags & _ENDS_WITH_KEYWORD and pos + len(line) < len(text):
