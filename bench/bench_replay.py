@@ -34,7 +34,7 @@ def run(quick: bool = False) -> list[Table]:
     from crowd.serializer.dataset.sed import convert_sed
     from crowd.serializer.dataset.tokenizer import QwenCounter
     from crowd.serializer.dataset.trajectories import convert_trajectories
-    from crowd.serializer.format import read_recording
+    from crowd.serializer.interop.load import load_events
     from crowd.serializer.interop.cc2_export import export_cc2
     from crowd.serializer.interop.cc2_import import import_cc2
     from crowd.serializer.replay.state import ReplayState
@@ -46,7 +46,7 @@ def run(quick: bool = False) -> list[Table]:
         os.sched_setaffinity(0, {min(saved)})
     try:
         t0 = time.perf_counter()
-        events = read_recording(rec).events
+        events = load_events(rec).events
         load_s = time.perf_counter() - t0
         n = len(events)
         sid = "bench"

@@ -20,6 +20,7 @@ from typing import Any
 from crowd.serializer.dataset.common import new_terminal_lines
 from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.replay.state import ReplayState
+from crowd.serializer.bulk import bulk
 
 FILE_CHARS = 6000       # a first-seen file is shown up to this many characters
 VIEW_LINES = 60         # at most this many newly visible lines per viewport change
@@ -178,6 +179,7 @@ class Renderer:
         return "\n".join(out) + "\n"
 
 
+@bulk
 def sequence_chunks(events: list[dict[str, Any]], tokenizer, max_tokens: int = 8192) -> list[dict[str, Any]]:
     """Chunks of ``{input_ids, loss_mask, first_seq, last_seq, n_events, event_starts}``."""
     markers = {m.index: m for m in find_markers(events) if m.kind in ("prompt", "commit")}
@@ -210,6 +212,7 @@ def sequence_chunks(events: list[dict[str, Any]], tokenizer, max_tokens: int = 8
     return chunks
 
 
+@bulk
 def convert_next_action(events: list[dict[str, Any]], session_id: str, tokenizer, max_tokens: int = 8192) -> list[dict[str, Any]]:
     rows = []
     for n, ch in enumerate(sequence_chunks(events, tokenizer, max_tokens)):

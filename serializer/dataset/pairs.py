@@ -17,6 +17,7 @@ from typing import Any
 from crowd.serializer.dataset.signals import Marker, find_markers
 from crowd.serializer.replay.patch import unified_diff
 from crowd.serializer.replay.state import ReplayState
+from crowd.serializer.bulk import bulk
 
 HORIZON_US = 300 * 1_000_000
 BATCH_GAP_US = 60 * 1_000_000
@@ -83,6 +84,7 @@ class _Batch:
     final: dict[str, str | None] = field(default_factory=dict)
 
 
+@bulk
 def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int = HORIZON_US) -> list[dict[str, Any]]:
     markers = find_markers(events)
     prompts = {m.index: m for m in markers if m.kind == "prompt"}

@@ -22,6 +22,7 @@ from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.replay.state import ReplayState
 from crowd.serializer.replay.patch import unified_diff
 from crowd.serializer.replay.text import split_lines, utf16_len
+from crowd.serializer.bulk import bulk
 
 CONTEXT = 10
 
@@ -286,6 +287,7 @@ class SedConverter:
         self.flush_burst(None)
 
 
+@bulk
 def convert_sed(events: list[dict[str, Any]], session_id: str, counter, budget: int = 8192,
                 msg_cap: int = 2048) -> list[dict[str, Any]]:
     markers = {m.index: m for m in find_markers(events) if m.kind in ("prompt", "commit")}

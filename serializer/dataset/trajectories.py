@@ -17,6 +17,7 @@ from typing import Any
 from crowd.serializer.dataset.common import new_terminal_lines
 from crowd.serializer.dataset.signals import Marker, find_markers
 from crowd.serializer.replay.state import ReplayState
+from crowd.serializer.bulk import bulk
 
 IDLE_GAP_US = 300 * 1_000_000
 _HEADER = ("seq", "t", "wall", "type", "kind", "source", "agent")
@@ -35,6 +36,7 @@ class _Episode:
         self.last_action_t: int | None = None
 
 
+@bulk
 def convert_trajectories(events: list[dict[str, Any]], session_id: str,
                          idle_gap_us: int = IDLE_GAP_US) -> list[dict[str, Any]]:
     markers = find_markers(events)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crowd.serializer.format.schema import FORMAT_NAME, FORMAT_VERSION
+from crowd.serializer.bulk import bulk
 
 COLUMNS = ["Sequence", "Time", "File", "RangeOffset", "RangeLength", "Text", "Language", "Type"]
 _ESCAPE = re.compile(r"\\([nr])")
@@ -55,6 +56,7 @@ class _Terminal:
         return lines, [self.screen.cursor.y, self.screen.cursor.x]
 
 
+@bulk
 def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
     """Our events and the problems found for a crowd-code 1.0 CSV file.
 

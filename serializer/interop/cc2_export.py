@@ -26,6 +26,7 @@ from crowd.serializer.interop.cc2_layout import (CC2_VERSION, CHUNK_SECONDS, UPL
                                                  folder_name, part_name, snapshot_name)
 from crowd.serializer.replay.patch import unified_diff
 from crowd.serializer.replay.state import ReplayState
+from crowd.serializer.bulk import bulk
 
 _TERMINAL_ID = re.compile(r"^terminal-\d+$")
 SnapshotLoader = Callable[[str], "dict[str, str] | None"]
@@ -220,6 +221,7 @@ class Cc2Converter:
         return []
 
 
+@bulk
 def to_cc2_events(events: Iterable[dict[str, Any]],
                   snapshot_loader: SnapshotLoader | None = None) -> tuple[list[dict[str, Any]], Cc2Converter]:
     """All cc2 events of a recording, in memory (tests and small recordings)."""
@@ -246,6 +248,7 @@ def _chunks(cc2_events: Iterator[dict[str, Any]], start_ms: Callable[[], int]) -
         yield current
 
 
+@bulk
 def export_cc2(events: Iterable[dict[str, Any]], out_dir: Path | str, *,
                snapshot_loader: SnapshotLoader | None = None, tarballs: bool = True) -> Cc2Export:
     """Write ``events`` (ours) under ``out_dir`` in crowd-code 2.0's layout; returns what was written."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from crowd.serializer.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.serializer.interop.cc2_layout import CHUNK_RE, FOLDER_RE, PART_RE, SNAPSHOT_RE
+from crowd.serializer.bulk import bulk
 
 
 class Cc2ImportError(ValueError):
@@ -275,6 +276,7 @@ def _import_action(act: dict[str, Any], wall: int, emit, problems: list[str]) ->
         problems.append(f"unknown cc2 action kind {kind!r} skipped")
 
 
+@bulk
 def import_cc2(*paths: Path | str) -> tuple[list[dict[str, Any]], list[str]]:
     """Our events and the problems found, for cc2 session files at ``paths``."""
     session = read_cc2(*paths)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from crowd.serializer.bulk import bulk
 
 
 @dataclass
@@ -47,6 +48,7 @@ def detect(path: Path) -> str:
                        "(folder, temp/, chunk_NNN.json or source_part_NNN.tar.gz) or a crowd-code 1.0 CSV")
 
 
+@bulk
 def load_events(path: Path | str, redact: bool = True) -> Loaded:
     """Events of any supported input. crowd-code inputs were never scrubbed, so by default
     they pass through the privacy redactor (our own recordings already did, when recorded)."""

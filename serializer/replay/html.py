@@ -13,10 +13,12 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+from crowd.serializer.bulk import bulk
 
 TEMPLATE = Path(__file__).with_name("assets") / "player.html"
 
 
+@bulk
 def compact_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop viewport text the player can rebuild itself (the file is known and agrees).
 
