@@ -28,6 +28,7 @@ class Component(Protocol):
 COMPONENT_FACTORIES: list[str] = [
     "crowd.server.attribution.component:AttributionComponent",   # who changed what + snapshots
     "crowd.server.transfer.component:UploadComponent",           # queue finished files for upload
+    "crowd.server.terminal.component:TerminalComponent",         # terminal screens at 10 Hz, commands
 ]
 
 
