@@ -54,7 +54,7 @@ BACKSPACE = frozenset({"\x7f", "\x08"})
 # judged on): ``GH_TOKEN=ghp_...``, ``https://user:pw@host``.
 TAIL_SEPARATORS = frozenset("=:@/")
 
-FREE, FIRM = 0, 2
+FREE, FIRM = 0, 1
 
 # Well-known credential prefixes (public parts of the formats detect.py recognises).
 KNOWN_PREFIXES: tuple[str, ...] = (
@@ -62,10 +62,9 @@ KNOWN_PREFIXES: tuple[str, ...] = (
     "github_pat_", "glpat-", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIza", "xox", "hf_", "npm_",
     "pypi-", "SG.", "eyJ", "-----BEGIN", "PuTTY-User-Key", "dop_v1_", "shpat_", "sq0atp-", "key-",
 )
-# Words that make the next value on the line a likely secret (detect.py's keyword and
-# assignment detectors key on the same words).
-SECRET_CONTEXT = re.compile(
-    r"(?i)pass|pwd|secret|token|key|auth|cred|bearer|basic|priv|session|cookie|contrase|://|-u\s")
+# Words after which a value on the same line can be recognised as a secret by its context
+# alone (detect.py's keyword, assignment, flag, header and URL detectors key on them).
+SECRET_CONTEXT = re.compile(r"(?i)pass|pwd|secret|token|key|auth|cred|bearer|contrase|://|-u\s")
 
 
 def shape_of(tail: str) -> int:
