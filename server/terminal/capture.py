@@ -83,9 +83,13 @@ class SidecarSink:
     def __init__(self, info: dict[str, Any], term_id: str) -> None:
         from websockets.sync.client import connect  # noqa: PLC0415
 
-        self.ws = connect(f"ws://127.0.0.1:{int(info['port'])}/",
-                          additional_headers={"Authorization": f"Bearer {info['token']}"},
-                          open_timeout=3, max_size=None)
+        kwargs = {"additional_headers": {"Authorization": f"Bearer {info['token']}"},
+                  "open_timeout": 3, "max_size": None}
+        url = f"ws://127.0.0.1:{int(info['port'])}/"
+        try:
+            self.ws = connect(url, legacy=True, **kwargs)   # websockets >= 15: no context manager
+        except TypeError:
+            self.ws = connect(url, **kwargs)
         self.term_id = term_id
         self.events: list[dict[str, Any]] = []
         self.output: list[bytes] = []
