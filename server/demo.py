@@ -189,6 +189,7 @@ DEMO_STEPS: list[Step] = [
 # A part that is missing (not installed yet) is skipped with a note, never breaking the demo.
 EXTRA_STEPS: list[str] = [
     "crowd.server.attribution.demo_steps:DEMO_STEPS",   # an agent edit with its snapshot, a git checkout
+    "crowd.server.terminal.demo_steps:DEMO_STEPS",      # commands in a real PTY -> screens + commands
 ]
 
 
