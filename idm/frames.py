@@ -82,6 +82,14 @@ def video_size(path: str | Path) -> tuple[int, int]:
         return int(s.codec_context.width), int(s.codec_context.height)
 
 
+def video_frame_count(path: str | Path, fps: float) -> int | None:
+    """Number of `fps` slots the video covers, from its container duration (None if unknown)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return int(container.duration * fps // 1_000_000) if container.duration else None
+
+
 def write_clip(path: str | Path, frames: list[np.ndarray], fps: float) -> None:
     """Stores frames as one lossless animated WebP (see module docstring)."""
     from PIL import Image

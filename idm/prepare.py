@@ -23,7 +23,7 @@ from crowd.capture import keylog as kl
 from crowd.capture import layout
 
 from .actions import extract_actions, geometry_of
-from .frames import is_black, sample_video, video_size, write_clip
+from .frames import is_black, sample_video, video_frame_count, video_size, write_clip
 from .options import PrepareOptions
 from .prompt import Action
 
@@ -76,7 +76,7 @@ def process_segment(job: SegmentJob) -> tuple[list[dict], int, int, int]:
     window, stride = (o.val_window, o.val_stride) if job.split == "val" else (o.window, o.stride)
     entries = kl.read_keylog(job.keylog)
     geometry = geometry_of(entries, video_size(job.video))
-    per_frame = extract_actions(entries, o.fps, geometry, held=o.held)
+    per_frame = extract_actions(entries, o.fps, geometry, n_frames=video_frame_count(job.video, o.fps), held=o.held)
     out_dir = Path(job.out) / job.split
     records: list[dict] = []
     run: list[tuple[int, object]] = []

@@ -43,12 +43,14 @@ class Script:
 
 
 def _pointer(draw, x: float, y: float, scale: float) -> None:
-    s = 20 * scale
+    s = 32 * scale
     pts = [(x, y), (x, y + s * 1.4), (x + s * 0.4, y + s * 1.0), (x + s * 1.0, y + s * 1.0)]
     draw.polygon(pts, fill=(0, 0, 0), outline=(255, 255, 255))
 
 
 def render(state: SceneState, size: tuple[int, int], now: float, font) -> np.ndarray:
+    """One frame. Effects are large on purpose: clips are downscaled to a few hundred patches,
+    and an effect smaller than a patch is nearly invisible to a small model."""
     from PIL import Image, ImageDraw
 
     w, h = size
@@ -56,18 +58,19 @@ def render(state: SceneState, size: tuple[int, int], now: float, font) -> np.nda
         return np.zeros((h, w, 3), dtype=np.uint8)
     img = Image.new("RGB", (w, h), (200, 205, 215))
     d = ImageDraw.Draw(img)
-    d.rectangle([8, 8, w - 8, h // 4], fill=(255, 255, 255), outline=(0, 0, 0))
-    d.text((14, 10), state.text[-8:], fill=(0, 0, 0), font=font)
-    button = (w // 2, h // 3, w - 10, h // 3 + h // 5)
+    d.rectangle([6, 6, w - 6, h // 4], fill=(255, 255, 255), outline=(0, 0, 0))
+    d.text((12, 6), state.text[-5:], fill=(0, 0, 0), font=font)
+    button = (w // 2, h // 4 + 10, w - 8, h * 5 // 8)
     flash = now < state.flash_until
     d.rectangle(button, fill=(230, 60, 40) if flash else (60, 120, 230))
-    top = h // 3 + h // 4
-    for row in range(-1, 8):
-        y0 = top + row * 24 + (state.scroll % 48) // 2 - 24
-        shade = 90 if (row + state.scroll // 48) % 2 else 160
-        y_a, y_b = max(top, y0), min(h - 10, y0 + 11)
+    top, band = h // 4 + 10, 32
+    shift = (state.scroll * band // 2) % (2 * band)
+    for row in range(-2, h // band + 2):
+        y0 = top + row * band + shift
+        shade = 70 if row % 2 else 180
+        y_a, y_b = max(top, y0), min(h - 6, y0 + band - 1)
         if y_b > y_a:
-            d.rectangle([10, y_a, w // 2 - 10, y_b], fill=(shade, shade, 60))
+            d.rectangle([6, y_a, w // 2 - 10, y_b], fill=(shade, shade, 40))
     _pointer(d, state.x, state.y, scale=w / 320)
     return np.asarray(img)
 
@@ -79,7 +82,7 @@ def make_script(rng: random.Random, seconds: float, size: tuple[int, int], black
     out: list[tuple[float, object]] = []
     while t < seconds - 1.0:
         kind = rng.choices(["idle", "move", "click", "type", "shift", "scroll", "black"],
-                           [2, 4, 2, 3, 1, 2, black_chance * 20])[0]
+                           [4, 3, 2, 3, 1, 2, black_chance * 20])[0]
         if kind == "idle":
             t += rng.uniform(0.2, 1.5)
         elif kind == "move":
@@ -132,7 +135,7 @@ def _apply(state: SceneState, ev: object, t: float) -> None:
         # Shift shows as an upper-case letter, so "Shift+A" and "A" are both visible actions.
         state.text += ev.name[3:] if state.shift else ev.name[3:].lower()
     elif isinstance(ev, kl.MouseScroll):
-        state.scroll += ev.dy * 24
+        state.scroll += ev.dy
     elif isinstance(ev, kl.ContextChanged):
         state.black = ev.app_id == kl.UNCAPTURED
 
@@ -150,7 +153,7 @@ def write_segment(folder: Path, session: str, index: int, script: list[tuple[flo
     from PIL import ImageFont
 
     video, keylog = layout.segment_paths(folder, session, index)
-    font = ImageFont.load_default(size=max(12, size[1] // 7))
+    font = ImageFont.load_default(size=max(12, size[1] // 5))
     state = SceneState(size[0] / 2, size[1] / 2)
     entries = [(0, metadata(size)), (0, kl.ContextChanged("synthetic.desktop"))]
     entries += [(int(t * 1e6), ev) for t, ev in script]
