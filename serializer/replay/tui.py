@@ -4,7 +4,7 @@ Layout: a header (frame i/N, recording time, play state, speed, idle skip), the 
 with snapshot markers, the editor pane (line numbers, cursors in reverse video), the
 terminal pane, the diff of the last agent/git/external change, and the action log coloured
 by actor. Keys: space play/pause, right/left step, up/down step 10, PgUp/PgDn 100,
-Home/End, +/- speed, i idle skip, q quit.
+Home/End, 0-9 seek to that tenth, n/p next/previous snapshot, +/- speed, i idle skip, q quit.
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def render(frame: Frame, width: int, height: int, playing: bool = False, speed: 
     state = "playing" if playing else "paused"
     out.append(c(_fit(f" crowd replay  frame {frame.index + 1}/{frame.total}  t={secs:9.1f}s  {state}  "
                       f"speed x{speed:g}  idle-skip {'on' if idle_skip else 'off'}  "
-                      f"[space play  <-/-> step  PgUp/PgDn  +/- speed  i idle  q quit]", width), bold=True, reverse=True))
+                      f"[space play  <-/-> step  PgUp/PgDn  0-9 seek  n/p snapshot  +/- speed  i idle  q quit]", width), bold=True, reverse=True))
     bar = max(10, width - 2)
     cells = ["─"] * bar
     for s in frame.snapshots:
@@ -188,4 +188,12 @@ def _handle(name: str, player: Player, playing: bool, speed: float, idle_skip: b
         speed = max(0.125, speed / 2)
     elif name == "i":
         idle_skip = not idle_skip
+    elif name in ("n", "p"):  # next / previous snapshot marker
+        marks = player.snapshot_indices
+        pos = player.position
+        target = next((m for m in marks if m > pos), None) if name == "n" else next((m for m in reversed(marks) if m < pos), None)
+        if target is not None:
+            player.seek(target)
+    elif len(name) == 1 and name.isdigit():  # 0..9: seek to that tenth of the recording
+        player.seek(int(name) * (len(player.events) - 1) // 10)
     return playing, speed, idle_skip, next_at

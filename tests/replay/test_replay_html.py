@@ -43,6 +43,10 @@ def test_html_loads_and_scrubbing_changes_what_is_shown(tmp_path, recording, chr
     assert chromium.eval("document.querySelectorAll('#log .src-user').length") > 0
     assert chromium.eval("document.getElementById('terminal').textContent.length") > 0
     assert chromium.eval("document.querySelectorAll('#marks .mark').length") == sum(e["type"] == "snapshot" for e in events)
+    first_snap = next(i for i, e in enumerate(events) if e["type"] == "snapshot")
+    chromium.eval("document.querySelector('#marks .mark').click()")  # snapshot markers seek
+    chromium.wait_for(f"document.getElementById('frame').textContent === 'frame {first_snap + 1}/{n}'")
+    assert "snapshot" in chromium.eval("document.getElementById('log').textContent")
     # step back, then play at x64 from the start: the frame moves on its own; pause stops it
     chromium.eval("document.getElementById('back').click()")
     chromium.wait_for(f"document.getElementById('frame').textContent === 'frame {n - 1}/{n}'")

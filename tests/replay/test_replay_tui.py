@@ -69,6 +69,20 @@ def test_terminal_replay_steps_seeks_plays_and_quits(recording):
         term.wait_for(rf"frame 3/{total}")
         term.keys("PageDown")
         term.wait_for(rf"frame 103/{total}")
+        term.keys("5")
+        term.wait_for(rf"frame {5 * (total - 1) // 10 + 1}/{total}")
+        term.keys("Home", "n")  # to the first snapshot marker
+        from crowd.serializer.interop.load import load_events
+
+        first_snap = next(i for i, e in enumerate(load_events(recording).events) if e["type"] == "snapshot")
+        term.wait_for(rf"frame {first_snap + 1}/{total}")
+        assert "snapshot" in term.screen()
+        term.keys("Home")
+        term.wait_for(rf"frame 1/{total}")
+        term.keys("PageDown")
+        term.wait_for(rf"frame 101/{total}")
+        term.keys("Right", "Right")
+        term.wait_for(rf"frame 103/{total}")
         term.keys("+")
         term.wait_for(r"speed x2")
         term.keys("i")
