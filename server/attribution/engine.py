@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 GRACE_S = 0.6              # how long a disk change waits for the editor events that explain it
 INPUT_WINDOW_S = 0.75      # an edit this soon after a user-input signal is the user's
 KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
+KEYBINDING_WINDOW_S = 0.3  # ...and how soon they follow it
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
 BATCH_GAP_S = 2.0          # agent changes further apart than this start a new batch (new snapshot)
 FILE_OP_TTL_S = 30.0       # an editor file operation explains a disk change this long at most
@@ -99,6 +100,7 @@ class Attributor:
         self._expect_reload: dict[str, tuple[int, Decision]] = {}      # rel -> (hash of disk text, writer)
         self._last_input = 0.0
         self._input_credit = 0
+        self._input_window = INPUT_WINDOW_S
         self._signals_seen = False
         self._command_depth = 0
         self._last_command_end = 0.0
@@ -458,7 +460,9 @@ class Attributor:
         command, e.g. accept a completion with its auto-import) licenses a few."""
         self._signals_seen = True
         self._last_input = time.monotonic()
-        self._input_credit = 1 if event.get("what") in ("type", "paste", "key") else KEYBINDING_CREDIT
+        typed = event.get("what") in ("type", "paste", "key")
+        self._input_credit = 1 if typed else KEYBINDING_CREDIT
+        self._input_window = INPUT_WINDOW_S if typed else KEYBINDING_WINDOW_S
         self._in_batch = False
 
     def _on_command(self, event: dict[str, Any]) -> None:
@@ -530,7 +534,7 @@ class Attributor:
         if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
             return "user", None
         if self._signals_seen:
-            if self._input_credit > 0 and now - self._last_input < INPUT_WINDOW_S:
+            if self._input_credit > 0 and now - self._last_input < self._input_window:
                 self._input_credit -= 1
                 return "user", None
             return "agent", None

@@ -46,7 +46,7 @@ class SnapshotInfo:
     wall: int
     files: int          # files in the snapshot (the whole workspace as it was)
     changed: int        # paths set or removed relative to the previous snapshot
-    bytes_added: int    # bytes this snapshot added to the store (new compressed blobs + manifest)
+    bytes_added: int    # new content this snapshot stores (before zstd) + its manifest
 
 
 def snapshot_id(index: int) -> str:
@@ -92,6 +92,7 @@ class SnapshotStore:
         self._writer: threading.Thread | None = None
         self._made_dirs: set[Path] = set()
         self.write_errors: list[BaseException] = []
+        self.stored_bytes = 0          # compressed bytes written by this process (blobs)
         self._load()
 
     # -- reading the store -----------------------------------------------------------------
@@ -172,9 +173,8 @@ class SnapshotStore:
             self._known_blobs.add(sha)
             return sha, 0
         self._known_blobs.add(sha)
-        packed = self._cctx.compress(data)   # a few KB: microseconds; the write waits
-        self._submit(self._write_blob, path, packed)
-        return sha, len(packed)
+        self._submit(self._write_blob, path, data)   # compressed and written off the caller's thread
+        return sha, len(data)
 
     # -- the background writer: a snapshot is decided in memory, written off the hot path --
     def _submit(self, fn, *args) -> None:  # noqa: ANN001
@@ -199,9 +199,11 @@ class SnapshotStore:
             path.mkdir(parents=True, exist_ok=True)
             self._made_dirs.add(path)
 
-    def _write_blob(self, path: Path, packed: bytes) -> None:
+    def _write_blob(self, path: Path, data: bytes) -> None:
         self._mkdir(path.parent)
+        packed = self._cctx.compress(data)
         _atomic_write(path, packed)
+        self.stored_bytes += len(packed)
 
     def _write_manifest(self, name: str, data: bytes) -> None:
         if self.root not in self._made_dirs:
