@@ -45,8 +45,11 @@ def test_crowd_term_streams_into_the_sidecar_recording(tmp_path: Path) -> None:
         ready = json.loads(sidecar.stdout.readline())     # {"port": ..., "tokenFile": ...}
         info = json.loads(token_file.read_text())
         assert ready["port"] == info["port"]
-        editor = connect(f"ws://127.0.0.1:{info['port']}/",
-                         additional_headers={"Authorization": f"Bearer {info['token']}"})
+        headers = {"Authorization": f"Bearer {info['token']}"}
+        try:
+            editor = connect(f"ws://127.0.0.1:{info['port']}/", additional_headers=headers, legacy=True)
+        except TypeError:      # websockets < 15
+            editor = connect(f"ws://127.0.0.1:{info['port']}/", additional_headers=headers)
         _rpc(editor, 1, "initialize", {
             "processId": os.getpid(), "rootUri": path_to_uri(ws_dir), "capabilities": {},
             "workspaceFolders": [{"uri": path_to_uri(ws_dir), "name": "ws"}],
