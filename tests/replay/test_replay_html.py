@@ -47,6 +47,7 @@ def test_html_loads_and_scrubbing_changes_what_is_shown(tmp_path, recording, chr
     chromium.eval("document.querySelector('#marks .mark').click()")  # snapshot markers seek
     chromium.wait_for(f"document.getElementById('frame').textContent === 'frame {first_snap + 1}/{n}'")
     assert "snapshot" in chromium.eval("document.getElementById('log').textContent")
+    scrub(n - 1)
     # step back, then play at x64 from the start: the frame moves on its own; pause stops it
     chromium.eval("document.getElementById('back').click()")
     chromium.wait_for(f"document.getElementById('frame').textContent === 'frame {n - 1}/{n}'")
