@@ -48,7 +48,8 @@ export class Sidecar implements vscode.Disposable {
     this.clearTimers();
     this.connectionEmitter.fire({ kind: 'starting' });
     const settings = readSettings();
-    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    // an untrusted workspace must not get to pick the program we run (its own .venv)
+    const folders = vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [];
     const probe = await probePython(settings.python, folders);
     if (generation !== this.generation || this.disposed) {
       return;

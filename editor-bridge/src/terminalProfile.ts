@@ -2,20 +2,47 @@
  * The `crowd term` terminal profile: a shell run under `crowd term`, which records the
  * terminal at keystroke level itself. Offered once as the default profile.
  */
+import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import { CROWD_TERM_NAME } from './forward/terminals';
 
 export const PROFILE_TITLE = 'crowd term (recorded terminal)'; // = package.json contributes.terminal.profiles title
 const ASKED_KEY = 'crowd.defaultProfileAsked';
 
+/** Whether this interpreter's crowd has the `term` command (cached per interpreter). */
+const hasTerm = new Map<string, Promise<boolean>>();
+function checkTerm(python: string): Promise<boolean> {
+  let p = hasTerm.get(python);
+  if (!p) {
+    p = new Promise((resolve) => {
+      cp.execFile(python, ['-m', 'crowd.cli', 'term', '--help'], { timeout: 20_000 }, (err) => resolve(!err));
+    });
+    hasTerm.set(python, p);
+  }
+  return p;
+}
+
 export function registerTerminalProfile(python: () => string | undefined): vscode.Disposable {
   return vscode.window.registerTerminalProfileProvider('crowd.term', {
-    provideTerminalProfile(): vscode.TerminalProfile {
+    async provideTerminalProfile(): Promise<vscode.TerminalProfile> {
       const py = python();
       if (!py) {
         throw new Error('crowd: no Python interpreter with crowd was found (see the crowd log)');
       }
-      return new vscode.TerminalProfile({ name: CROWD_TERM_NAME, shellPath: py, shellArgs: ['-m', 'crowd.cli', 'term'] });
+      if (!(await checkTerm(py))) {
+        hasTerm.delete(py); // may be installed later
+        throw new Error(`crowd: ${py} has crowd but no \`crowd term\` command; update crowd (pip install -U crowd)`);
+      }
+      const args = ['-m', 'crowd.cli', 'term', '--name', CROWD_TERM_NAME];
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      if (folder?.scheme === 'file') {
+        args.push('--workspace', folder.fsPath); // command cwds recorded relative to it
+      }
+      const exportPath = vscode.workspace.getConfiguration('crowd').get<string>('exportPath', '').trim();
+      if (exportPath) {
+        args.push('--recordings', exportPath); // next to the editor's recordings
+      }
+      return new vscode.TerminalProfile({ name: CROWD_TERM_NAME, shellPath: py, shellArgs: args, cwd: folder });
     },
   });
 }

@@ -30,6 +30,8 @@ TYPED = "def greet(name):\n    return 'hello ' + name  # crowd-e2e"
 SECRET = "TOKEN=crowd-panic-secret-7f3a"
 TERMINAL_COMMAND = "sleep 0.5; echo crowd-e2e-$((6*7))"  # output after the start event: see docs (read() race)
 EXTERNAL_TEXT = "line written by another process"
+CROWD_TERM_COMMAND = "echo crowd-term-$((20+1))"
+CROWD_TERM_OUTPUT = "crowd-term-21"
 
 
 def _workspace(base: Path) -> Path:
@@ -112,6 +114,18 @@ def _session_dir(recordings: Path, timeout: float = 60, exclude: set[str] = froz
     raise AssertionError(f"no recording appeared in {recordings}")
 
 
+def _recording_containing(recordings: Path, text: str, exclude: set[str], timeout: float) -> Path:
+    """The recording (other than ``exclude``) whose events mention ``text``: `crowd term`'s own."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in recordings.glob("*"):
+            if p.is_dir() and p.name not in exclude and list(p.glob("seg-*.crowd")):
+                if text in json.dumps(read_recording(p).events, default=str):
+                    return p
+        time.sleep(0.5)
+    raise AssertionError(f"no recording in {recordings} mentions {text!r} (the crowd term profile)")
+
+
 def _edit_text(events: list[dict], file: str, source: str) -> str:
     return "".join(c.get("text", "") for e in events
                    if e.get("kind") == "edit" and e.get("file") == file and e.get("source") == source
@@ -187,12 +201,15 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
         "file": "hello.py", "typed": TYPED, "secret": SECRET, "terminalCommand": TERMINAL_COMMAND,
         "externalFile": str(ws / "notes.txt"), "externalText": EXTERNAL_TEXT,
         "screenshot": str(ROOT / ".bench-out" / "bridge_e2e_failure.png"),
+        "crowdTermCommand": CROWD_TERM_COMMAND,
         "jsonFile": "data.json", "renameFrom": "old_name.txt", "renameTo": "new_name.txt",
     }
     driver = Driver(cfg, tmp_path / "driver.log")
     try:
         driver.wait_step("recording", 180)
         session = _session_dir(recordings)
+        driver.wait_step("crowdterm", 120)
+        term_recording = _recording_containing(recordings, CROWD_TERM_OUTPUT, exclude={session.name}, timeout=60)
         driver.wait_step("renamed", 180)
         events = _wait_recording(session, _phase_a_done, 60)
 
@@ -214,7 +231,7 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
         sidecars = _sidecars(server)
         assert len(sidecars) == 1, sidecars
         sidecars[0].kill()
-        second = _session_dir(recordings, exclude={session.name}, timeout=90)
+        second = _session_dir(recordings, exclude={session.name, term_recording.name}, timeout=90)
         assert [p.pid for p in _sidecars(server)] != [sidecars[0].pid]
         driver.send("rec?")
         driver.wait_step("rec-again", 60)

@@ -12,19 +12,9 @@
  * the per-edit `visible`/`active` flags still say that the edit happened off-screen.
  */
 import * as vscode from 'vscode';
+import { WRAPPED } from '../core/wrapped';
 import type { EventHub } from '../hub';
 
-/** wrapper id suffix -> the command it wraps (keybindings are in package.json). */
-export const WRAPPED: Record<string, string> = {
-  rename: 'editor.action.rename',
-  formatDocument: 'editor.action.formatDocument',
-  formatSelection: 'editor.action.formatSelection',
-  quickFix: 'editor.action.quickFix',
-  refactor: 'editor.action.refactor',
-  organizeImports: 'editor.action.organizeImports',
-  replaceAllInFiles: 'search.action.replaceAll',
-  replaceAllInFile: 'editor.action.replaceAll',
-};
 
 export function registerInterceptors(hub: EventHub): vscode.Disposable[] {
   return Object.entries(WRAPPED).map(([name, command]) =>

@@ -20,15 +20,17 @@ const step = (name, extra = {}) => console.log(`STEP ${JSON.stringify({ name, ..
 const T = 60_000;
 let currentPage; // for the failure screenshot
 
-async function runCommand(page, title) {
+async function runCommand(page, title, match = title, opensPicker = false) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: T });
   await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: match }).first();
   await row.waitFor({ state: 'visible', timeout: T });
   await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: T });
+  if (!opensPicker) {
+    await input.waitFor({ state: 'hidden', timeout: T });
+  }
 }
 
 async function openFile(page, name) {
@@ -82,6 +84,7 @@ async function main() {
   await page.keyboard.press('Enter');
   await page.keyboard.type(cfg.typed, { delay: 15 });
   if (cfg.mode !== 'typing') {
+    await page.keyboard.press('End'); // a cursor move closes the typing undo group
     await page.keyboard.type('Z');
     await page.keyboard.press('Control+Z'); // an undo, recorded with reason "undo"
   }
@@ -106,6 +109,20 @@ async function main() {
   await page.keyboard.type(cfg.terminalCommand, { delay: 10 });
   await page.keyboard.press('Enter');
   step('terminal');
+
+  // 3b. the `crowd term` profile contributed by the extension: a PTY recorded by crowd term
+  await runCommand(page, 'Terminal: Create New Terminal (With Profile)', 'Create New Terminal (With Profile)', true);
+  await page.locator('.quick-input-widget input[placeholder*="terminal profile"]').waitFor();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'crowd term' }).first().click();
+  const termTab = page.locator('.terminal-tabs-entry, .tabs-list .monaco-list-row', { hasText: 'crowd term' }).first();
+  await termTab.waitFor({ timeout: T });
+  await page.waitForTimeout(2500); // crowd term starts python, then the shell
+  await termTab.click(); // make sure keys go to it, not to the first terminal
+  await page.waitForTimeout(500);
+  await page.locator('.terminal-wrapper.active .xterm').first().click();
+  await page.keyboard.type(cfg.crowdTermCommand, { delay: 10 });
+  await page.keyboard.press('Enter');
+  step('crowdterm');
 
   // 4. another process changes a file behind the editor's back
   const r = spawnSync('sh', ['-c', `printf '%s\\n' "$1" >> "$2"`, 'sh', cfg.externalText, cfg.externalFile]);
