@@ -84,3 +84,21 @@ def test_keyframes_are_reproducible_from_state_and_mask_covers_user_actions_only
     assert 0 < users < len(spans)
     text = qwen.decode(ch["input_ids"])
     assert "@edit" in text and "@keyframe" in text
+
+
+def test_hf_conversion_of_the_vocabulary_tokenises_identically(recording, qwen):
+    """``hf_tokenizer()`` (TikTokenConverter) gives the same ids as the tiktoken encoding used."""
+    from crowd.serializer.dataset.next_action import Renderer
+    from crowd.serializer.dataset.tokenizer import hf_tokenizer
+
+    tok = hf_tokenizer()
+    state, renderer = ReplayState(), Renderer()
+    texts = []
+    for ev in load_events(recording).events[:1500]:
+        text = renderer.render(ev, state)
+        if text:
+            texts.append(text)
+        state.apply(ev)
+    texts.append(renderer.keyframe(state, "goal with emoji 😀 and 漢字"))
+    for text in texts[::7]:
+        assert tok.encode(text, add_special_tokens=False).ids == qwen.encode(text)
