@@ -250,7 +250,8 @@ class SecretFinder:
     def _scan_line(self, line: str, filename: str | None) -> tuple[tuple, tuple, int]:
         spans, values = self._scan(line, filename)
         flags = 0
-        if _CROSS_LINE.search(line.rstrip()) is not None:
+        tail = line.rstrip()
+        if _CROSS_LINE.search(tail, max(0, len(tail) - 64)) is not None:
             flags |= _ENDS_WITH_KEYWORD
         if _B64_ROW.match(line) is not None:
             flags |= _B64_LINE
