@@ -1,6 +1,7 @@
 """The replayer, exporter and token sequences on a recording made by the real sidecar (`crowd demo`)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -15,8 +16,9 @@ from crowd.serializer.replay.state import ReplayState
 @pytest.fixture(scope="module")
 def demo_recording(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "CROWD_HOME": str(tmp_path_factory.mktemp("home"))}  # nothing in the real home
     proc = subprocess.run([sys.executable, "-m", "crowd.cli", "demo", "--out", str(out)],
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=240, env=env)
     recs = [p for p in out.iterdir() if p.is_dir() and any(p.glob("seg-*.crowd"))]
     assert recs, f"crowd demo wrote no recording (rc {proc.returncode}): {proc.stderr[-2000:]}"
     return recs[0]
