@@ -145,7 +145,59 @@ def run(quick: bool = False) -> list[Table]:
                       "text + cursor + style runs of the 24x80 screen",
                       "CPU at 10 Hz = emulation time / program run time + 10 snapshots/s: < 100% "
                       "means real time, even though the scripts type far faster than people"])
-    return [firehose, interactive]
+    latency = _latency_table(60 if quick else 300)
+    return [firehose, interactive] + ([latency] if latency else [])
+
+
+def _echo_times(argv: list[str], n: int, env: dict[str, str]) -> list[float]:
+    """Keystroke -> echo round trips (ms) through ``argv`` running ``cat`` in a real PTY."""
+    import os  # noqa: PLC0415
+    import select  # noqa: PLC0415
+
+    tests_dir = Path(__file__).resolve().parent.parent / "tests" / "terminal"
+    sys.path.insert(0, str(tests_dir))
+    from term_oracle import PtyProgram  # noqa: PLC0415
+
+    prog = PtyProgram(argv, env=env)
+    try:
+        prog.send("ready\r")
+        prog.expect("ready\r\n(.|\n)*ready", timeout=60)
+        prog.drain(0.2)
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            os.write(prog.fd, b"a")
+            got = b""
+            while b"a" not in got:
+                select.select([prog.fd], [], [], 5)
+                got += os.read(prog.fd, 4096)
+            times.append((time.perf_counter() - t) * 1e3)
+        prog.send("\r")
+        prog.send("\x04")
+        prog.wait_exit()
+        return sorted(times)
+    finally:
+        prog.kill()
+
+
+def _latency_table(n: int) -> Table | None:
+    with tempfile.TemporaryDirectory() as d:
+        env = {"CROWD_HOME": d}
+        try:
+            direct = _echo_times(["cat"], n, env)
+            crowd = _echo_times([sys.executable, "-m", "crowd.cli", "term", "--no-sidecar", "--recordings", d,
+                                 "--", "cat"], n, env)
+        except Exception as exc:  # noqa: BLE001 - report, do not hide the other tables
+            return Table("terminal keystroke latency", ["error"], [[repr(exc)]])
+    rows = []
+    for name, times in (("cat in a PTY (no recorder)", direct), ("cat under crowd term", crowd)):
+        rows.append([name, n, round(times[len(times) // 2], 3), round(times[int(len(times) * 0.99) - 1], 3),
+                     round(times[-1], 3)])
+    return Table("terminal keystroke -> echo latency (ms), same run",
+                 ["path", "keys", "p50 ms", "p99 ms", "max ms"], rows,
+                 notes=["the echo comes from the kernel's line discipline of the program's PTY; under "
+                        "crowd term it also crosses the copy loop (one more PTY hop, like tmux or "
+                        "asciinema), which records off the hot path"])
 
 
 if __name__ == "__main__":

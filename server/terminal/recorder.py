@@ -124,8 +124,8 @@ class Forwarder(threading.Thread):
 
     def _check_program(self, batch: list[bytes]) -> None:
         now = time.monotonic()
-        if not batch and now - self._last_program_check < 1.0:
-            return
+        if now - self._last_program_check < (0.25 if batch else 1.0):
+            return                  # at most 4 /proc lookups a second while output flows
         self._last_program_check = now
         name = foreground_program(master_fd=self.master_fd)
         if name and name != self.program:
@@ -197,7 +197,7 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
     saved = None
     if os.isatty(stdin_fd):
         saved = termios.tcgetattr(stdin_fd)
-        tty.setraw(stdin_fd)
+        tty.setraw(stdin_fd, termios.TCSANOW)   # keep keys typed while we started
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
 
