@@ -46,6 +46,7 @@ class StandaloneSink:
         self.workspace = workspace.resolve() if workspace else None
         self.seq = 0
         self.lock = threading.Lock()
+        self.redactor = _make_redactor()
         self.record("session", "start", session_id=directory.name, format=FORMAT_NAME,
                     format_version=FORMAT_VERSION,
                     folders=[self.workspace.name] if self.workspace else [],
@@ -65,11 +66,22 @@ class StandaloneSink:
         return rel.as_posix() if str(rel) != "." else "."
 
     def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any]:
+        """Stamp, redact (as the sidecar's session does) and queue one event."""
         with self.lock:
             self.seq += 1
             event = {"seq": self.seq, "t": self.now(), "wall": int(time.time() * 1000),
                      "type": type_, "kind": kind, **fields}
+            notes = []
+            if self.redactor is not None:
+                try:
+                    notes = self.redactor.scrub_event(event)
+                except Exception:  # noqa: BLE001 - a redactor bug must not lose the event
+                    log.exception("redaction failed")
             self.writer.append(event)
+            for note in notes:
+                self.seq += 1
+                self.writer.append({"seq": self.seq, "t": event["t"], "wall": event["wall"],
+                                    "type": "redaction", "kind": "redaction", **note})
         return event
 
     def close(self, stats: dict[str, Any] | None = None) -> None:
@@ -126,6 +138,16 @@ class SidecarSink:
     def close(self) -> None:
         self.maybe_send(force=True)
         self.ws.close()
+
+
+def _make_redactor() -> Any:
+    """The privacy part's redactor, as the sidecar session uses it (None if not installed)."""
+    try:
+        from crowd.server import privacy  # noqa: PLC0415
+        factory = getattr(privacy, "make_redactor", None) or privacy.Redactor
+        return factory()
+    except Exception:  # noqa: BLE001 - record without redaction rather than not at all
+        return None
 
 
 def find_sidecar(token_file: Path) -> dict[str, Any] | None:

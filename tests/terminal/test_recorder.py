@@ -140,3 +140,17 @@ def test_program_that_cannot_start_reports_and_records(tmp_path: Path, missing: 
     prog.expect("cannot run")
     assert prog.wait_exit() == 127
     assert any(e["kind"] == "terminal_close" and e["exit_code"] == 127 for e in events_of(announce))
+
+
+def test_standalone_recording_is_redacted_like_the_sidecar(tmp_path: Path) -> None:
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"      # built at runtime: no secret in the source
+    script = tmp_path / "leak.py"
+    script.write_text("import sys\nprint('token is', sys.argv[1])\nsys.stdin.readline()\n")
+    prog, announce = crowd_term(tmp_path, sys.executable, str(script), token)
+    prog.expect("token is")
+    prog.type("x\r")
+    assert prog.wait_exit() == 0
+    events = events_of(announce)
+    assert token not in repr(events)
+    assert any("[REDACTED:github_token]" in "\n".join(e["lines"]) for e in events if e["kind"] == "terminal_screen")
+    assert any(e["type"] == "redaction" and e["what"] == "github_token" for e in events)
