@@ -6,7 +6,8 @@ the workspace snapshot id that preceded the batch and the touched files' text be
 (the snapshot context), the agent's response as a unified diff per file, and what the user
 did within a horizon: ``kept`` (did not touch those files), ``revised`` (edited them; with
 the character edit distance from the agent's result), ``reverted`` (brought them back to
-their text before the batch) or ``re-prompted`` (prompted the agent again before editing).
+their text before the batch, in the editor or with git) or ``re-prompted`` (prompted the
+agent again before editing). A batch ends when anyone but the agent acts.
 """
 from __future__ import annotations
 
@@ -119,13 +120,13 @@ def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int
                     current.before[p] = doc.text if doc is not None and doc.complete else None
             current.actions.append({k: v for k, v in ev.items() if k not in ("type", "wall")})
             current.end_t = t
-        elif etype == "action" and source == "user":
+        elif etype == "action" and source != "agent":  # anyone else acting ends the agent's batch
             if current is not None:
                 _close(current, state)
                 watching.append(current)
                 current = None
             for b in watching:
-                if b.next_user is None:
+                if b.next_user is None and source == "user":
                     b.next_user = {"kind": ev.get("kind"), "seq": ev.get("seq"), "dt_s": round((t - b.end_t) / 1e6, 3),
                                    "file": ev.get("file")}
         if i in prompts:  # after closing the batch above: a prompt right after it re-prompts it
@@ -137,10 +138,11 @@ def convert_pairs(events: list[dict[str, Any]], session_id: str, horizon_us: int
         for b in watching:
             if t - b.end_t > horizon_us:
                 _finish(b, state)
-            elif etype == "action" and source == "user" and ev.get("file") in b.after:
+            elif etype == "action" and source in ("user", "git", "git_checkout") and ev.get("file") in b.after:
+                # the user undoing it in the editor or with git (checkout/restore) both revert it
                 if all(_text(state, p) == b.before[p] for p in b.before):
                     b.outcome, b.decided_at = "reverted", ev.get("seq")
-                elif b.outcome is None:
+                elif b.outcome is None and source == "user":
                     b.outcome, b.decided_at = "revised", ev.get("seq")
         watching = [b for b in watching if not b.done]
     if current is not None:

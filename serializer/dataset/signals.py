@@ -13,6 +13,7 @@ cuts and labels with the same markers:
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,10 @@ def find_markers(events: list[dict[str, Any]]) -> list[Marker]:
     names: dict[str, str] = {}
     pending: dict[str, tuple[int, str]] = {}   # terminal -> (index of Enter, typed text)
     last_kind_git = False
+    times: list[int] = []   # t of every event so far (monotonic), to place commands at their start
     for i, ev in enumerate(events):
         etype, kind = ev.get("type"), ev.get("kind")
+        times.append(ev.get("t", times[-1] if times else 0))
         if etype == "observation" and kind == "terminal_screen":
             tid = ev.get("terminal")
             screens[tid] = ev.get("lines") or []
@@ -70,21 +73,26 @@ def find_markers(events: list[dict[str, Any]]) -> list[Marker]:
                 else:
                     pending[tid] = (i, typed)
         elif kind == "terminal_command":
+            # The event is written when the command ends; what it started (an agent's edits, a
+            # checkout's file changes) is already in the stream, so prompts and branch switches
+            # are placed where the command started. A commit closes work: it stays at its end.
             cmd = ev.get("command") or ""
+            start = ev.get("start_t")
+            began = bisect_left(times, start) if isinstance(start, int) else i
             agent = agent_command(cmd)
             msg = commit_message(cmd)
             branch = branch_switch(cmd)
             if agent:
-                markers.append(Marker(i, "prompt", agent[1], "agent_command", tid))
+                markers.append(Marker(min(began, i), "prompt", agent[1], "agent_command", tid))
             if msg:
                 markers.append(Marker(i, "commit", msg, "commit_message", tid))
             if branch:
-                markers.append(Marker(i, "branch", branch, "git_command", tid))
+                markers.append(Marker(min(began, i), "branch", branch, "git_command", tid))
         elif kind == "editor_command" and ev.get("command") == "git.checkout":
             markers.append(Marker(i, "branch", ev.get("branch") or "", "editor_command"))
         is_git = ev.get("source") == "git_checkout"
         if is_git and not last_kind_git and kind != "editor_command":
-            recent = [m for m in markers[-3:] if m.kind == "branch" and i - m.index <= 20]
+            recent = [m for m in markers[-3:] if m.kind == "branch" and abs(i - m.index) <= 20]
             if not recent:
                 markers.append(Marker(i, "branch", "", "git_checkout_change"))
         last_kind_git = is_git

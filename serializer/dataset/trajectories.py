@@ -57,10 +57,13 @@ def convert_trajectories(events: list[dict[str, Any]], session_id: str,
         else:
             ep.start_reason, ep.opening = reason, marker
 
+    pending: list[Marker] = []   # markers placed on an observation apply at the next action
     for i, ev in enumerate(events):
         etype = ev.get("type")
-        here = by_index.get(i, [])
+        pending.extend(by_index.get(i, []))
+        here: list[Marker] = []
         if etype == "action":
+            here, pending = pending, []
             if close_after:
                 start("after_commit", None)
                 close_after = False

@@ -41,6 +41,12 @@ def _agent_scenario(reaction: str):
     elif reaction == "reverted":
         ev.append(_ev(8, 9, "action", "edit", source="user", file="a.py",
                       changes=[{"offset": 9, "length": len(add), "text": ""}], reason="undo"))
+    elif reaction == "reverted-by-git":  # a.py is not open in the editor: the disk diff is the truth
+        from crowd.serializer.replay.patch import unified_diff
+
+        after = body[:9] + add + body[9:]
+        ev.append(_ev(8, 9, "action", "file_change", source="git_checkout", file="a.py", change="change",
+                      diff=unified_diff(after, body, "a.py")))
     elif reaction == "re-prompted":
         ev.append(_ev(8, 9, "action", "terminal_input", source="user", terminal="t", data="no, a docstring\r"))
         ev.append(_ev(9, 9.1, "observation", "terminal_screen", terminal="t", rows=3, cols=40, focused=True,
@@ -51,7 +57,7 @@ def _agent_scenario(reaction: str):
     return ev
 
 
-@pytest.mark.parametrize("reaction", ["kept", "revised", "reverted", "re-prompted"])
+@pytest.mark.parametrize("reaction", ["kept", "revised", "reverted", "reverted-by-git", "re-prompted"])
 def test_pairs_feedback(reaction):
     rows = convert_pairs(_agent_scenario(reaction), "s")
     assert len(rows) == 1
@@ -60,7 +66,7 @@ def test_pairs_feedback(reaction):
     assert row["snapshot_id"] == "snap-1" and row["agent"] == "claude"
     assert "+    # agent" in row["response_diff"]
     assert '"a.py": "def f():\\n    return 1\\n"' in row["context_json"]
-    assert row["feedback"] == reaction
+    assert row["feedback"] == reaction.removesuffix("-by-git")
     assert (row["edit_distance"] == 5) if reaction == "revised" else row["edit_distance"] is None
 
 

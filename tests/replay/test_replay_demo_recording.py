@@ -58,3 +58,24 @@ def test_demo_token_sequences_are_append_only(demo_recording):
             assert x["input_ids"] == y["input_ids"]
         if a:
             assert b[len(a) - 1]["input_ids"][:len(a[-1]["input_ids"])] == a[-1]["input_ids"]
+
+
+def test_demo_agent_pairs_carry_the_prompt_of_the_command_that_ran_the_agent(demo_recording):
+    """The agent's command line event is written when it ends, after the agent's changes;
+    the prompt must still be attached to the changes it caused."""
+    from crowd.serializer.dataset.common import agent_command
+    from crowd.serializer.dataset.pairs import convert_pairs
+
+    events = load_events(demo_recording).events
+    runs = [(e["start_t"], e["end_t"], agent_command(e["command"])[1]) for e in events
+            if e["kind"] == "terminal_command" and agent_command(e.get("command") or "") and e.get("start_t")]
+    pairs = convert_pairs(events, "demo")
+    if not runs:
+        pytest.skip("this crowd demo runs no CLI agent command")
+    checked = 0
+    for row in pairs:
+        for start, end, prompt in runs:
+            if start <= row["start_t"] <= end:
+                assert row["prompt"] == prompt and row["prompt_source"] == "agent_command"
+                checked += 1
+    assert checked >= 1
