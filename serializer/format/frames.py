@@ -9,6 +9,7 @@ resynchronise on the magic after damaged bytes.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,8 +52,20 @@ class Frame:
     events: list[dict[str, Any]]
 
 
+_local = threading.local()
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    """One decompressor per thread: building one per frame cost most of a reader's time,
+    and a decompressor must not be shared between threads."""
+    dctx = getattr(_local, "dctx", None)
+    if dctx is None:
+        dctx = _local.dctx = zstandard.ZstdDecompressor()
+    return dctx
+
+
 def decode_payload(payload: bytes) -> list[dict[str, Any]]:
-    raw = zstandard.ZstdDecompressor().decompress(payload, max_output_size=MAX_FRAME * 8)
+    raw = _decompressor().decompress(payload, max_output_size=MAX_FRAME * 8)
     events = msgpack.unpackb(raw, raw=False, strict_map_key=False)
     if isinstance(events, dict) and "columnar" in events:
         from crowd.serializer.format.columnar import decode  # noqa: PLC0415 - compact frames only
