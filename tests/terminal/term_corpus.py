@@ -211,6 +211,8 @@ WIDE = ("import sys\n"
         "w('overwrite: 日本\\x1b[12G' + 'ab\\r\\n')\n"
         "w('tabs:\\ta\\tb\\r\\n')\n"
         "w('width-80 line ' + '語' * 33 + '\\r\\n')\n"
+        "w('emoji: \\U0001F44D ok \\u2764\\ufe0f vs16 \\U0001F1FA\\U0001F1F8 flag "
+        "\\U0001F469\\u200d\\U0001F4BB zwj \\u2714 \\u26a1 \\u2192 \\u00b1\\r\\n')\n"
         "sys.stdout.flush()\n")
 
 
@@ -227,7 +229,46 @@ def resize_shell(tmp: Path) -> PtyProgram:
     return bash_colours(tmp)
 
 
+def vim_resized(tmp: Path) -> PtyProgram:
+    """vim redraws on SIGWINCH: narrower and shorter, then wider and taller."""
+    f = tmp / "wide.txt"
+    f.write_text("".join(f"{i:03d} " + "abcdefghij" * 9 + "\n" for i in range(80)))
+    p = PtyProgram(["vim", "-u", "NONE", "-i", "NONE", "-N", "-n", str(f)])
+    p.expect("wide.txt")
+    p.drain(0.3)
+    for rows, cols in ((20, 60), (30, 100)):
+        at = p.mark()
+        p.resize(rows, cols)
+        p.expect("0", since=at)      # vim redraws the buffer at the new size
+        p.drain(0.3)
+    p.type("G")
+    p.drain(0.3)
+    p.type(":q!\r")
+    p.wait_exit()
+    return p
+
+
+def less_resized(tmp: Path) -> PtyProgram:
+    f = tmp / "long.txt"
+    f.write_text("".join(f"{i:04d} " + "the quick brown fox " * 6 + "\n" for i in range(300)))
+    p = PtyProgram(["less", "-S", str(f)], env={"LESS": "", "LESSHISTFILE": "-"})
+    p.expect("0020")
+    at = p.mark()
+    p.resize(15, 50)
+    p.expect("000", since=at)     # less redraws the page at the new size
+    p.drain(0.3)
+    at = p.mark()
+    p.send(" ")
+    p.expect("00", since=at)
+    p.drain(0.3)
+    p.send("q")
+    p.wait_exit()
+    return p
+
+
 SCENARIOS: dict[str, Callable[[Path], PtyProgram]] = {
+    "vim_resized": vim_resized,
+    "less_resized": less_resized,
     "bash_colours": bash_colours,
     "vim_edit": vim_edit,
     "less_pager": less_pager,

@@ -91,6 +91,11 @@ class PtyProgram:
                 raise Timeout(f"did not see {rx.pattern!r}; last output: {self.output[-300:]!r}")
             self._read(0.1)
 
+    def resize(self, rows: int, cols: int) -> None:
+        """Resize the PTY (the kernel sends SIGWINCH); recorded in ``chunks`` as a marker."""
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.chunks.append(("resize", rows, cols))     # rows/cols stay the initial size
+
     def mark(self) -> int:
         return len(self.output)
 
@@ -162,8 +167,12 @@ class TmuxPane:
                    f"stty raw -echo -opost; exec cat {fifo}")
         self._tmux("set", "-g", "status", "off")
         self._tmux("set", "-g", "remain-on-exit", "on")
+        self._tmux("set", "-g", "window-size", "manual")
         self.fd = os.open(fifo, os.O_WRONLY)
         self.seq = 0
+
+    def resize(self, rows: int, cols: int) -> None:
+        self._tmux("resize-window", "-x", str(cols), "-y", str(rows))
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run([TMUX, "-S", self.sock, *args], check=True, capture_output=True,
@@ -237,14 +246,20 @@ def safe_boundary(model: TerminalModel) -> bool:
     return model._held == "" and model._decoder.getstate()[0] == b""
 
 
-def compare_with_tmux(chunks: list[bytes], rows: int, cols: int, *, every: int = 1,
+def compare_with_tmux(chunks: list, rows: int, cols: int, *, every: int = 1,
                       fast: bool = True, check_cursor: bool = True) -> OracleResult:
-    """Feed ``chunks`` to our model and to tmux; compare text (and cursor) at each boundary."""
+    """Feed ``chunks`` to our model and to tmux; compare text (and cursor) at each boundary.
+
+    A chunk ``("resize", rows, cols)`` resizes both at that point of the stream."""
     model = TerminalModel(rows, cols, fast=fast)
     pane = TmuxPane(rows, cols)
     result = OracleResult()
     try:
         for i, chunk in enumerate(chunks):
+            if isinstance(chunk, tuple):
+                model.resize(chunk[1], chunk[2])
+                pane.resize(chunk[1], chunk[2])
+                continue
             model.feed(chunk)
             pane.write(chunk)
             last = i == len(chunks) - 1
@@ -267,7 +282,7 @@ def compare_with_tmux(chunks: list[bytes], rows: int, cols: int, *, every: int =
             if check_cursor and tuple(ours_cursor) != cursor and ours == theirs:
                 problems.append(f"cursor ours {ours_cursor} tmux {cursor}")
             if problems:
-                result.mismatches.append(f"after chunk {i} (byte {sum(map(len, chunks[:i + 1]))}): "
+                result.mismatches.append(f"after chunk {i} (byte {sum(len(c) for c in chunks[:i + 1] if isinstance(c, bytes))}): "
                                          + "; ".join(problems))
     finally:
         pane.close()
