@@ -182,7 +182,7 @@ class Attributor:
                     if not final and held.change.rel not in woken:
                         keep.append(held)
                         continue
-                    decision = self._decide(held.change, final=final)
+                    decision = self._decide(held.change, final=final, force=force)
                     if decision is None:
                         keep.append(held)
                     else:
@@ -191,9 +191,18 @@ class Attributor:
             self._emit_all(decided)
 
     # -- decisions -----------------------------------------------------------------------
-    def _decide(self, ch: FsChange, final: bool) -> Decision | None:
+    def _decide(self, ch: FsChange, final: bool, force: bool = False) -> Decision | None:
         if ch.rescan and ch.git is None:
             ch.git = self._git_after_lost_events(ch)
+        if ch.git is None and not ch.rescan and self.git is not None:
+            info = self._repo_info(ch)
+            if info is not None and info[2]:
+                # The repository's git dir is watched apart from the work tree, so the lock's
+                # events are not ordered with this change: wait for git's events, then check
+                # the content against HEAD's tree.
+                if not final or (not force and self.git.running(info[0])):
+                    return None
+                ch.git = self._git_by_content(ch, info[0], info[1], within_s=5.0)
         if isinstance(ch.git, GitOp) and (ch.git.label != "restore" or self._git_wrote(ch)):
             self._note_reload(ch, Decision(ch.git.source, extra={"git_op": ch.git.label}))
             return Decision(ch.git.source, extra={"git_op": ch.git.label})
@@ -262,18 +271,14 @@ class Attributor:
         if text is not None and self._doc_text(ch.rel) is not None:
             self._expect_reload[ch.rel] = (hash(text), Decision(writer.source, writer.agent))
 
-    def _git_after_lost_events(self, ch: FsChange) -> GitOp | None:
-        """Events were lost, so their order with the index lock is unknown: a change is the
-        last git command's when that command finished recently and the file now holds
-        exactly what HEAD holds (or is gone from both)."""
-        if self.git is None:
-            return None
+    def _repo_info(self, ch: FsChange) -> tuple[str, str, bool] | None:
         path = self.session.workspace.abs_path(ch.rel) if hasattr(self.session, "workspace") else None
-        found = self.git.repo_of(str(path)) if path is not None else None
-        if found is None:
-            return None
-        git_dir, inner = found
-        op = self.git.recent_op(git_dir) or self.git.reconcile(git_dir)
+        return self.git.repo_info(str(path)) if path is not None else None
+
+    def _git_by_content(self, ch: FsChange, git_dir: str, inner: str, within_s: float) -> GitOp | None:
+        """The last git command's, if it finished within ``within_s`` and the file now holds
+        exactly HEAD's blob (or is gone from both)."""
+        op = self.git.recent_op(git_dir, within_s)
         if op is None:
             return None
         tree = self.git.head_tree(git_dir)
@@ -284,6 +289,19 @@ class Attributor:
         sha = hashlib.sha1(b"blob %d\0" % len(ch.new) + ch.new).hexdigest()
         return op if tree.get(inner) == sha else None
 
+    def _git_after_lost_events(self, ch: FsChange) -> GitOp | None:
+        """Events were lost, so their order with the index lock is unknown: a change is the
+        last git command's when that command finished within a minute (or the repository moved
+        since the last command seen) and the file now holds exactly what HEAD holds."""
+        if self.git is None:
+            return None
+        info = self._repo_info(ch)
+        if info is None:
+            return None
+        if self.git.recent_op(info[0]) is None:
+            self.git.reconcile(info[0])
+        return self._git_by_content(ch, info[0], info[1], within_s=60.0)
+
     def _git_wrote(self, ch: FsChange) -> bool:
         """A lock held without a ref moving (restore, checkout -- file, or just `git status`):
         the new content must be a blob git has, or a deletion, for it to be git's write."""
@@ -292,13 +310,15 @@ class Attributor:
         if not isinstance(ch.new, bytes):
             return True
         sha = hashlib.sha1(b"blob %d\0" % len(ch.new) + ch.new).hexdigest()
-        git_dir = ch.git.git_dir
+        from crowd.server.attribution.git import common_dir  # noqa: PLC0415
+
+        git_dir = common_dir(ch.git.git_dir)
         if os.path.exists(os.path.join(git_dir, "objects", sha[:2], sha[2:])):
             return True
         try:
             import git  # noqa: PLC0415 - gitpython only when packs must be searched
 
-            repo = _repos.get(git_dir) or _repos.setdefault(git_dir, git.Repo(os.path.dirname(git_dir)))
+            repo = _repos.get(git_dir) or _repos.setdefault(git_dir, git.Repo(git_dir))
             return bool(repo.odb.has_object(bytes.fromhex(sha)))
         except Exception:  # noqa: BLE001
             return False

@@ -55,6 +55,15 @@ class GitOp:
         return "git_checkout" if self.moved_head else "git"
 
 
+def common_dir(git_dir: str) -> str:
+    """Where refs, objects and packed-refs live: a linked worktree's git dir names it."""
+    try:
+        rel = Path(git_dir, "commondir").read_text().strip()
+    except OSError:
+        return git_dir
+    return os.path.realpath(os.path.join(git_dir, rel))
+
+
 def read_head(git_dir: str) -> HeadState:
     """HEAD's symbolic ref and commit, read straight from the files (cheap, no subprocess)."""
     try:
@@ -64,12 +73,13 @@ def read_head(git_dir: str) -> HeadState:
     if not head.startswith("ref: "):
         return HeadState(None, head or None)
     ref = head[5:].strip()
+    common = common_dir(git_dir)
     try:
-        return HeadState(ref, Path(git_dir, ref).read_text().strip() or None)
+        return HeadState(ref, Path(common, ref).read_text().strip() or None)
     except OSError:
         pass
     try:
-        for line in Path(git_dir, "packed-refs").read_text().splitlines():
+        for line in Path(common, "packed-refs").read_text().splitlines():
             if line.endswith(" " + ref) and not line.startswith(("#", "^")):
                 return HeadState(ref, line.split(" ", 1)[0])
     except OSError:
@@ -79,7 +89,7 @@ def read_head(git_dir: str) -> HeadState:
 
 def _stash_sha(git_dir: str) -> str | None:
     try:
-        return Path(git_dir, "refs", "stash").read_text().strip()
+        return Path(common_dir(git_dir), "refs", "stash").read_text().strip()
     except OSError:
         return None
 
@@ -92,15 +102,16 @@ def _label(message: str) -> str:
 
 
 class _Repo:
-    def __init__(self, git_dir: str) -> None:
+    def __init__(self, git_dir: str, root: str | None = None) -> None:
         self.git_dir = git_dir
-        self.root = os.path.dirname(git_dir)
+        self.root = root or os.path.dirname(git_dir)   # the work tree (differs for `git worktree`)
         self.head = read_head(git_dir)
         self.stash = _stash_sha(git_dir)
         self.reflog_offset = self._reflog_size()
         self.op: GitOp | None = None
         self.lock_held = False
         self.last_seen_ns = 0
+        self.unordered = False    # git dir watched apart from the work tree: no common event order
 
     def _reflog_size(self) -> int:
         try:
@@ -130,6 +141,7 @@ class GitMonitor:
 
     def __init__(self) -> None:
         self._repos: dict[str, _Repo] = {}
+        self._by_lock: dict[str, _Repo] = {}
         self._lock = threading.Lock()
         self._last_proc_check = 0.0
         self._git_alive = False
@@ -137,38 +149,65 @@ class GitMonitor:
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
         self.backlog: Callable[[], int] = lambda: 0   # events the watcher has not handled yet
 
-    def add_repo(self, git_dir: str) -> None:
-        """Start tracking a repository (also done lazily on its first .git event)."""
+    def add_repo(self, git_dir: str, root: str | None = None) -> None:
+        """Start tracking a repository (also done lazily when its index.lock first appears)."""
         with self._lock:
-            if git_dir not in self._repos and os.path.isdir(git_dir):
-                self._repos[git_dir] = _Repo(git_dir)
+            if git_dir not in self._repos and os.path.isfile(os.path.join(git_dir, "HEAD")):
+                repo = _Repo(git_dir, root)
+                self._repos[git_dir] = repo
+                self._by_lock[os.path.join(git_dir, "index.lock")] = repo
 
     def discover(self, roots: list[Path]) -> None:
+        """The repository of each workspace folder, wherever its git dir is: the folder itself,
+        a parent (a sub-project opened alone), or elsewhere (`git worktree`, --separate-git-dir)."""
         for root in roots:
-            gd = os.path.join(str(root), ".git")
-            if os.path.isdir(gd):
-                self.add_repo(gd)
+            try:
+                out = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel", "--absolute-git-dir"],
+                                     capture_output=True, text=True, timeout=30)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            lines = out.stdout.splitlines()
+            if out.returncode == 0 and len(lines) == 2:
+                self.add_repo(os.path.realpath(lines[1]), os.path.realpath(lines[0]))
+
+    def watch_paths(self, roots: list[Path]) -> list[str]:
+        """Git dirs outside every workspace folder: the watcher watches them (not recursively)."""
+        inside = [str(r).rstrip("/") + "/" for r in roots]
+        outside = [gd for gd in self._repos if not any((gd + "/").startswith(r) for r in inside)]
+        for gd in outside:
+            # a separate watch: its events are not ordered with the work tree's (see unordered)
+            self._repos[gd].unordered = True
+        return outside
+
+    def is_git_path(self, abs_path: str) -> bool:
+        if "/.git/" in abs_path or abs_path.endswith("/.git"):
+            return True
+        return any(abs_path.startswith(gd + "/") for gd in self._repos)
 
     # -- GitHook protocol ----------------------------------------------------------------
-    def observe(self, git_dir: str, event_type: str, abs_path: str, dest: str | None) -> None:
-        if git_dir not in self._repos:
-            self.add_repo(git_dir)
-        repo = self._repos.get(git_dir)
+    def observe(self, event_type: str, abs_path: str, dest: str | None) -> None:
+        """One event inside a git dir, in the watcher's event order."""
+        now = time.monotonic_ns()
+        repo = self._by_lock.get(abs_path)
+        if repo is None and abs_path.endswith("/.git/index.lock"):
+            self.add_repo(abs_path[: -len("/index.lock")])   # a repository created during the session
+            repo = self._by_lock.get(abs_path)
         if repo is None:
+            for candidate in self._repos.values():
+                if abs_path.startswith(candidate.git_dir + "/"):
+                    candidate.last_seen_ns = now
+                    break
             return
-        name = abs_path[len(git_dir) + 1:]
-        repo.last_seen_ns = time.monotonic_ns()
-        if name != "index.lock":
-            return
+        repo.last_seen_ns = now
         if event_type == "created":
             if repo.op is None or repo.op.finished:
-                repo.op = GitOp(git_dir, head_before=repo.head)
+                repo.op = GitOp(repo.git_dir, head_before=repo.head)
             repo.lock_held = True
         elif event_type in ("deleted", "moved") and repo.op is not None:
             # One git command may take and release the lock several times (merge, rebase,
             # stash, pull): the operation ends when no new cycle follows shortly.
             repo.lock_held = False
-            repo.op.released_ns = time.monotonic_ns()
+            repo.op.released_ns = now
 
     def _finish(self, repo: _Repo) -> None:
         op = repo.op
@@ -247,6 +286,17 @@ class GitMonitor:
         if best is None:
             return None
         return best.git_dir, abs_path[len(best.root) + 1:].replace(os.sep, "/")
+
+    def repo_info(self, abs_path: str) -> tuple[str, str, bool] | None:
+        """(git dir, path in the repository, unordered) of a work-tree path."""
+        found = self.repo_of(abs_path)
+        if found is None:
+            return None
+        return found[0], found[1], self._repos[found[0]].unordered
+
+    def running(self, git_dir: str) -> bool:
+        repo = self._repos.get(git_dir)
+        return repo is not None and repo.op is not None and not self.op_finished(repo.op)
 
     def recent_op(self, git_dir: str, within_s: float = 60.0) -> GitOp | None:
         """The last finished operation of a repository, if it finished within ``within_s``."""

@@ -97,7 +97,9 @@ class MemoryBaseline:
 
 
 class GitHook(Protocol):
-    def observe(self, git_dir: str, event_type: str, abs_path: str, dest: str | None) -> None: ...
+    def is_git_path(self, abs_path: str) -> bool: ...
+    def watch_paths(self, roots: list[Path]) -> list[str]: ...
+    def observe(self, event_type: str, abs_path: str, dest: str | None) -> None: ...
     def current_op(self, abs_path: str) -> Any: ...
     def op_finished(self, op: Any) -> bool: ...
     def busy(self) -> bool: ...
@@ -225,6 +227,9 @@ class WorkspaceWatcher:
         handler = _Handler(self._push)
         for path in self.roots.paths():
             self._observer.schedule(handler, str(path), recursive=True)
+        # git dirs outside the folders (a sub-project opened alone, worktrees): their lock only
+        for git_dir in (self.git.watch_paths(self.roots.paths()) if self.git is not None else []):
+            self._observer.schedule(handler, git_dir, recursive=False)
         self._observer.start()
         self._thread = threading.Thread(target=self._run, name="crowd-watch", daemon=True)
         self._thread.start()
@@ -326,13 +331,15 @@ class WorkspaceWatcher:
         moves: dict[str, str] = {}                   # dest rel -> src rel
         gone_dirs: list[tuple[str, Any, int]] = []   # (rel prefix, git op, t) of vanished directories
         gitignore_changed = False
+        git = self.git
         for t_ns, et, src, dest, is_dir in items:
-            git_dir = self._git_dir_of(src)
-            if git_dir is not None and self.git is not None:
-                self.git.observe(git_dir, et, src, dest)
-            op = self.git.current_op(src) if self.git is not None else None
+            if git is not None and git.is_git_path(src):
+                git.observe(et, src, dest)
+                if not (dest and not git.is_git_path(dest)):
+                    continue
+            op = git.current_op(src) if git is not None else None
             for path in (src, dest):
-                if not path or self._git_dir_of(path) is not None:
+                if not path or (git is not None and git.is_git_path(path)) or "/.git/" in path:
                     continue
                 rel = self.roots.to_rel(path)
                 if rel is None:
@@ -406,12 +413,6 @@ class WorkspaceWatcher:
 
     def _finished(self, op: Any) -> bool:
         return self.git is None or self.git.op_finished(op)
-
-    def _git_dir_of(self, path: str) -> str | None:
-        i = path.find("/.git/")
-        if i < 0:
-            return path if path.endswith("/.git") else None
-        return path[: i + 5]
 
     def _compare(self, ready: dict[str, tuple[Any, int]], moves: dict[str, str]) -> list[FsChange]:
         changes: dict[str, FsChange] = {}

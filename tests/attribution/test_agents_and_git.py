@@ -84,11 +84,11 @@ def test_git_monitor_reads_head_and_groups_lock_cycles(tmp_path: Path) -> None:
     mon = GitMonitor()
     mon.discover([repo])
     gd = str(repo / ".git")
-    mon.observe(gd, "created", f"{gd}/index.lock", None)
+    mon.observe("created", f"{gd}/index.lock", None)
     op = mon.current_op(str(repo / "a.txt"))
     assert op is not None and not mon.op_finished(op)
     git(repo, "checkout", "-qb", "other")
-    mon.observe(gd, "moved", f"{gd}/index.lock", f"{gd}/index")
+    mon.observe("moved", f"{gd}/index.lock", f"{gd}/index")
     assert mon.current_op(str(repo / "a.txt")) is None       # lock released: later writes are not git
     wait_for(lambda: mon.op_finished(op), what="operation closed after the quiet period")
     assert op.source == "git_checkout" and op.label == "checkout"

@@ -245,3 +245,25 @@ def test_checkout_while_the_sidecar_is_frozen_loses_events_and_is_reconciled(tmp
         changes = sc.file_changes(sc.sync(timeout=300))
         assert any("overflow" in line for line in sc.client.log), "the queue did not overflow"
         expect_sources(FAMILY, changes, {f"m{d}/f{i}.txt": ("git_checkout", None) for d in range(30) for i in range(100)})
+
+
+def test_subproject_opened_alone_in_a_bigger_repository(repo: Path, tmp_path: Path) -> None:
+    """The workspace folder is src/ of the repository: its .git is outside what is watched."""
+    with Sidecar(tmp_path, [repo / "src"]) as sc:
+        git(repo, "checkout", "-q", "feature")
+        expect_sources(FAMILY, sc.file_changes(), {"f0.txt": ("git_checkout", None), "feat.txt": ("git_checkout", None)})
+
+
+def test_linked_worktree(repo: Path, tmp_path: Path) -> None:
+    """`git worktree`: the work tree's .git is a file; its index.lock lives in the main repo."""
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "feature")
+    (wt / "src" / "f2.txt").write_text("scratch\n")
+    with Sidecar(tmp_path, [wt]) as sc:
+        git(wt, "checkout", "--", "src/f2.txt")
+        sc.sync()   # two commands within ~0.3 s would be grouped as one
+        git(wt, "checkout", "-q", "--detach", "main")
+        changes = sc.file_changes()
+        expect_sources(FAMILY, [c for c in changes if c["file"] == "src/f2.txt"], {"src/f2.txt": ("git", None)})
+        expect_sources(FAMILY, [c for c in changes if c["file"] != "src/f2.txt"],
+                       {"src/f0.txt": ("git_checkout", None), "src/feat.txt": ("git_checkout", None)})
