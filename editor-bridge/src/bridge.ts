@@ -92,8 +92,12 @@ export class Bridge implements vscode.Disposable {
     if (!granted) {
       this.hub.batcher.discard();
     }
+    const wasEnabled = this.hub.enabled;
     this.hub.enabled = granted;
     log.info(`consent ${decision}`);
+    if (granted && !wasEnabled) {
+      this.resync(); // nothing was sent while declined: the sidecar's document state is stale
+    }
     if (this.sidecar.running) {
       await this.request(REQUESTS.consent, { granted });
     }

@@ -304,3 +304,35 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     print(f"\nbridge per keystroke: {stats['perKeystrokeMs']:.4f} ms "
           f"(change handler p50 {stats['changeHandlerP50Ms']:.4f} ms, p99 {stats['changeHandlerP99Ms']:.4f} ms, "
           f"{stats['changes']} changes, {stats['sentBatches']} batches)")
+
+
+def test_declining_is_remembered_records_nothing_and_can_be_changed(editor, tmp_path: Path) -> None:
+    server, ws, recordings, _ = editor
+    cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),
+           "mode": "consent", "file": "hello.py", "typed": "declined-text",
+           "screenshot": str(ROOT / ".bench-out" / "bridge_consent_failure.png")}
+    driver = Driver(cfg, tmp_path / "driver.log")
+    try:
+        driver.wait_step("declined", 180)
+        sidecar = _sidecars(server)
+        assert len(sidecars := sidecar) == 1, sidecars  # the sidecar runs, it just records nothing
+        assert not recordings.exists() or not any(recordings.iterdir()), list(recordings.iterdir())
+        driver.send()
+        reloaded = driver.wait_step("reloaded", 180)
+        assert reloaded["prompts"] == 0, "a refusal must not be asked again"
+        assert not recordings.exists() or not any(recordings.iterdir())
+        driver.wait_step("granted", 150)
+        session = _session_dir(recordings)
+        # typing after consent is recorded as the user's, on a document the sidecar knows
+        events = _wait_recording(session, lambda ev: [] if "after-consent" in _edit_text(ev, "hello.py", "user")
+                                 else ["edits after consent"], 60)
+        assert not any(e.get("kind") == "error" for e in events), [e for e in events if e.get("kind") == "error"]
+        driver.send()
+        driver.proc.wait(timeout=60)
+    finally:
+        driver.close()
+        server.stop()
+    events = read_recording(session).events
+    assert [e["kind"] for e in events[:2]] == ["start", "consent"]
+    assert "declined-text" not in json.dumps([e for e in events if e.get("kind") == "edit"]), \
+        "typing done while declined must not appear as edits"

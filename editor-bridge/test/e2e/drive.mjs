@@ -46,6 +46,36 @@ async function statusText(page) {
   return page.locator('.statusbar-item', { hasText: 'crowd' }).or(page.locator('.statusbar-item', { hasText: 'REC' })).first().innerText();
 }
 
+/** Declining is remembered across a reload and records nothing; consent can be changed later. */
+async function consentScenario(page) {
+  const toast = page.locator('.notification-toast', { hasText: 'crowd can record' });
+  await toast.waitFor({ timeout: 120_000 });
+  await toast.getByRole('button', { name: "Don't record", exact: true }).click();
+  const off = page.locator('.statusbar-item', { hasText: 'crowd: off' });
+  await off.waitFor({ timeout: T });
+  await openFile(page, cfg.file);
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.type(cfg.typed, { delay: 10 });
+  step('declined');
+  await nextLine();
+
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  await off.waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(3_000); // the first-run prompt would have shown with the status by now
+  step('reloaded', { prompts: await page.locator('.notification-toast', { hasText: 'crowd can record' }).count() });
+
+  await runCommand(page, 'crowd: Change recording consent', 'Change recording consent', true);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Record my activity' }).first().click();
+  await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
+  await openFile(page, cfg.file);
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' after-consent', { delay: 10 });
+  step('granted');
+  await nextLine();
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: cfg.chromium,
@@ -60,6 +90,12 @@ async function main() {
   await page.goto(cfg.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   step('workbench');
+
+  if (cfg.mode === 'consent') {
+    await consentScenario(page);
+    await browser.close();
+    return;
+  }
 
   // 1. consent at first run: the extension's notification, answered through its button
   const toast = page.locator('.notification-toast', { hasText: 'crowd can record' });
