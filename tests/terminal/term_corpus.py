@@ -54,7 +54,7 @@ def vim_edit(tmp: Path) -> PtyProgram:
     p.expect(r"\b10 ")
     p.type("5G")
     p.type("ohello from crowd\x1b")
-    p.expect("hello from crowd")
+    p.drain(0.3)        # vim may echo the typed text in pieces: no contiguous bytes to wait for
     p.type("G")
     p.expect("59")
     p.type("ggdd")
@@ -243,8 +243,10 @@ def vim_resized(tmp: Path) -> PtyProgram:
         p.drain(0.3)
     p.type("G")
     p.drain(0.3)
-    p.type(":q!\r")
-    p.wait_exit()
+    # Not quitting: after a resize, tmux 3.3a's main screen on leaving the alternate screen
+    # holds lines vim drew there (tmux keeps vim's old 1;24 scroll region across the resize);
+    # xterm, VS Code's xterm.js and our model restore the main screen. See docs/terminal.md.
+    p.kill()
     return p
 
 
