@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from crowd.server.terminal import tokens as tk
