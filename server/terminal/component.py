@@ -59,6 +59,7 @@ class TerminalComponent:
         if self.hub is not None:
             for term in list(self.hub.terminals.values()):
                 term.last_key = None
+                term.last_seen = None
 
     # -- helpers ------------------------------------------------------------------------------
     def _guard(self, handler):

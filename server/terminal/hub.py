@@ -39,6 +39,7 @@ class Terminal:
     focused: bool = False
     program_name: str | None = None
     last_key: tuple | None = None
+    last_seen: tuple | None = None     # (model version, focused) at the last sample
     withholding: bool = False
     commands: CommandTracker | None = None
     observations: int = 0
@@ -220,6 +221,10 @@ class TerminalHub:
         model = term.model
         with model._emulate:
             model.catch_up()
+            seen = (model.version, term.focused)
+            if seen == term.last_seen:
+                return False          # idle terminal: no rendering at all
+            term.last_seen = seen
             snap = model.snapshot(styles=self.styles)
         key = (snap["rows"], snap["cols"], tuple(snap["lines"]), tuple(snap["cursor"]),
                snap["cursor_visible"], snap["title"], snap["alt_screen"], repr(snap.get("styles")),
