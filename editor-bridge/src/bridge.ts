@@ -145,7 +145,7 @@ export class Bridge implements vscode.Disposable {
       return;
     }
     await this.request(REQUESTS.flush).catch(() => undefined);
-    const out = path.join(session, 'replay.html');
+    const out = `${session}.html`; // next to the recording folder, not inside it (uploads take the folder)
     const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
       cp.execFile(python, ['-m', 'crowd.cli', 'replay', '--html', '-o', out, session], { timeout: 120_000 }, (err, _o, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) });

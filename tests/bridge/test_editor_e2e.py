@@ -328,6 +328,15 @@ def test_declining_is_remembered_records_nothing_and_can_be_changed(editor, tmp_
                                  else ["edits after consent"], 60)
         assert not any(e.get("kind") == "error" for e in events), [e for e in events if e.get("kind") == "error"]
         driver.send()
+        # `crowd: Replay this session` runs `crowd replay --html` on it
+        driver.wait_step("replay", 60)
+        html = session.parent / f"{session.name}.html"
+        deadline = time.monotonic() + 120
+        while not html.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert html.exists(), "the replay page was not written"
+        assert "<html" in html.read_text(errors="replace")[:5000].lower()
+        driver.send()
         driver.proc.wait(timeout=60)
     finally:
         driver.close()

@@ -74,6 +74,9 @@ async function consentScenario(page) {
   await page.keyboard.type(' after-consent', { delay: 10 });
   step('granted');
   await nextLine();
+  await runCommand(page, 'crowd: Replay this session', 'Replay this session');
+  step('replay');
+  await nextLine();
 }
 
 async function main() {
