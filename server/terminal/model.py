@@ -66,6 +66,7 @@ class TerminalModel:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending: list[tuple[bytes, int]] = []
         self.now_t = 0                     # arrival time of the bytes being applied
+        self.bytes_applied = 0             # output bytes the screen reflects (for oracles)
         self._held = ""                    # unfinished escape sequence from the last catch-up
         self._lock = threading.Lock()      # guards _pending
         self._emulate = threading.RLock()  # one catch-up at a time
@@ -107,6 +108,7 @@ class TerminalModel:
                 chunks, self._pending = self._pending, []
             if not chunks:
                 return False
+            self.bytes_applied += sum(len(c) for c, _t in chunks)
             if len(chunks) > 1 and sum(len(c) for c, _t in chunks) < SMALL_BATCH:
                 groups = chunks          # interactive output: keep each chunk's arrival time
             else:
@@ -244,6 +246,7 @@ class TerminalModel:
                 "rows": scr.lines, "cols": scr.columns, "lines": scr.text_lines(),
                 "cursor": list(scr.cursor_pos()), "cursor_visible": not scr.cursor.hidden,
                 "title": self.title, "alt_screen": scr.alt_screen,
+                "output_bytes": self.bytes_applied,
             }
             if styles:
                 snap["styles"] = style_runs(scr)

@@ -6,6 +6,7 @@ screens and cursors must be identical. Both the exact path and the fast path are
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 
@@ -43,3 +44,61 @@ def test_screens_identical_to_tmux(name: str, tmp_path) -> None:
     # The same bytes as one burst (per size): the fast path must land on tmux's screen too.
     burst = compare_with_tmux(_bursts(run.chunks), run.rows, run.cols)
     assert not burst.mismatches, burst.mismatches[:1]
+
+
+LIVE = r"""
+import sys, time
+w = sys.stdout.write
+for i in range(25):
+    w(f'\r\x1b[32mstep {i:2d}\x1b[0m [' + '#' * i + ' ' * (24 - i) + ']')
+    sys.stdout.flush(); time.sleep(0.02)
+w('\r\n')
+for i in range(60):
+    w(f'log line {i} \x1b[1mbold\x1b[0m \u65e5\u672c {"x" * (i % 50)}\r\n')
+    if i % 7 == 0:
+        sys.stdout.flush(); time.sleep(0.03)
+w('\x1b[?1049h\x1b[H\x1b[2J')
+for i in range(15):
+    w(f'\x1b[{i % 20 + 1};{i * 3 % 60 + 1}H\x1b[7mcell {i}\x1b[0m')
+    sys.stdout.flush(); time.sleep(0.03)
+w('\x1b[?1049lback on the main screen\r\n')
+sys.stdout.flush()
+"""
+
+
+def test_recorded_screens_match_tmux_at_their_sampled_byte_offsets(tmp_path) -> None:
+    """End to end through `crowd term` and the real 10 Hz sampler: every recorded screen
+    equals tmux's screen after the same output bytes (``output_bytes`` of the screen)."""
+    from test_recorder import crowd_term, events_of
+
+    from crowd.server.terminal.model import TerminalModel
+    from term_oracle import TmuxPane, safe_boundary
+
+    script = tmp_path / "live.py"
+    script.write_text(LIVE)
+    prog, announce = crowd_term(tmp_path, sys.executable, str(script))
+    assert prog.wait_exit() == 0
+    output = prog.output                      # exactly the bytes crowd term passed through
+    screens = [e for e in events_of(announce) if e["kind"] == "terminal_screen"]
+    assert screens[-1]["output_bytes"] == len(output)
+    assert len(screens) >= 5, "the program ran long enough for several samples"
+    pane = TmuxPane(24, 80)
+    probe = TerminalModel(24, 80, fast=False)
+    compared, fed = 0, 0
+    try:
+        for screen in sorted(screens, key=lambda s: s["output_bytes"]):
+            end = screen["output_bytes"]
+            pane.write(output[fed:end])
+            probe.feed(output[fed:end])
+            probe.catch_up()
+            fed = end
+            if not safe_boundary(probe):
+                continue                      # mid-sequence: tmux cannot be synced there
+            pane.sync()
+            lines, _cursor = pane.screen()
+            assert [x.rstrip() for x in screen["lines"]] == [x.rstrip() for x in lines], \
+                f"screen at byte {end} differs from tmux"
+            compared += 1
+    finally:
+        pane.close()
+    assert compared >= len(screens) - 2
