@@ -9,15 +9,11 @@ shared; OpenMP spinning under contention costs ~20x).
 from __future__ import annotations
 
 import io
-import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 from bench.table import Table
-
-PIXELS = 128 * 96
 
 
 def _storage_table(clips_dir: Path) -> Table:
@@ -52,56 +48,34 @@ def _storage_table(clips_dir: Path) -> Table:
 def run(quick: bool = False) -> list[Table]:
     import torch
 
-    from crowd.idm import synth
-    from crowd.idm.evaluate import evaluate
-    from crowd.idm.inference import load_predictor
-    from crowd.idm.metrics import TypeCounts  # noqa: F401 - documents where the numbers come from
-    from crowd.idm.options import PrepareOptions, TrainOptions
-    from crowd.idm.prepare import prepare
+    from crowd.idm.experiment import run_synthetic
     from crowd.idm.prompt import ACTION_TYPES
-    from crowd.idm.tiny import build_tiny_model
-    from crowd.idm.train import train
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    sessions, seconds, steps = (8, 40, 150) if quick else (16, 60, 600)
+    sessions, seconds, steps = (8, 40, 200) if quick else (16, 60, 600)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-idm-") as tmp:
-            tmp = Path(tmp)
-            t0 = time.perf_counter()
-            synth.generate(tmp / "rec", sessions=sessions, seconds=seconds, seed=7)
-            t_synth = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            prep = prepare(tmp / "rec", tmp / "clips", PrepareOptions(max_pixels=PIXELS, keep_empty=0.1, val_fraction=0.25, workers=2))
-            t_prep = time.perf_counter() - t0
-            model = build_tiny_model(tmp / "tiny", max_pixels=PIXELS)
-            opts = TrainOptions(model=str(model), data=str(tmp / "clips"), out=str(tmp / "run"), steps=steps, lr=2e-3,
-                                warmup=max(1, steps // 20), decay=steps // 4, batch_size=4, lora_r=64, lora_alpha=128,
-                                lora_dropout=0.0, max_pixels=PIXELS, save_every=0, log_every=25, loader_workers=1,
-                                gradient_checkpointing=False)
-            t0 = time.perf_counter()
-            train(opts)
-            t_train = time.perf_counter() - t0
-            log = [json.loads(x) for x in (tmp / "run" / "train_log.jsonl").read_text().splitlines()]
-            t0 = time.perf_counter()
-            result = evaluate(load_predictor(tmp / "run", max_new_tokens=160, batch_size=8), tmp / "clips", "val")
-            t_eval = time.perf_counter() - t0
-            storage = _storage_table(tmp / "clips")
+            x = run_synthetic(tmp, sessions=sessions, seconds=seconds, steps=steps)
+            storage = _storage_table(Path(tmp) / "clips")
     finally:
         torch.set_num_threads(threads)
 
-    m, b = result["model"], result["baseline_empty"]
+    m, b = x.result["model"], x.result["baseline_empty"]
     rows = [[t, m[t]["tp"] + m[t]["fn"], m[t]["precision"], m[t]["recall"], m[t]["f1"], b[t]["f1"]]
             for t in (*ACTION_TYPES, "overall")]
+    sec = x.seconds
     quality = Table("IDM: tiny Qwen3-VL (LoRA, CPU) vs always-[] on held-out synthetic sessions",
                     ["type", "support", "precision", "recall", "F1", "F1 always []"], rows, [
-                        f"{prep.clips['train']} train / {prep.clips['val']} val clips (25 frames, 4 windows, stride 5, "
-                        f"frames 2..6 scored), split by session; {steps} steps x batch 4, {t_train:.0f} s training",
+                        f"{x.train_clips} train / {x.val_clips} val clips (val: 25 frames, 4 windows, stride 5, "
+                        f"frames 2..6 scored), split by session; {x.steps} steps x batch 4, {sec['train']:.0f} s training",
                         f"MouseMove R^2 {m['MouseMove']['r2']:.3f}, cosine {m['MouseMove']['cosine']:.3f} "
                         "(missed frames count as zero)",
-                        f"loss {log[0]['loss']:.2f} -> {log[-1]['loss']:.2f}; synth {t_synth:.0f} s, prepare {t_prep:.0f} s, "
-                        f"eval {t_eval:.0f} s"])
-    tput = [r for r in log if r["step"] > 1]
+                        f"frame dependence: answer loss {x.loss_own_frames:.3f} with the clip's own frames vs "
+                        f"{x.loss_other_frames:.3f} with another clip's (equal = the frames are not used)",
+                        f"loss {x.first_loss:.2f} -> {x.last_loss:.2f}; synth {sec['synth']:.0f} s, "
+                        f"prepare {sec['prepare']:.0f} s, eval {sec['eval']:.0f} s"])
+    tput = [r for r in x.log if r["step"] > 1]
     sps = sum(r["samples_per_s"] for r in tput) / max(1, len(tput))
     tps = sum(r["tokens_per_s"] for r in tput) / max(1, len(tput))
     cpu = Table("IDM training throughput (CPU, 1 thread, tiny model, 10 frames of 128x96)",

@@ -82,7 +82,7 @@ def make_script(rng: random.Random, seconds: float, size: tuple[int, int], black
     out: list[tuple[float, object]] = []
     while t < seconds - 1.0:
         kind = rng.choices(["idle", "move", "click", "type", "shift", "scroll", "black"],
-                           [4, 3, 2, 3, 1, 2, black_chance * 20])[0]
+                           [8, 2, 2, 2, 1, 2, black_chance * 20])[0]
         if kind == "idle":
             t += rng.uniform(0.2, 1.5)
         elif kind == "move":
@@ -99,7 +99,7 @@ def make_script(rng: random.Random, seconds: float, size: tuple[int, int], black
             out += [(t, kl.MousePress("Left")), (t + 0.08, kl.MouseRelease("Left"))]
             t += 0.3
         elif kind in ("type", "shift"):
-            for _ in range(rng.randint(1, 3)):
+            for _ in range(rng.randint(1, 2)):
                 t += rng.uniform(0.25, 0.5)
                 key = rng.choice(KEYS)
                 if kind == "shift":
