@@ -1,0 +1,231 @@
+"""What the editor and the recorded terminals told us: open buffers, file operations, input
+signals, user commands and running terminal commands; and the source of editor edits.
+
+Fed by the session bus (after the core handled each event) and asked by the decision engine
+and by the core's edit classifier. Not thread-safe on its own: the engine's state lock
+guards every call.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from crowd.server.attribution.decision import Decision
+from crowd.server.attribution.diffs import as_text
+
+INPUT_WINDOW_S = 0.75      # an edit this soon after a keystroke/paste signal is the user's
+KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
+KEYBINDING_WINDOW_S = 0.3  # ...and how soon they follow it
+COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
+FILE_OP_TTL_S = 30.0       # an editor file operation explains a disk change this long at most
+HISTORY = 256              # buffer states remembered per open document (saves of earlier states)
+LAUNCH_WORDS = ("npx", "bunx", "uvx", "sudo", "env", "exec", "time", "node", "python", "python3")
+
+
+class DocState:
+    """An open document: hashes of its recent buffer states and the disk text it was last
+    in sync with (open, save)."""
+
+    __slots__ = ("history", "synced")
+
+    def __init__(self, text: str) -> None:
+        self.history: deque[int] = deque([hash(text)], maxlen=HISTORY)
+        self.synced = text
+
+
+class EditorState:
+    def __init__(self, session: Any, baseline: Any, agent_names: tuple[str, ...],
+                 on_user_activity: Callable[[], None]) -> None:
+        self.session = session
+        self.baseline = baseline
+        self.agent_names = agent_names
+        self.on_user_activity = on_user_activity          # ends an agent batch (next one gets a snapshot)
+        self.woken: set[str] = set()                      # files whose events may explain a held change
+        self.docs: dict[str, DocState] = {}
+        self._file_ops: dict[str, tuple[str, str | None, float]] = {}   # rel -> (op, old rel, time)
+        self._expect_reload: dict[str, tuple[int, Decision]] = {}       # rel -> (hash of disk text, writer)
+        self._last_input = 0.0
+        self._input_credit = 0
+        self._input_window = INPUT_WINDOW_S
+        self._signals_seen = False
+        self._command_depth = 0
+        self._last_command_end = 0.0
+        self._terminal_cmds: dict[str, tuple[str, str | None, int]] = {}   # terminal -> (command, agent, start)
+        self._agent_cmds: list[tuple[str, int, int | None]] = []          # (agent, start ns, end ns)
+
+    # -- queries -------------------------------------------------------------------------
+    def doc_text(self, rel: str) -> str | None:
+        docs = getattr(self.session, "documents", None)
+        doc = docs.by_rel(rel) if docs is not None else None
+        return doc.text if doc is not None else None
+
+    def take_file_op(self, change: str, rel: str, old_rel: str | None) -> bool:
+        """True (and forgotten) when the editor's UI reported this create/delete/rename."""
+        op = self._file_ops.get(rel)
+        if op is not None and time.monotonic() - op[2] > FILE_OP_TTL_S:
+            del self._file_ops[rel]   # never matched a disk change
+            return False
+        if op is not None and op[0] == change and (change != "rename" or op[1] == old_rel):
+            del self._file_ops[rel]
+            return True
+        return False
+
+    def expect_reload(self, rel: str, new_text: str | None, writer: Decision) -> None:
+        """An open, unmodified document will reload from disk: that edit is the writer's."""
+        if new_text is not None and self.doc_text(rel) is not None:
+            self._expect_reload[rel] = (hash(new_text), Decision(writer.source, writer.agent))
+
+    def command_agent_at(self, t_ns: int) -> str | None:
+        """A known agent started as a command in a recorded terminal and running at ``t_ns``."""
+        for name, start, end in reversed(self._agent_cmds):
+            if start <= t_ns and (end is None or t_ns <= end):   # the end is reported after the fact
+                return name
+        return None
+
+    def running_command(self) -> str | None:
+        """The terminal command running now, when exactly one (non-agent) runs."""
+        running = [c for c, a, _ in self._terminal_cmds.values() if a is None]
+        return running[0] if len(running) == 1 else None
+
+    # -- bus events ------------------------------------------------------------------------
+    def on_event(self, event: dict[str, Any]) -> None:
+        handler = _HANDLERS.get(event.get("kind", ""))
+        if handler is not None:
+            handler(self, event)
+
+    def _on_open(self, event: dict[str, Any]) -> None:
+        rel = event.get("file")
+        if rel:
+            text = self.doc_text(rel)
+            disk = as_text(self.baseline.get(rel))
+            self.docs[rel] = DocState(text if text is not None else "")
+            if disk is not None and text is not None and disk != text:
+                self.docs[rel].synced = disk
+
+    def _on_change(self, event: dict[str, Any]) -> None:
+        rel = event.get("file")
+        state = self.docs.get(rel) if rel else None
+        text = self.doc_text(rel) if rel else None
+        if state is not None and text is not None:
+            state.history.append(hash(text))
+        if (event.get("_crowd_source") or event.get("source") or "user") == "user":
+            self.on_user_activity()
+        if rel:
+            self.woken.add(rel)
+
+    def _on_save(self, event: dict[str, Any]) -> None:
+        if event.get("file"):
+            self.woken.add(event["file"])
+
+    def _on_close(self, event: dict[str, Any]) -> None:
+        rel = event.get("file")
+        if rel:
+            self.docs.pop(rel, None)
+            self._expect_reload.pop(rel, None)
+            self.woken.add(rel)
+
+    def _on_file_op(self, event: dict[str, Any]) -> None:
+        op = event.get("op")
+        now = time.monotonic()
+        for item in event.get("files") or []:
+            if op == "rename" and isinstance(item, dict):
+                old, new = self._rel_of(item.get("oldUri")), self._rel_of(item.get("newUri"))
+                if new:
+                    self._file_ops[new] = ("rename", old, now)
+                if old:
+                    self._file_ops[old] = ("rename-source", None, now)
+            else:
+                rel = self._rel_of(item.get("uri") if isinstance(item, dict) else item)
+                if rel:
+                    self._file_ops[rel] = (str(op), None, now)
+        self.woken.update(self._file_ops)
+
+    def _rel_of(self, uri: Any) -> str | None:
+        if not isinstance(uri, str):
+            return None
+        from crowd.server.workspace.folders import uri_to_path  # noqa: PLC0415
+
+        path = uri_to_path(uri)
+        return self.session.workspace.rel_path(path) if path is not None else None
+
+    def _on_input(self, event: dict[str, Any]) -> None:
+        """One keystroke or paste licenses one edit; a keybinding (which may run a small
+        command, e.g. accept a completion with its auto-import) licenses a few, briefly."""
+        self._signals_seen = True
+        self._last_input = time.monotonic()
+        typed = event.get("what") in ("type", "paste", "key")
+        self._input_credit = 1 if typed else KEYBINDING_CREDIT
+        self._input_window = INPUT_WINDOW_S if typed else KEYBINDING_WINDOW_S
+        self.on_user_activity()
+
+    def _on_command(self, event: dict[str, Any]) -> None:
+        if event.get("phase") == "start":
+            self._command_depth += 1
+        elif event.get("phase") == "end":
+            self._command_depth = max(0, self._command_depth - 1)
+            self._last_command_end = time.monotonic()
+        else:
+            self._last_command_end = time.monotonic()
+
+    def _on_exec_start(self, event: dict[str, Any]) -> None:
+        command = str(event.get("command") or "")
+        agent = None
+        for word in command.strip().split()[:3]:
+            base = os.path.basename(word)
+            if base in self.agent_names:
+                agent = base
+                break
+            if "=" not in word and base not in LAUNCH_WORDS:
+                break
+        now = time.monotonic_ns()
+        self._terminal_cmds[str(event.get("terminal"))] = (command, agent, now)
+        if agent:
+            self._agent_cmds.append((agent, now, None))
+            del self._agent_cmds[:-200]
+
+    def _on_exec_end(self, event: dict[str, Any]) -> None:
+        entry = self._terminal_cmds.pop(str(event.get("terminal")), None)
+        if entry and entry[1]:
+            for i in range(len(self._agent_cmds) - 1, -1, -1):
+                name, start, end = self._agent_cmds[i]
+                if name == entry[1] and start == entry[2] and end is None:
+                    self._agent_cmds[i] = (name, start, time.monotonic_ns())
+                    break
+
+    # -- the source of an editor edit ------------------------------------------------------
+    def classify(self, event: dict[str, Any]) -> tuple[str, str | None] | None:
+        """Source of a ``document_change`` the bridge did not label; None: the core's default."""
+        if event.get("reason") in ("undo", "redo"):
+            return "user", None
+        docs = getattr(self.session, "documents", None)
+        doc = docs.get(event.get("uri")) if docs is not None else None
+        if doc is not None and doc.rel is not None:
+            expected = self._expect_reload.get(doc.rel)
+            if expected is not None and hash(doc.text) == expected[0]:
+                del self._expect_reload[doc.rel]
+                return expected[1].source, expected[1].agent
+        now = time.monotonic()
+        if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
+            return "user", None
+        if self._signals_seen:
+            if self._input_credit > 0 and now - self._last_input < self._input_window:
+                self._input_credit -= 1
+                return "user", None
+            return "agent", None
+        return None
+
+
+_HANDLERS: dict[str, Callable[[EditorState, dict[str, Any]], None]] = {
+    "document_open": EditorState._on_open,
+    "document_change": EditorState._on_change,
+    "document_save": EditorState._on_save,
+    "document_close": EditorState._on_close,
+    "file_op": EditorState._on_file_op,
+    "user_input": EditorState._on_input,
+    "editor_command": EditorState._on_command,
+    "terminal_exec_start": EditorState._on_exec_start,
+    "terminal_exec_end": EditorState._on_exec_end,
+}
