@@ -1,12 +1,13 @@
 """``crowd term [-- CMD]``: run a program in a PTY and record it, like ``asciinema rec``.
 
 The copy loop is the only thing between the user's keys and the program, so it does
-nothing else: read, write to the other side, append ``(kind, t, bytes)`` to a deque. A
-forwarder thread ships the deque to a separate capture process (capture.py) over a pipe;
-emulation, sampling, compression and disk or sidecar I/O all happen there, in another
-process, so they never hold this process's GIL or make the loop wait. If the capture
-process dies or falls behind, the terminal keeps working (frames are dropped with a note
-on stderr once the backlog passes ``MAX_BACKLOG``).
+nothing else: read, write to the other side, append ``(kind, t, bytes)`` to a queue, and
+hand queued frames to a separate capture process (capture.py) with non-blocking writes
+whenever its pipe has room. Emulation, sampling, compression and disk or sidecar I/O all
+happen in that other process, so they never hold this process's GIL or make the loop wait;
+this process has a single thread. If the capture process dies or falls behind, the terminal
+keeps working (frames are dropped with a note on stderr once the backlog passes
+``MAX_BACKLOG``).
 
 Per input read, the PTY's termios is checked: ECHO off with ICANON on is how password
 prompts (getpass, ``read -s``, sudo, ssh) read, and that input is sent as hidden. Raw-mode
@@ -29,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 import tty
 from pathlib import Path
@@ -67,70 +67,105 @@ def echo_hidden(master_fd: int) -> bool:
     return not (lflag & termios.ECHO) and bool(lflag & termios.ICANON)
 
 
-class Forwarder(threading.Thread):
-    """Moves frames from the copy loop's deque into the capture process's stdin."""
+class Outbox:
+    """Frames for the capture process, written without ever blocking the copy loop.
 
-    def __init__(self, sink, master_fd: int) -> None:
-        super().__init__(name="crowd-term-forwarder", daemon=True)
-        self.sink = sink
+    The copy loop appends ``(kind, t, bytes)`` (O(1)) and, whenever select() says the pipe to
+    the capture process is writable, calls ``pump`` which encodes what queued (consecutive
+    output chunks merged into one frame) and writes as much as the pipe takes. Everything
+    runs on the copy loop's thread: no second thread competes for this process's GIL.
+    """
+
+    def __init__(self, fd: int, master_fd: int) -> None:
+        self.fd = fd
+        os.set_blocking(fd, False)
         self.master_fd = master_fd
         self.queue: collections.deque[tuple[int, int, bytes]] = collections.deque()
         self.backlog = 0
         self.dropped = 0
-        self.wake = threading.Event()
-        self.done = False
+        self.broken = False
+        self._out = b""                 # encoded, partly written
+        self._last_pump = 0.0
         self.program: str | None = None
         self._last_program_check = 0.0
 
     def put(self, kind: int, t: int, data: bytes) -> None:
-        """Called by the copy loop: O(1), no encoding, never blocks."""
+        if self.broken:
+            return
         if self.backlog > MAX_BACKLOG:
             self.dropped += len(data)
             return
         self.queue.append((kind, t, data))
         self.backlog += len(data)
-        self.wake.set()
 
-    def run(self) -> None:
-        broken = False
-        while True:
-            self.wake.wait(0.25)
-            self.wake.clear()
-            batch: list[bytes] = []
-            output: list[bytes] = []
-            output_t = 0
-            while self.queue:
-                kind, t, data = self.queue.popleft()
-                self.backlog -= len(data)
-                if kind == wire.OUTPUT:        # consecutive output chunks travel as one frame
-                    output.append(data)
-                    output_t = t
-                    continue
-                if output:
-                    batch.append(wire.frame(wire.OUTPUT, output_t, b"".join(output)))
-                    output = []
-                batch.append(wire.frame(kind, t, data))
+    def wants_write(self) -> bool:
+        return not self.broken and bool(self._out or self.queue)
+
+    def due(self) -> bool:
+        """Time to write: a partly written batch, 64 kB queued, or 5 ms since the last write.
+
+        Batching keeps the capture process's per-frame work low in a firehose (PTY reads are
+        ~4 kB) while adding at most 5 ms before bytes reach it.
+        """
+        if self.broken or not (self._out or self.queue):
+            return False
+        return bool(self._out) or self.backlog >= 65536 or time.monotonic() - self._last_pump >= 0.005
+
+    def _encode(self, limit: int = 4 * 1024 * 1024) -> bytes:
+        batch: list[bytes] = []
+        output: list[bytes] = []
+        output_t = 0
+        size = 0
+        while self.queue and size < limit:
+            kind, t, data = self.queue.popleft()
+            self.backlog -= len(data)
+            size += len(data)
+            if kind == wire.OUTPUT:          # consecutive output chunks travel as one frame
+                output.append(data)
+                output_t = t
+                continue
             if output:
                 batch.append(wire.frame(wire.OUTPUT, output_t, b"".join(output)))
-            self._check_program(batch)
-            if batch and not broken:
-                try:
-                    self.sink.write(b"".join(batch))
-                    self.sink.flush()
-                except (BrokenPipeError, OSError):
-                    broken = True
-            if self.done and not self.queue:
-                break
+                output = []
+            batch.append(wire.frame(kind, t, data))
+        if output:
+            batch.append(wire.frame(wire.OUTPUT, output_t, b"".join(output)))
+        return b"".join(batch)
 
-    def _check_program(self, batch: list[bytes]) -> None:
+    def pump(self) -> None:
+        """Write what the pipe takes now; never blocks."""
+        self._last_pump = time.monotonic()
+        while not self.broken:
+            if not self._out:
+                if not self.queue:
+                    return
+                self._out = self._encode()
+            try:
+                n = os.write(self.fd, self._out)
+            except BlockingIOError:
+                return
+            except OSError:                  # the capture process is gone: keep the terminal
+                self.broken = True
+                return
+            self._out = self._out[n:]
+
+    def flush_blocking(self, timeout: float = 30.0) -> None:
+        """At exit: deliver everything (the program is done, waiting is fine now)."""
+        deadline = time.monotonic() + timeout
+        while self.wants_write() and time.monotonic() < deadline:
+            select.select([], [self.fd], [], 0.5)
+            self.pump()
+
+    def check_program(self, active: bool) -> None:
+        """At most 4 foreground lookups a second while there is activity, 1 when idle."""
         now = time.monotonic()
-        if now - self._last_program_check < (0.25 if batch else 1.0):
-            return                  # at most 4 /proc lookups a second while output flows
+        if now - self._last_program_check < (0.25 if active else 1.0):
+            return
         self._last_program_check = now
         name = foreground_program(master_fd=self.master_fd)
         if name and name != self.program:
             self.program = name
-            batch.append(wire.frame(wire.PROGRAM, now_us(), name.encode()))
+            self.put(wire.PROGRAM, now_us(), name.encode())
 
 
 def shell_command(argv: list[str]) -> tuple[list[str], Path | None]:
@@ -168,15 +203,12 @@ def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "cr
         except Exception as exc:  # noqa: BLE001
             os.write(2, f"crowd term: cannot run {command[0]}: {exc}\n".encode())
         os._exit(127)
-    fwd = Forwarder(capture.stdin, master)
-    fwd.put(wire.META, t0, json.dumps({"name": name, "rows": rows, "cols": cols, "t0": t0,
+    box = Outbox(capture.stdin.fileno(), master)
+    box.put(wire.META, t0, json.dumps({"name": name, "rows": rows, "cols": cols, "t0": t0,
                                        "command": os.path.basename(command[0])}).encode())
-    fwd.start()
-    status = _copy_loop(pid, master, fwd, stdin_fd, stdout_fd)
-    fwd.put(wire.EXIT, now_us(), str(status).encode())
-    fwd.done = True
-    fwd.wake.set()
-    fwd.join(timeout=30)
+    status = _copy_loop(pid, master, box, stdin_fd, stdout_fd)
+    box.put(wire.EXIT, now_us(), str(status).encode())
+    box.flush_blocking()
     try:
         capture.stdin.close()
     except OSError:
@@ -185,15 +217,16 @@ def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "cr
         capture.wait(timeout=60)
     except subprocess.TimeoutExpired:
         capture.kill()
-    if fwd.dropped:
-        os.write(2, f"crowd term: capture fell behind, {fwd.dropped} bytes not recorded\n".encode())
+    if box.dropped or box.broken:
+        os.write(2, f"crowd term: the recording is incomplete ({box.dropped} bytes not recorded"
+                    f"{', capture process gone' if box.broken else ''})\n".encode())
     if rcfile is not None:
         rcfile.unlink(missing_ok=True)
     os.close(master)
     return status
 
 
-def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: int) -> int:
+def _copy_loop(pid: int, master: int, box: Outbox, stdin_fd: int, stdout_fd: int) -> int:
     saved = None
     if os.isatty(stdin_fd):
         saved = termios.tcgetattr(stdin_fd)
@@ -210,12 +243,14 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
     old_winch = signal.signal(signal.SIGWINCH, on_winch) if os.isatty(stdin_fd) else None
     fds = [master, stdin_fd, wake_r]
     stdin_open = True
-    put = fwd.put
+    put = box.put
     OUTPUT, INPUT, INPUT_HIDDEN = wire.OUTPUT, wire.INPUT, wire.INPUT_HIDDEN
     try:
         while True:
             try:
-                ready, _, _ = select.select(fds, [], [])
+                due = box.due()
+                ready, writable, _ = select.select(fds, [box.fd] if due else [], [],
+                                                   0.005 if box.wants_write() else 1.0)
             except InterruptedError:
                 continue
             if master in ready:
@@ -244,6 +279,9 @@ def _copy_loop(pid: int, master: int, fwd: Forwarder, stdin_fd: int, stdout_fd: 
                 if size:
                     set_window_size(master, *size)
                     put(wire.RESIZE, now_us(), struct.pack("<HH", *size))
+            if writable or box.due():
+                box.pump()
+            box.check_program(bool(ready))
     finally:
         if saved is not None:
             termios.tcsetattr(stdin_fd, termios.TCSAFLUSH, saved)
