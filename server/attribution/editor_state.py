@@ -22,6 +22,8 @@ KEYBINDING_WINDOW_S = 0.3  # ...and how soon they follow it
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
 FILE_OP_TTL_S = 30.0       # an editor file operation explains a disk change this long at most
 HISTORY = 256              # buffer states remembered per open document (saves of earlier states)
+TYPING = frozenset({"type", "paste", "key"})          # per-keystroke editor input signals
+NOT_EDITOR_INPUT = frozenset({"terminal"})            # the bridge's terminal interaction signal
 LAUNCH_WORDS = ("npx", "bunx", "uvx", "sudo", "env", "exec", "time", "node", "python", "python3")
 
 
@@ -153,10 +155,17 @@ class EditorState:
 
     def _on_input(self, event: dict[str, Any]) -> None:
         """One keystroke or paste licenses one edit; a keybinding (which may run a small
-        command, e.g. accept a completion with its auto-import) licenses a few, briefly."""
-        self._signals_seen = True
+        command, e.g. accept a completion with its auto-import) licenses a few, briefly.
+        Only per-keystroke signals (``type``/``paste``/``key``) tell that the bridge reports
+        typing at all, which is what lets an unlicensed edit be called an inline agent's;
+        input in a terminal licenses no editor edit."""
+        what = event.get("what")
+        if what in NOT_EDITOR_INPUT:
+            return
+        typed = what in TYPING
+        if typed:
+            self._signals_seen = True
         self._last_input = time.monotonic()
-        typed = event.get("what") in ("type", "paste", "key")
         self._input_credit = 1 if typed else KEYBINDING_CREDIT
         self._input_window = INPUT_WINDOW_S if typed else KEYBINDING_WINDOW_S
         self.on_user_activity()

@@ -208,3 +208,16 @@ def test_external_write_to_open_clean_document_and_its_reload(ws: Path, tmp_path
                  "visible": True, "active": True})
         events = sc.sync()
         expect_edit_sources(FAMILY, sc.edits("src/app.py", events), ["external"])
+
+
+def test_terminal_input_signal_does_not_turn_typing_into_agent_edits(ws: Path, tmp_path: Path) -> None:
+    """The bridge reports terminal interaction as user_input (what: terminal) but sends no
+    per-keystroke editor signal: editor edits keep the core's default (visible -> user)."""
+    with Sidecar(tmp_path, [ws]) as sc:
+        sc.open("src/app.py")
+        sc.send({"kind": "user_input", "what": "terminal", "terminal": "t1"})
+        sc.edit("src/app.py", 0, 0, "# typed without a keystroke signal\n", user=False)
+        sc.send({"kind": "user_input", "what": "keybinding"})
+        sc.edit("src/app.py", 0, 0, "#", user=False)
+        events = sc.sync()
+        expect_edit_sources(FAMILY, sc.edits("src/app.py", events), ["user", "user"])
