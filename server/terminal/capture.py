@@ -107,6 +107,7 @@ class SidecarSink:
         self.output: list[bytes] = []
         self.last_send = time.monotonic()
         self.program: str | None = None
+        self.failed = False
 
     def add(self, event: dict[str, Any]) -> None:
         self._flush_output()
@@ -126,18 +127,25 @@ class SidecarSink:
                                 "program": self.program, "time": int(time.time() * 1000)})
 
     def maybe_send(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self.last_send < BATCH_SECONDS:
+        if self.failed or (not force and time.monotonic() - self.last_send < BATCH_SECONDS):
             return
         self._flush_output()
         if self.events:
             msg = {"jsonrpc": "2.0", "method": "crowd/events", "params": {"events": self.events}}
             self.events = []
-            self.ws.send(json.dumps(msg))
+            try:
+                self.ws.send(json.dumps(msg))
+            except Exception as exc:  # noqa: BLE001 - the sidecar went away
+                self.failed = True
+                log.warning("the sidecar went away (%s): the rest of this terminal is not recorded", exc)
         self.last_send = time.monotonic()
 
     def close(self) -> None:
         self.maybe_send(force=True)
-        self.ws.close()
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _make_redactor() -> Any:
@@ -197,6 +205,8 @@ def run_sidecar(frames, sink: SidecarSink, meta: dict[str, Any]) -> None:
     sink.add({"kind": "terminal_focus", "name": meta.get("name", "crowd term")})
     exit_code = None
     for kind, _t, payload in frames:
+        if sink.failed:
+            continue                  # keep draining: the terminal itself must not notice
         if kind == wire.OUTPUT:
             sink.add_output(payload)
         elif kind in (wire.INPUT, wire.INPUT_HIDDEN):
@@ -212,7 +222,8 @@ def run_sidecar(frames, sink: SidecarSink, meta: dict[str, Any]) -> None:
         elif kind == wire.EXIT:
             exit_code = int(payload or b"0")
         sink.maybe_send()
-    sink.add({"kind": "terminal_close", "exitCode": exit_code})
+    if not sink.failed:
+        sink.add({"kind": "terminal_close", "exitCode": exit_code})
     sink.close()
 
 

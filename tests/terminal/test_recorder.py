@@ -154,3 +154,24 @@ def test_standalone_recording_is_redacted_like_the_sidecar(tmp_path: Path) -> No
     assert token not in repr(events)
     assert any("[REDACTED:github_token]" in "\n".join(e["lines"]) for e in events if e["kind"] == "terminal_screen")
     assert any(e["type"] == "redaction" and e["what"] == "github_token" for e in events)
+
+
+def test_terminal_keeps_working_when_the_capture_process_dies(tmp_path: Path) -> None:
+    import psutil
+
+    script = tmp_path / "echo.py"
+    script.write_text("import sys\nfor line in sys.stdin:\n    print('got', line.strip(), flush=True)\n")
+    prog, _announce = crowd_term(tmp_path, sys.executable, str(script))
+    prog.type("one\r")
+    prog.expect("got one")
+    captures = [p for p in psutil.Process(prog.pid).children(recursive=True)
+                if "crowd.server.terminal.capture" in " ".join(p.cmdline())]
+    assert len(captures) == 1
+    captures[0].kill()      # a zombie until crowd term reaps it at exit; its pipe is closed now
+    for word in ("two", "three"):
+        at = prog.mark()
+        prog.type(word + "\r")
+        prog.expect(f"got {word}", since=at)
+    prog.send("\x04")
+    assert prog.wait_exit() == 0
+    assert b"recording is incomplete" in prog.output
