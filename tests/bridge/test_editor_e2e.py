@@ -228,13 +228,19 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
 
         # a crashed sidecar is restarted (with backoff) and, consent being remembered,
         # records a new session; the status bar shows recording again only then
+        driver.wait_step("armed", 30)
         sidecars = _sidecars(server)
         assert len(sidecars) == 1, sidecars
         sidecars[0].kill()
         second = _session_dir(recordings, exclude={session.name, term_recording.name}, timeout=90)
         assert [p.pid for p in _sidecars(server)] != [sidecars[0].pid]
         driver.send("rec?")
-        driver.wait_step("rec-again", 60)
+        seen = driver.wait_step("rec-again", 90)["seen"]
+        down = [i for i, text in enumerate(seen) if "sidecar down" in text]
+        assert down, f"the status bar never said the sidecar was down: {seen}"
+        after = [text for text in seen[down[0]:] if "REC" in text]
+        assert after and after[0].endswith(("00:00", "00:01", "00:02", "00:03", "00:04", "00:05")), \
+            f"after the restart the timer counts the new session from zero: {seen}"
         driver.send()
         driver.proc.wait(timeout=60)
     finally:

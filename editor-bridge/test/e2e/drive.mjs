@@ -228,10 +228,27 @@ async function main() {
   await runCommand(page, 'crowd: Show bridge overhead statistics');
   step('stats');
 
-  // 9. the test kills the sidecar; the status bar must come back to recording by itself
+  // 9. the test kills the sidecar; the status bar must say so, then come back by itself.
+  // Every text the status bar shows is collected by a MutationObserver (no polling race).
+  await page.evaluate(() => {
+    const seen = [];
+    window.__crowdSeen = seen;
+    const bar = document.querySelector('.part.statusbar');
+    new MutationObserver(() => {
+      for (const el of bar.querySelectorAll('.statusbar-item')) {
+        const text = el.innerText.trim();
+        if (text.includes('crowd') || text.includes('REC')) {
+          if (seen[seen.length - 1] !== text) seen.push(text);
+        }
+      }
+    }).observe(bar, { subtree: true, childList: true, characterData: true });
+  });
+  step('armed');
   if ((await nextLine()) === 'rec?') {
+    await page.locator('.statusbar-item', { hasText: 'sidecar down' }).or(
+      page.locator('.statusbar-item', { hasText: /REC 00:0\d/ })).first().waitFor({ timeout: T });
     await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
-    step('rec-again', { status: await statusText(page) });
+    step('rec-again', { status: await statusText(page), seen: await page.evaluate(() => window.__crowdSeen) });
     await nextLine();
   }
   await browser.close();
