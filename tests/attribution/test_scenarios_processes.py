@@ -217,3 +217,24 @@ def test_multi_root_agent_edits(tmp_path: Path) -> None:
         changes = sc.file_changes()
         expect_sources(AGENT, changes, {"api/main.txt": ("agent", "aider"), "web/main.txt": ("agent", "aider")})
         assert not any(str(tmp_path) in json.dumps(c) for c in changes)
+
+
+def test_secret_files_changes_carry_no_content_and_stay_out_of_snapshots(ws: Path, tmp_path: Path) -> None:
+    from crowd.server.snapshots import SnapshotStore
+    from tests.attribution.conftest import wait_for
+
+    (ws / ".env").write_text("API_TOKEN=before-the-agent\n")
+    with Sidecar(tmp_path, [ws]) as sc:
+        run_agent(tmp_path / "bin", "claude", ws, [
+            {"op": "write", "path": ".env", "text": "API_TOKEN=written-by-the-agent\n"},
+            {"op": "write", "path": "pkg/m1.py", "text": "x1 = 'agent'\n"},
+        ])
+        events = sc.sync()
+        expect_sources(AGENT, sc.file_changes(events), {".env": ("agent", "claude"), "pkg/m1.py": ("agent", "claude")})
+        env_change = next(c for c in sc.file_changes(events) if c["file"] == ".env")
+        assert env_change["diff"] is None
+        assert b"API_TOKEN" not in json.dumps(events).encode()
+        snap = next(e for e in events if e.get("kind") == "snapshot")
+        wait_for(lambda: (sc.dir / "snapshots" / "manifests" / f"{snap['snapshot_id']}.json").exists())
+        files = SnapshotStore(sc.dir / "snapshots").files(snap["snapshot_id"])
+        assert ".env" not in files and "pkg/m1.py" in files
