@@ -42,7 +42,8 @@ export class Bridge implements vscode.Disposable {
       clientInfo: { name: `${vscode.env.appName} ${vscode.version}`, version: String(context.extension.packageJSON.version ?? '') },
       outputChannel,
     });
-    this.hub = new EventHub((events) => this.sidecar.notify(events), this.meter, settings.batchMilliseconds);
+    this.hub = new EventHub((events) => this.sidecar.notify(events), this.meter, settings.batchMilliseconds,
+      (ms, events) => log.info(`slow send: ${ms.toFixed(1)} ms for ${events.length} events (${[...new Set(events.map((e) => e.kind))].join(', ')})`));
     this.hub.enabled = this.consent.decision() !== 'declined';
     this.sidecar.onConnection((c) => {
       this.model.setConnection(c);

@@ -13,8 +13,21 @@ export class EventHub {
   /** Events emitted per kind (reported by `crowd: Show bridge overhead statistics`). */
   readonly counts = new Map<string, number>();
 
-  constructor(send: (events: ClientEvent[]) => void, readonly meter: OverheadMeter, delayMs: number) {
-    this.batcher = new EventBatcher(this.meter.measure('send', send), { delayMs, maxEvents: 500 });
+  constructor(send: (events: ClientEvent[]) => void, readonly meter: OverheadMeter, delayMs: number,
+    slow?: (ms: number, events: ClientEvent[]) => void) {
+    const measured = (events: ClientEvent[]) => {
+      const t0 = performance.now();
+      try {
+        send(events);
+      } finally {
+        const ms = performance.now() - t0;
+        this.meter.add('send', ms);
+        if (ms > 5 && slow) {
+          slow(ms, events); // diagnostics: which batches are expensive to hand over
+        }
+      }
+    };
+    this.batcher = new EventBatcher(measured, { delayMs, maxEvents: 500 });
   }
 
   emit(event: ClientEvent): void {
