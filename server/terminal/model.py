@@ -71,6 +71,7 @@ class TerminalModel:
         self._lock = threading.Lock()      # guards _pending
         self._emulate = threading.RLock()  # one catch-up at a time
         self.version = 0                   # bumps whenever anything was applied
+        self._csi_dispatch: dict[str, Any] = {}
 
     @property
     def rows(self) -> int:
@@ -206,9 +207,14 @@ class TerminalModel:
         return region is None or region == (0, rows - 1)
 
     def _feed_exact(self, s: str, a: int, b: int) -> None:
-        parts = []
+        """Emulate every byte of [a, b). Text goes through pyte's stream (its plain-text fast
+        path and the C0 controls); CSI sequences, already parsed here, are dispatched to the
+        screen directly instead of through pyte's character-at-a-time parser."""
+        parts: list[str] = []
         pos = a
         title = None
+        feed_text = self.stream.feed
+        dispatch = self._csi_dispatch
         for m in tk.FULL_RE.finditer(s, a, b):
             start = m.start()
             if start > pos:
@@ -217,14 +223,44 @@ class TerminalModel:
             if cat == tk.TITLE:
                 title = _osc_text(m)
             elif feed:
-                parts.append(feed)
+                call = dispatch.get(feed)
+                if call is None:
+                    call = self._csi_call(m, feed)
+                if call is False:
+                    parts.append(feed)
+                else:
+                    if parts:
+                        feed_text("".join(parts))
+                        parts = []
+                    call[0](*call[1], **call[2])
             pos = m.end()
         if pos < b:
             parts.append(_no_esc(s[pos:b]))
-        self.stream.feed("".join(parts))
+        if parts:
+            feed_text("".join(parts))
         self.stats.chars_emulated += b - a
         if title is not None:
             self.title = title
+
+    def _csi_call(self, m, feed: str):
+        """(method, args, kwargs) for a CSI pyte would dispatch, or False (feed it as text).
+
+        Mirrors pyte's parser: parameters default to 0 and are capped at 9999; a leading '?'
+        makes the call private. Cached per sequence (a handful of distinct ones repeat)."""
+        call: Any = False
+        cf = m.group("cf")
+        if cf is not None and feed == m.group(0) and not m.group("ci"):
+            cp = m.group("cp")
+            private = cp.startswith("?")
+            body = cp[1:] if private else cp
+            name = TerminalStream.csi.get(cf)
+            if name is not None and (not body or body.replace(";", "").isdigit()):
+                params = tuple(min(int(x or 0), 9999) for x in body.split(";"))
+                call = (getattr(self.screen, name), params, {"private": True} if private else {})
+        if len(self._csi_dispatch) > 4096:
+            self._csi_dispatch.clear()
+        self._csi_dispatch[feed] = call
+        return call
 
     def _shell(self, m) -> None:
         payload = m.group("osc") or ""

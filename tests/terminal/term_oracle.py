@@ -96,6 +96,12 @@ class PtyProgram:
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.chunks.append(("resize", rows, cols))     # rows/cols stay the initial size
 
+    def merge_since(self, index: int) -> None:
+        """Join the output chunks from ``index`` on into one (a redraw compared as a whole)."""
+        tail = self.chunks[index:]
+        if tail and all(isinstance(c, bytes) for c in tail):
+            self.chunks[index:] = [b"".join(tail)]
+
     def mark(self) -> int:
         return len(self.output)
 
