@@ -58,7 +58,8 @@ def frame_dependence(run_dir: str | Path, data_dir: str | Path, n: int = 24) -> 
 
 
 def run_synthetic(work: str | Path, sessions: int = 16, seconds: float = 60.0, steps: int = 600, lr: float = 3e-3,
-                  batch_size: int = 4, seed: int = 7, loader_workers: int = 1, eval_limit: int | None = None) -> ExperimentResult:
+                  batch_size: int = 4, seed: int = 7, loader_workers: int = 1, eval_limit: int | None = None,
+                  weights: dict[str, float] | None = None) -> ExperimentResult:
     from . import synth
     from .evaluate import evaluate
     from .inference import load_predictor
@@ -70,7 +71,7 @@ def run_synthetic(work: str | Path, sessions: int = 16, seconds: float = 60.0, s
     work = Path(work)
     times = {}
     t0 = time.perf_counter()
-    synth.generate(work / "rec", sessions=sessions, seconds=seconds, seed=seed)
+    synth.generate(work / "rec", sessions=sessions, seconds=seconds, seed=seed, weights=weights)
     times["synth"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     prep = prepare(work / "rec", work / "clips", PrepareOptions(max_pixels=PIXELS, keep_empty=0.3, val_fraction=0.25,

@@ -7,7 +7,7 @@ desktop-capture's recorder, lives in synth_x11.py; this renderer exists because 
 thousands of clips and a real X session produces them in real time only.
 
 The scene is built so every action has a visible effect on the next sampled frame: typed
-letters appear in a text box, a click flashes the button under the pointer, scrolling shifts
+letters appear in a text box, a click toggles the button's colour, scrolling shifts
 a striped list, and the pointer is drawn large.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ class SceneState:
     x: float
     y: float
     text: str = ""
-    flash_until: float = -1.0
+    clicks: int = 0
     scroll: int = 0
     black: bool = False
     shift: bool = False
@@ -61,8 +61,7 @@ def render(state: SceneState, size: tuple[int, int], now: float, font) -> np.nda
     d.rectangle([6, 6, w - 6, h // 4], fill=(255, 255, 255), outline=(0, 0, 0))
     d.text((12, 6), state.text[-5:], fill=(0, 0, 0), font=font)
     button = (w // 2, h // 4 + 10, w - 8, h * 5 // 8)
-    flash = now < state.flash_until
-    d.rectangle(button, fill=(230, 60, 40) if flash else (60, 120, 230))
+    d.rectangle(button, fill=(230, 60, 40) if state.clicks % 2 else (60, 120, 230))
     top, band = h // 4 + 10, 32
     shift = (state.scroll * band // 2) % (2 * band)
     for row in range(-2, h // band + 2):
@@ -75,14 +74,21 @@ def render(state: SceneState, size: tuple[int, int], now: float, font) -> np.nda
     return np.asarray(img)
 
 
-def make_script(rng: random.Random, seconds: float, size: tuple[int, int], black_chance: float = 0.03) -> list[tuple[float, object]]:
-    """A random but plausible activity script: (time in s, keylog event) pairs."""
+KIND_WEIGHTS = {"idle": 8, "move": 2, "click": 2, "type": 2, "shift": 1, "scroll": 2, "black": 0.6}
+
+
+def make_script(rng: random.Random, seconds: float, size: tuple[int, int],
+                weights: dict[str, float] | None = None) -> list[tuple[float, object]]:
+    """A random but plausible activity script: (time in s, keylog event) pairs.
+
+    `weights` picks how often each kind of activity happens (KIND_WEIGHTS by default); a
+    narrower mix, e.g. only idle and clicks, gives a task a model learns in a CPU minute."""
+    weights = weights or KIND_WEIGHTS
     w, h = size
     t, x, y = 0.3, w / 2, h / 2
     out: list[tuple[float, object]] = []
     while t < seconds - 1.0:
-        kind = rng.choices(["idle", "move", "click", "type", "shift", "scroll", "black"],
-                           [8, 2, 2, 2, 1, 2, black_chance * 20])[0]
+        kind = rng.choices(list(weights), list(weights.values()))[0]
         if kind == "idle":
             t += rng.uniform(0.2, 1.5)
         elif kind == "move":
@@ -126,7 +132,7 @@ def _apply(state: SceneState, ev: object, t: float) -> None:
         state.x += ev.dx
         state.y += ev.dy
     elif isinstance(ev, kl.MousePress):
-        state.flash_until = t + 0.45
+        state.clicks += 1
     elif isinstance(ev, kl.KeyPress) and ev.name == "ShiftLeft":
         state.shift = True
     elif isinstance(ev, kl.KeyRelease) and ev.name == "ShiftLeft":
@@ -179,7 +185,8 @@ def write_segment(folder: Path, session: str, index: int, script: list[tuple[flo
 
 
 def generate(out: str | Path, sessions: int = 4, segments: int = 1, seconds: float = 30.0, seed: int = 0,
-             size: tuple[int, int] = (320, 240), video_fps: int = 10) -> list[str]:
+             size: tuple[int, int] = (320, 240), video_fps: int = 10,
+             weights: dict[str, float] | None = None) -> list[str]:
     """Writes `sessions` synthetic recordings; returns their session ids."""
     import uuid
 
@@ -191,6 +198,6 @@ def generate(out: str | Path, sessions: int = 4, segments: int = 1, seconds: flo
         session = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         ids.append(session)
         for index in range(segments):
-            script = make_script(rng, seconds, size)
+            script = make_script(rng, seconds, size, weights)
             write_segment(out, session, index, script, seconds, size, video_fps)
     return ids
