@@ -283,9 +283,11 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     kinds = stats["kinds"]
     for kind in ("terminal_open", "terminal_exec_start", "terminal_exec_end", "terminal_data"):
         assert kinds.get(kind, 0) >= 1, f"bridge sent no {kind}: {kinds}"
+    # ... which the terminal component records as a command with its exit code
     commands = [e for e in events if e.get("kind") == "terminal_command"]
-    if commands:  # recorded once the terminal component consumes the bridge's events
-        assert any(TERMINAL_COMMAND in str(e.get("command")) and e.get("exit_code") == 0 for e in commands)
+    assert any(TERMINAL_COMMAND in str(e.get("command")) and e.get("exit_code") == 0 for e in commands), commands
+    assert all(e.get("cwd") == "." for e in commands if TERMINAL_COMMAND in str(e.get("command"))), commands
+    assert str(tmp_path) not in raw, "an absolute path of this machine leaked into the recording"
 
     # panic: nothing of the window is left, not even in the document text
     panics = [e for e in events if e.get("type") == "session" and e.get("kind") == "panic"]

@@ -8,6 +8,24 @@ import type { EventHub } from '../hub';
 
 export const CROWD_TERM_NAME = 'crowd term';
 
+/**
+ * Shell integration reports the cwd with the host's scheme: `file:` in VS Code, but
+ * `vscode-local:` (code-server) or `vscode-remote:` (remote hosts) elsewhere. The sidecar
+ * relativises `file:` URIs only, so those are turned into `file:` URIs of the same path.
+ */
+export function cwdUri(uri: vscode.Uri | undefined): string | null {
+  if (!uri) {
+    return null;
+  }
+  if (uri.scheme === 'file') {
+    return uri.toString();
+  }
+  if (uri.scheme === 'vscode-local' || uri.scheme === 'vscode-remote') {
+    return vscode.Uri.file(uri.path).toString();
+  }
+  return null; // an unknown scheme: better no cwd than a path the sidecar cannot relativise
+}
+
 export class TerminalIds {
   private readonly ids = new WeakMap<vscode.Terminal, string>();
   private next = 1;
@@ -76,7 +94,7 @@ export function registerTerminals(hub: EventHub, ids: TerminalIds): vscode.Dispo
         exec,
         command: e.execution.commandLine.value,
         confidence: e.execution.commandLine.confidence,
-        cwd: e.execution.cwd?.toString() ?? null,
+        cwd: cwdUri(e.execution.cwd),
         time: Date.now(),
       });
       void streamOutput(hub, terminal, exec, e.execution);
@@ -87,7 +105,7 @@ export function registerTerminals(hub: EventHub, ids: TerminalIds): vscode.Dispo
         terminal: ids.of(e.terminal),
         exec: execId(e.execution),
         command: e.execution.commandLine.value,
-        cwd: e.execution.cwd?.toString() ?? null,
+        cwd: cwdUri(e.execution.cwd),
         exitCode: e.exitCode ?? null,
         time: Date.now(),
       });
