@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   xvfb xdotool openbox x11-utils trayer   # desktop capture under a virtual screen
   tmux                                    # terminal fidelity oracle
+  vim less procps                         # terminal fidelity corpus: real programs (vim, less, top)
   git                                     # attribution scenarios
   chromium                                # HTML replay + VS Code extension host tests
   build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep  # code-server
