@@ -45,36 +45,49 @@ def _storage_table(clips_dir: Path) -> Table:
     ], [f"WebP decode: {decoded / dt:,.0f} frames/s on this CPU ({len(records)} clips)"])
 
 
-def run(quick: bool = False) -> list[Table]:
-    import torch
+MIXES = {
+    "idle + clicks": {"idle": 3, "click": 2},
+    "full mix (keys, shift, clicks, moves, scrolls, black frames)": None,
+}
 
-    from crowd.idm.experiment import run_synthetic
+
+def _quality(name: str, x) -> Table:
     from crowd.idm.prompt import ACTION_TYPES
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    sessions, seconds, steps = (8, 40, 200) if quick else (16, 60, 600)
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-idm-") as tmp:
-            x = run_synthetic(tmp, sessions=sessions, seconds=seconds, steps=steps)
-            storage = _storage_table(Path(tmp) / "clips")
-    finally:
-        torch.set_num_threads(threads)
 
     m, b = x.result["model"], x.result["baseline_empty"]
     rows = [[t, m[t]["tp"] + m[t]["fn"], m[t]["precision"], m[t]["recall"], m[t]["f1"], b[t]["f1"]]
             for t in (*ACTION_TYPES, "overall")]
     sec = x.seconds
-    quality = Table("IDM: tiny Qwen3-VL (LoRA, CPU) vs always-[] on held-out synthetic sessions",
-                    ["type", "support", "precision", "recall", "F1", "F1 always []"], rows, [
-                        f"{x.train_clips} train / {x.val_clips} val clips (val: 25 frames, 4 windows, stride 5, "
-                        f"frames 2..6 scored), split by session; {x.steps} steps x batch 4, {sec['train']:.0f} s training",
-                        f"MouseMove R^2 {m['MouseMove']['r2']:.3f}, cosine {m['MouseMove']['cosine']:.3f} "
-                        "(missed frames count as zero)",
-                        f"frame dependence: answer loss {x.loss_own_frames:.3f} with the clip's own frames vs "
-                        f"{x.loss_other_frames:.3f} with another clip's (equal = the frames are not used)",
-                        f"loss {x.first_loss:.2f} -> {x.last_loss:.2f}; synth {sec['synth']:.0f} s, "
-                        f"prepare {sec['prepare']:.0f} s, eval {sec['eval']:.0f} s"])
+    return Table(f"IDM: tiny Qwen3-VL (LoRA, CPU) vs always-[] on held-out synthetic sessions, {name}",
+                 ["type", "support", "precision", "recall", "F1", "F1 always []"], rows, [
+                     f"{x.train_clips} train / {x.val_clips} val clips (val: 25 frames, 4 windows, stride 5, "
+                     f"frames 2..6 scored), split by session; {x.steps} steps x batch 4, {sec['train']:.0f} s training",
+                     f"MouseMove R^2 {m['MouseMove']['r2']:.3f}, cosine {m['MouseMove']['cosine']:.3f} "
+                     "(missed frames count as zero)",
+                     f"frame dependence: answer loss {x.loss_own_frames:.3f} with the clip's own frames vs "
+                     f"{x.loss_other_frames:.3f} with another clip's (equal = the frames are not used)",
+                     f"loss {x.first_loss:.2f} -> {x.last_loss:.2f}; synth {sec['synth']:.0f} s, "
+                     f"prepare {sec['prepare']:.0f} s, eval {sec['eval']:.0f} s"])
+
+
+def run(quick: bool = False) -> list[Table]:
+    import torch
+
+    from crowd.idm.experiment import run_synthetic
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    plans = [("idle + clicks", 8, 40, 160)] if quick else [
+        ("idle + clicks", 12, 60, 300), ("full mix (keys, shift, clicks, moves, scrolls, black frames)", 16, 60, 600)]
+    tables: list[Table] = []
+    try:
+        for name, sessions, seconds, steps in plans:
+            with tempfile.TemporaryDirectory(prefix="bench-idm-") as tmp:
+                x = run_synthetic(tmp, sessions=sessions, seconds=seconds, steps=steps, weights=MIXES[name])
+                tables.append(_quality(name, x))
+                storage = _storage_table(Path(tmp) / "clips")
+    finally:
+        torch.set_num_threads(threads)
     tput = [r for r in x.log if r["step"] > 1]
     sps = sum(r["samples_per_s"] for r in tput) / max(1, len(tput))
     tps = sum(r["tokens_per_s"] for r in tput) / max(1, len(tput))
@@ -83,7 +96,7 @@ def run(quick: bool = False) -> list[Table]:
                 [["CPU", sps, tps, "n/a", "n/a"]],
                 ["GPU figures (2B-shaped model, max pixels 524,288, sequence 8,192, batch 2): not measured, "
                  "no GPU in this session" if not torch.cuda.is_available() else "see the GPU table"])
-    tables = [quality, cpu, storage]
+    tables += [cpu, storage]
     if torch.cuda.is_available():
         from crowd.idm.throughput import measure
 
