@@ -116,10 +116,14 @@ class Session:
         return self._emit(type_, kind, fields)
 
     def _emit(self, type_: str, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        writer = self.writer
-        if writer is None or not self.consent:
+        if self.writer is None or not self.consent:
             return None
         with self._lock:
+            # read under the lock: a record racing with stop must not append after ``stop``
+            # to the writer that _finish_locked is closing
+            writer = self.writer
+            if writer is None or not self.consent:
+                return None
             self._seq += 1
             t = (time.monotonic_ns() - self._t0) // 1000
             event = {"seq": self._seq, "t": t, "wall": time.time_ns() // 1_000_000,

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from crowd.server.watch.drain import pass_fence, wait_delayed_moves
 from crowd.server.watch.roots import Roots
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,14 @@ class WorkspaceWatcher:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop watching, after recording every change the kernel reported before this call.
+
+        The fence (drain.py) brings what is still inside watchdog into our queue; the worker
+        then handles it in one last batch (git-held paths included) before it exits."""
+        if self._observer is not None and self._thread is not None and self._thread.is_alive() \
+                and self.ready.is_set() and not self._stop.is_set():
+            if pass_fence(self._observer):
+                wait_delayed_moves(self._observer)
         self._stop.set()
         self._wake.set()
         if self._observer is not None:
@@ -301,13 +310,16 @@ class WorkspaceWatcher:
                 self._idle.set()
             self._wake.wait(timeout=0.2)
             self._wake.clear()
-            if self._stop.is_set():
+            stopping = self._stop.is_set()
+            if stopping and not self._queue and not self._held:
                 break
             try:
-                self._one_batch()
+                self._one_batch(final=stopping)
             except Exception as exc:  # noqa: BLE001 - a bad batch must not stop the watcher
                 log.exception("watch batch failed")
                 self.errors.append(exc)
+            if stopping:
+                break
 
     def _drain(self) -> list[tuple]:
         """Take events until the stream is quiet for ``settle_s`` or the batch is old enough."""
@@ -323,7 +335,9 @@ class WorkspaceWatcher:
                 break
         return items
 
-    def _one_batch(self) -> None:
+    def _one_batch(self, final: bool = False) -> None:
+        """Handle the queued events; ``final`` (stopping) also releases paths still held for
+        a running git operation: the session ends, nothing will come after them."""
         items = self._drain()
         self.events_seen += len(items)
         touched: dict[str, tuple[Any, int]] = {}     # rel -> (git op or None, first t)
@@ -396,7 +410,7 @@ class WorkspaceWatcher:
         # Changes are released in event order: while a git operation that wrote earlier is
         # still running, later changes (of any writer) wait behind it.
         ready = {}
-        if not any(op is not None and not self._finished(op) for op, _ in self._held.values()):
+        if final or not any(op is not None and not self._finished(op) for op, _ in self._held.values()):
             ready, self._held = self._held, {}
         changes = self._compare(ready, moves)
         self._rescanned.difference_update(ready)
