@@ -40,11 +40,19 @@ class _App:
             self.lines.put(line.strip())
 
     def expect(self, prefix: str, timeout: float = 30.0) -> str:
+        """The next acknowledgement starting with `prefix`; fails fast if the app died."""
+        import time
+
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                line = self.lines.get(timeout=timeout)
+                line = self.lines.get(timeout=0.2)
             except queue.Empty:
-                raise TimeoutError(f"synthetic app never reported {prefix!r}; it reported {self.seen[-6:]}") from None
+                if self.proc.poll() is not None and self.lines.empty():
+                    raise RuntimeError(f"synthetic app exited with code {self.proc.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"synthetic app never reported {prefix!r}; it reported {self.seen[-6:]}") from None
+                continue
             self.seen.append(line)
             if line.startswith(prefix):
                 return line

@@ -16,7 +16,16 @@ from crowd.idm.prepare import load_clips, prepare
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
+def _has_tk() -> bool:
+    try:
+        import tkinter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.mark.skipif(bool(missing_tools()), reason=f"needs {missing_tools()} (scripts/setup.sh installs them)")
+@pytest.mark.skipif(not _has_tk(), reason="the synthetic X app needs tkinter, which this Python was built without")
 def test_recorded_xdotool_session_becomes_clips_with_the_scripted_actions(tmp_path):
     from crowd.capture.virtual_display import VirtualDisplay
     from crowd.idm.synth_x11 import record_session
