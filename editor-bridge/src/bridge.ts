@@ -14,6 +14,7 @@ import { StatusModel } from './core/statusModel';
 import { openEvent } from './forward/documents';
 import { activeEditorEvent, viewportEvent } from './forward/editors';
 import { TerminalIds, terminalOpenEvent } from './forward/terminals';
+import type { TypingSignals } from './forward/typing';
 import { recordable } from './forward/uris';
 import { EventHub } from './hub';
 import { log } from './log';
@@ -27,6 +28,8 @@ export class Bridge implements vscode.Disposable {
   readonly consent: ConsentStore;
   readonly terminalIds = new TerminalIds();
   readonly sidecar: Sidecar;
+  /** Per-keystroke input signals (set by activation; absent in tests of the bridge alone). */
+  typing: TypingSignals | undefined;
   private readonly escalator: PanicEscalator;
   private lastState: string | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -134,6 +137,7 @@ export class Bridge implements vscode.Disposable {
       kinds: Object.fromEntries(this.hub.counts),
       python: this.sidecar.python ?? null,
       state: this.model.view(Date.now()).mode,
+      typingSignals: this.typing ? { on: this.typing.on, reason: this.typing.reason } : null,
     };
   }
 

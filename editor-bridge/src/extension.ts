@@ -11,6 +11,7 @@ import { registerEditors } from './forward/editors';
 import { registerFiles } from './forward/files';
 import { registerInterceptors } from './forward/interceptors';
 import { registerTerminals } from './forward/terminals';
+import { TypingSignals } from './forward/typing';
 import { registerWindow } from './forward/window';
 import { createLog, log } from './log';
 import { RESTART_KEYS } from './settings';
@@ -26,10 +27,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const b = new Bridge(context, channel);
   bridge = b;
-  const bar = new StatusBar(b.model);
+  const typing = new TypingSignals(b.hub);
+  b.typing = typing;
+  const bar = new StatusBar(b.model, () => typing.tooltip());
   context.subscriptions.push(
-    b, bar,
+    b, bar, typing,
     b.onDidChange(() => bar.render()),
+    typing.onDidChange(() => bar.render()),
     ...registerCommands(b),
     ...registerDocuments(b.hub),
     ...registerEditors(b.hub),

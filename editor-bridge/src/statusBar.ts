@@ -7,7 +7,7 @@ export class StatusBar implements vscode.Disposable {
   private readonly panicItem = vscode.window.createStatusBarItem('crowd.panic', vscode.StatusBarAlignment.Left, 99);
   private readonly ticker: ReturnType<typeof setInterval>;
 
-  constructor(private readonly model: StatusModel) {
+  constructor(private readonly model: StatusModel, private readonly extraTooltip: () => string = () => '') {
     this.item.name = 'crowd recording state';
     this.item.command = 'crowd.statusMenu';
     this.panicItem.name = 'crowd panic';
@@ -21,7 +21,8 @@ export class StatusBar implements vscode.Disposable {
   render(): void {
     const v = this.model.view(Date.now());
     this.item.text = v.text;
-    this.item.tooltip = v.tooltip;
+    const extra = this.extraTooltip();
+    this.item.tooltip = extra ? `${v.tooltip}\n${extra}` : v.tooltip;
     this.item.backgroundColor = v.mode === 'error'
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
       : v.mode === 'consent' || v.mode === 'paused' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -17,6 +17,7 @@ from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text
 
 INPUT_WINDOW_S = 0.75      # an edit this soon after a keystroke/paste signal is the user's
+MAX_LICENSES = 256         # outstanding input licenses kept (key repeat, fast typing)
 KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
 KEYBINDING_WINDOW_S = 0.3  # ...and how soon they follow it
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
@@ -49,9 +50,7 @@ class EditorState:
         self.docs: dict[str, DocState] = {}
         self._file_ops: dict[str, tuple[str, str | None, float]] = {}   # rel -> (op, old rel, time)
         self._expect_reload: dict[str, tuple[int, Decision]] = {}       # rel -> (hash of disk text, writer)
-        self._last_input = 0.0
-        self._input_credit = 0
-        self._input_window = INPUT_WINDOW_S
+        self._licenses: deque[list[float]] = deque()    # [expiry (monotonic), edits left], oldest first
         self._signals_seen = False
         self._command_depth = 0
         self._last_command_end = 0.0
@@ -156,6 +155,8 @@ class EditorState:
     def _on_input(self, event: dict[str, Any]) -> None:
         """One keystroke or paste licenses one edit; a keybinding (which may run a small
         command, e.g. accept a completion with its auto-import) licenses a few, briefly.
+        Licenses add up: the extension host may get several keystrokes before the edit of
+        the first one (fast typing, key repeat), and each keystroke's edit must find its own.
         Only per-keystroke signals (``type``/``paste``/``key``) tell that the bridge reports
         typing at all, which is what lets an unlicensed edit be called an inline agent's;
         input in a terminal licenses no editor edit."""
@@ -165,10 +166,24 @@ class EditorState:
         typed = what in TYPING
         if typed:
             self._signals_seen = True
-        self._last_input = time.monotonic()
-        self._input_credit = 1 if typed else KEYBINDING_CREDIT
-        self._input_window = INPUT_WINDOW_S if typed else KEYBINDING_WINDOW_S
+        now = time.monotonic()
+        window, edits = (INPUT_WINDOW_S, 1) if typed else (KEYBINDING_WINDOW_S, KEYBINDING_CREDIT)
+        self._licenses.append([now + window, edits])
+        if len(self._licenses) > MAX_LICENSES:
+            self._licenses.popleft()
         self.on_user_activity()
+
+    def _take_license(self, now: float) -> bool:
+        """Use the oldest unexpired input license, if any."""
+        licenses = self._licenses
+        while licenses and licenses[0][0] < now:
+            licenses.popleft()
+        if not licenses:
+            return False
+        licenses[0][1] -= 1
+        if licenses[0][1] <= 0:
+            licenses.popleft()
+        return True
 
     def _on_command(self, event: dict[str, Any]) -> None:
         if event.get("phase") == "start":
@@ -220,10 +235,7 @@ class EditorState:
         if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
             return "user", None
         if self._signals_seen:
-            if self._input_credit > 0 and now - self._last_input < self._input_window:
-                self._input_credit -= 1
-                return "user", None
-            return "agent", None
+            return ("user", None) if self._take_license(now) else ("agent", None)
         return None
 
 

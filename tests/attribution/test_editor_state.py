@@ -47,6 +47,17 @@ def test_sources_from_signals(tmp_path: Path) -> None:
     state.on_event({"kind": "editor_command", "command": "editor.action.rename", "phase": "end"})
 
 
+def test_keystrokes_ahead_of_their_edits_each_license_one(tmp_path: Path) -> None:
+    """Fast typing: the extension host may see several keystrokes before the first edit comes
+    back from the renderer; every keystroke's edit is the user's, one more edit is not."""
+    state, session, _ = _state(tmp_path)
+    uri = path_to_uri(tmp_path / "a.py")
+    session.documents.open(uri, "a.py", "x\n")
+    for what in ("type", "type", "paste", "key"):
+        state.on_event({"kind": "user_input", "what": what})
+    assert [state.classify(_edit(uri)) for _ in range(5)] == [("user", None)] * 4 + [("agent", None)]
+
+
 def test_reload_edit_takes_the_writers_source(tmp_path: Path) -> None:
     state, session, _ = _state(tmp_path)
     uri = path_to_uri(tmp_path / "a.py")

@@ -1,0 +1,155 @@
+/**
+ * The per-keystroke `user_input` signals (see core/typing.ts for why and how): overrides
+ * of the editor's input commands, the `crowd.input.key` keybinding wrapper, and a paste
+ * provider (pastes handled by the editor's paste controller never call the `paste` command).
+ * Controlled by the `crowd.typingSignals` setting; turned off, with the reason logged and
+ * shown in the status bar tooltip, when another extension owns `type`.
+ */
+import * as vscode from 'vscode';
+import {
+  CONTEXT_KEY, DisposableLike, InputWhat, OverrideResult, findConflict, parseKeyArgs, registerOverrides,
+} from '../core/typing';
+import type { EventHub } from '../hub';
+import { log } from '../log';
+
+interface PasteApi {
+  registerDocumentPasteEditProvider?: (selector: vscode.DocumentSelector, provider: unknown, metadata: unknown) => vscode.Disposable;
+}
+
+export class TypingSignals implements vscode.Disposable {
+  /** True while signals are sent. */
+  on = false;
+  /** Why they are not (setting off, or a conflict); empty while on. */
+  reason = '';
+  private registered: DisposableLike[] = [];
+  private readonly fixed: vscode.Disposable[];
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly hub: EventHub) {
+    this.fixed = [
+      vscode.commands.registerCommand('crowd.input.key', (args: unknown) => this.key(args)),
+      vscode.extensions.onDidChange(() => {
+        const conflict = this.conflict();
+        if (this.on && conflict) {
+          this.apply(); // a Vim-like extension arrived: give `type` back to it
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('crowd.typingSignals')) {
+          this.apply();
+        }
+      }),
+    ];
+    this.apply();
+  }
+
+  private conflict(): string | undefined {
+    return findConflict((id) => vscode.extensions.getExtension(id) !== undefined);
+  }
+
+  /** (Re)decide from the setting and the installed extensions. */
+  apply(): void {
+    const wanted = vscode.workspace.getConfiguration('crowd').get<boolean>('typingSignals', true);
+    this.release();
+    let result: OverrideResult = { ok: false, disposables: [], reason: 'the crowd.typingSignals setting is off' };
+    if (wanted) {
+      result = registerOverrides(
+        (id, handler) => vscode.commands.registerCommand(id, handler),
+        (id, what) => this.forwarder(id, what),
+        this.conflict(),
+      );
+    }
+    this.registered = result.disposables;
+    if (result.ok) {
+      this.registered.push(...this.pasteProvider());
+    }
+    const was = this.on;
+    this.on = result.ok;
+    this.reason = result.ok ? '' : result.reason ?? '';
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEY, this.on);
+    if (this.on) {
+      log.info('typing signals on: inline-agent edits in visible editors can be told apart from typing');
+    } else if (wanted || was) {
+      (wanted ? log.warn : log.info)(`typing signals off (${this.reason}): inline-agent detection is off; `
+        + 'edits in visible editors are recorded as the user\'s');
+    }
+    this.changed.fire();
+  }
+
+  /** Status bar tooltip addition ('' while signals are on). */
+  tooltip(): string {
+    return this.on ? '' : `Inline-agent detection is off: ${this.reason}.`;
+  }
+
+  private signal(what: InputWhat, command?: string): void {
+    this.hub.emit(command ? { kind: 'user_input', what, command } : { kind: 'user_input', what });
+  }
+
+  /** `type` & co.: the signal first (it must reach the sidecar before the edit), then the original. */
+  private forwarder(id: string, what: InputWhat): (args?: unknown) => unknown {
+    const original = `default:${id}`;
+    const meter = this.hub.meter;
+    const command = id === 'cut' ? 'cut' : undefined;
+    return (args?: unknown) => {
+      const t0 = performance.now();
+      this.signal(what, command);
+      const done = vscode.commands.executeCommand(original, args);
+      meter.add('input', performance.now() - t0);
+      return done;
+    };
+  }
+
+  private key(args: unknown): Thenable<unknown> | undefined {
+    const parsed = parseKeyArgs(args);
+    if (!parsed) {
+      log.error(`crowd.input.key needs {command}; got ${JSON.stringify(args)}`);
+      return undefined;
+    }
+    const t0 = performance.now();
+    if (this.on) {
+      this.signal(parsed.what ?? 'key', parsed.command);
+    }
+    const done = vscode.commands.executeCommand(parsed.command);
+    this.hub.meter.add('input', performance.now() - t0);
+    return done;
+  }
+
+  /**
+   * The editor's paste controller (on by default) applies most pastes itself, without the
+   * `paste` command; it first asks every paste edit provider. This one provides nothing,
+   * it only signals (API stable since VS Code 1.97; skipped where absent).
+   */
+  private pasteProvider(): vscode.Disposable[] {
+    const api = vscode.languages as unknown as PasteApi;
+    if (typeof api.registerDocumentPasteEditProvider !== 'function') {
+      return [];
+    }
+    try {
+      return [api.registerDocumentPasteEditProvider({ scheme: 'file' }, {
+        provideDocumentPasteEdits: () => {
+          this.signal('paste');
+          return undefined;
+        },
+      }, { providedPasteEditKinds: [], pasteMimeTypes: ['text/plain'] })];
+    } catch (err) {
+      log.warn(`no paste provider (${String(err)}): pastes through the paste controller carry no signal`);
+      return [];
+    }
+  }
+
+  private release(): void {
+    for (const d of this.registered) {
+      d.dispose();
+    }
+    this.registered = [];
+  }
+
+  dispose(): void {
+    this.release();
+    for (const d of this.fixed) {
+      d.dispose();
+    }
+    this.changed.dispose();
+  }
+}
