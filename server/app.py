@@ -7,14 +7,17 @@ namedtuple class per message, the main cost at high event rates).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage, default_converter
 
@@ -65,6 +68,7 @@ class CrowdServer(LanguageServer):
         self.component_factories = component_factories
         self.session: Session | None = None
         self.core: EditorCore | None = None
+        self.endpoint: Any = None          # the loopback WebSocket (ws.WebSocketEndpoint), if any
         self._last_state: str | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -84,10 +88,25 @@ class CrowdServer(LanguageServer):
         if state == State.RECORDING.value and self._last_state != state and self.core is not None:
             self.core.replay_state()
         self._last_state = state
-        try:
-            self.protocol.notify("crowd/statusChanged", status)
-        except Exception:  # noqa: BLE001 - the client may be gone
-            log.debug("could not send crowd/statusChanged", exc_info=True)
+        for protocol in self.editor_protocols():
+            try:
+                protocol.notify("crowd/statusChanged", status)
+            except Exception:  # noqa: BLE001 - the client may be gone
+                log.debug("could not send crowd/statusChanged", exc_info=True)
+
+    def editor_protocols(self) -> list[Any]:
+        """Where notifications go: the stdio client and WebSocket clients that initialized
+        (never ``crowd term``'s stream connections)."""
+        protocols = [self.protocol] if self.protocol.writer is not None else []
+        if self.endpoint is not None:
+            protocols += self.endpoint.editors()
+        return protocols
+
+    def stream_info(self) -> dict[str, Any] | None:
+        """Where ``crowd term`` finds this sidecar (the token stays in the file)."""
+        if self.endpoint is None or self.endpoint.port == 0:
+            return None
+        return {"port": self.endpoint.port, "tokenFile": str(self.endpoint.token_file)}
 
     def close(self) -> None:
         if self.session is not None:
@@ -119,6 +138,9 @@ def _secret_path_check():
 
 
 def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
+    if ls.session is not None:
+        # a second client (another window, a stray script) must not replace the editor's session
+        raise JsonRpcInvalidRequest("the sidecar is already initialized by its editor")
     options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     settings = options.get("settings") or {}
     if not isinstance(settings, dict):
@@ -174,7 +196,11 @@ def on_events(ls: CrowdServer, params: Any) -> dict[str, Any]:
 def on_status(ls: CrowdServer, params: Any) -> dict[str, Any]:
     if ls.session is None:
         return {"state": "uninitialized"}
-    return ls.session.status()
+    status = ls.session.status()
+    stream = ls.stream_info()
+    if stream is not None:
+        status["stream"] = stream
+    return status
 
 
 def on_consent(ls: CrowdServer, params: Any) -> dict[str, Any]:
@@ -269,12 +295,60 @@ def _on_terminate(server: CrowdServer, cleanup: Any = None):
     return handler
 
 
-def serve_stdio(server: CrowdServer) -> None:
-    signal.signal(signal.SIGTERM, _on_terminate(server))
+def serve_stdio(server: CrowdServer, token_file: Path | None = None, listen: bool = True) -> None:
+    """JSON-RPC over stdin/stdout (the editor), plus the loopback WebSocket side door.
+
+    The editor spawns its sidecar on stdio, but ``crowd term`` in the editor's terminals must
+    stream into the same session: so the stdio sidecar also listens on a token-protected
+    loopback WebSocket (``listen``), served on the same asyncio loop as stdio so handlers never
+    run concurrently. ``token_file`` defaults to ``$CROWD_HOME/sidecar-ws.json`` unless another
+    live sidecar holds it (another window), then ``sidecar-ws-<pid>.json`` next to it.
+    """
+    from crowd.server import ws  # noqa: PLC0415
+
+    if listen:
+        if token_file is None:
+            token_file = ws.default_token_file()
+            if ws.token_file_taken(token_file):
+                token_file = token_file.with_name(f"sidecar-ws-{os.getpid()}.json")
+        server.endpoint = ws.WebSocketEndpoint(server, 0, token_file)
+
+    def cleanup() -> None:
+        if server.endpoint is not None:
+            ws.remove_token_file(server.endpoint.token_file)
+
+    signal.signal(signal.SIGTERM, _on_terminate(server, cleanup))
     try:
-        server.start_io()
+        asyncio.run(_stdio_main(server))
+    except BrokenPipeError:
+        log.error("the editor closed the pipe; stopping")
+    except (KeyboardInterrupt, SystemExit):
+        pass
     finally:
+        cleanup()
+        server.shutdown()
         server.close()
+
+
+async def _stdio_main(server: CrowdServer) -> None:
+    from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async  # noqa: PLC0415
+
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    endpoint = server.endpoint
+    if endpoint is not None:
+        try:
+            await endpoint.start()
+        except Exception as exc:  # noqa: BLE001 - the editor's recording works without the side door
+            log.error("no loopback WebSocket for crowd term (%s); its terminals record standalone", exc)
+            server.endpoint = endpoint = None
+    try:
+        await run_async(stop_event=server._stop_event,
+                        reader=StdinAsyncReader(sys.stdin.buffer, server.thread_pool),
+                        protocol=server.protocol, logger=log, error_handler=server.report_server_error)
+    finally:
+        if endpoint is not None:
+            await endpoint.stop()
 
 
 def serve_ws(server: CrowdServer, port: int, token_file: Path) -> None:

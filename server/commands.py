@@ -10,9 +10,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run the recording sidecar an editor extension talks to (docs/protocol.md).")
     p.add_argument("--stdio", action="store_true", help="speak over stdin/stdout (the default)")
     p.add_argument("--ws", action="store_true", help="serve a loopback WebSocket that requires a token")
+    p.add_argument("--no-ws", action="store_true",
+                   help="over stdio, do not also listen on the loopback WebSocket that `crowd term` streams to")
     p.add_argument("--port", type=int, default=0, help="WebSocket port (0: any free port; see the token file)")
     p.add_argument("--token-file", type=Path, default=None,
-                   help="where --ws writes {port, token} (default: $CROWD_HOME/sidecar-ws.json, mode 0600)")
+                   help="where the WebSocket's {port, token} go (default: $CROWD_HOME/sidecar-ws.json, mode 0600)")
     p.add_argument("--recordings-dir", type=Path, default=None,
                    help="where recordings go (default: $CROWD_HOME/recordings)")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR (logs go to stderr)")
@@ -37,7 +39,7 @@ def _sidecar(args: argparse.Namespace) -> int:
 
         serve_ws(server, args.port, args.token_file or default_token_file())
     else:
-        serve_stdio(server)
+        serve_stdio(server, args.token_file, listen=not args.no_ws)
     return 0
 
 

@@ -256,7 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     info = None
     if args.sidecar != "off":
         from crowd.server.ws import default_token_file  # noqa: PLC0415
-        token_file = default_token_file() if args.sidecar == "auto" else Path(args.sidecar)
+        if args.sidecar == "auto":
+            # the editor bridge may name its own window's sidecar (several windows, several sidecars)
+            named = os.environ.get("CROWD_SIDECAR_TOKEN_FILE")
+            token_file = Path(named) if named else default_token_file()
+        else:
+            token_file = Path(args.sidecar)
         info = find_sidecar(token_file)
     if info is not None:
         try:
