@@ -3,12 +3,14 @@ snapshot of the workspace before the first change of each agent batch."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, unified
+from crowd.server.snapshots.redaction import SnapshotScrubber
 from crowd.server.watch.watcher import Content, FsChange
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ class ChangeRecorder:
         self.baseline = baseline
         self.snapshots = snapshots
         self.held = held
+        # snapshot blobs are written outside Session.record: secrets are scrubbed here
+        self.scrubber = SnapshotScrubber(getattr(session, "redactor", None))
         self.stats: dict[str, int] = {}
         self.dirty: set[str] = set()          # paths changed since the last snapshot
         self._overlay: dict[str, Content | None] = {}
@@ -95,13 +99,29 @@ class ChangeRecorder:
         try:
             t, wall = self.session.now()
             dirty, self.dirty = self.dirty, set()
-            info = self.snapshots.take(self._read_before, dirty, self._all_paths, t=t, wall=wall)
+            # secrets are scrubbed on the store's writer thread, before any byte is written;
+            # its findings are recorded after the snapshot event (the gate keeps that order)
+            recorded = threading.Event()
+            scrub = self.scrubber.scrub if self.scrubber.redactor is not None else None
+            info = self.snapshots.take(self._read_before, dirty, self._all_paths, t=t, wall=wall, scrub=scrub,
+                                       after=self._record_notes_after(recorded) if scrub else None)
         except Exception as exc:  # noqa: BLE001 - a failed snapshot must not lose the change
             log.exception("snapshot failed")
             self.session.record("session", "error", message=f"snapshot failed: {exc}")
             return
-        self.session.record("snapshot", "snapshot", snapshot_id=info.snapshot_id, files=info.files,
-                            changed=info.changed, bytes_added=info.bytes_added)
+        try:
+            self.session.record("snapshot", "snapshot", snapshot_id=info.snapshot_id, files=info.files,
+                                changed=info.changed, bytes_added=info.bytes_added)
+        finally:
+            recorded.set()
+
+    def _record_notes_after(self, recorded: threading.Event) -> Callable[[str], None]:
+        """Runs on the store's writer thread once the snapshot is on disk."""
+        def record_notes(snap_id: str) -> None:
+            recorded.wait(10.0)
+            for note in self.scrubber.take_notes(snap_id):
+                self.session.record("redaction", "redaction", **note)
+        return record_notes
 
     def _read_before(self, rel: str) -> bytes | None:
         """The workspace just before the change being recorded: decided changes of this batch
@@ -134,3 +154,4 @@ class ChangeRecorder:
         if self.snapshots is not None:
             self.snapshots.panic(cutoff_t)
             self.dirty = set()
+            self.scrubber.forget()

@@ -85,6 +85,7 @@ class SnapshotStore:
         self._lock = threading.RLock()
         self._cctx = zstandard.ZstdCompressor(level=level)
         self._known_blobs: set[str] = set()
+        self._known_raw: set[str] = set()      # hashes of content read before scrubbing (memory only)
         self._last: dict[str, str] = {}
         self._infos: list[SnapshotInfo] = []
         self._stale = True  # the next take must look at every path (first one, after panic)
@@ -229,18 +230,26 @@ class SnapshotStore:
         *,
         t: int,
         wall: int,
+        scrub: Callable[[str, bytes], bytes] | None = None,
+        after: Callable[[str], None] | None = None,
     ) -> SnapshotInfo:
         """Record the workspace as ``read`` sees it now and return the new snapshot's info.
 
         ``changed`` lists every path whose content may differ from the previous snapshot
         (created, changed or deleted since); ``all_paths`` is called only when the store
         needs a full comparison (first snapshot, after a panic).
+
+        ``scrub(rel, data) -> bytes`` (secret redaction) is applied to every new content
+        before it is stored. It runs on the background writer, not in the caller's thread:
+        the caller only reads and hashes (the raw hashes stay in memory, to find what
+        changed); the writer scrubs, stores the scrubbed bytes under their own hash, writes
+        the manifest, and then calls ``after(snapshot_id)``. So the bytes on disk never held a secret
+        and the snapshot's latency stays O(files changed) hashing.
         """
+        if scrub is not None:
+            return self._take_scrubbed(read, changed, all_paths, t=t, wall=wall, scrub=scrub, after=after)
         with self._lock:
-            paths = set(changed)
-            if self._stale:
-                paths.update(all_paths())
-                paths.update(self._last)
+            paths = self._paths_to_compare(changed, all_paths)
             set_: dict[str, str] = {}
             removed: list[str] = []
             added = 0
@@ -268,7 +277,76 @@ class SnapshotStore:
             info = self._info(manifest, bytes_added=added + len(data))
             self._infos.append(info)
             self._stale = False
+            if after is not None:
+                self._submit(after, info.snapshot_id)
             return info
+
+    def _paths_to_compare(self, changed: Iterable[str], all_paths: Callable[[], Iterable[str]]) -> set[str]:
+        paths = set(changed)
+        if self._stale:
+            paths.update(all_paths())
+            paths.update(self._last)
+        return paths
+
+    def _take_scrubbed(self, read: Callable[[str], bytes | None], changed: Iterable[str],
+                       all_paths: Callable[[], Iterable[str]], *, t: int, wall: int,
+                       scrub: Callable[[str, bytes], bytes], after: Callable[[str], None] | None) -> SnapshotInfo:
+        with self._lock:
+            paths = self._paths_to_compare(changed, all_paths)
+            new: dict[str, bytes] = {}
+            raw_set: dict[str, str] = {}
+            removed: list[str] = []
+            added = 0
+            for rel in sorted(paths):
+                _check_rel(rel)
+                data = read(rel)
+                if data is None:
+                    if rel in self._last:
+                        removed.append(rel)
+                    continue
+                sha = hashlib.sha256(data).hexdigest()
+                if self._last.get(rel) != sha:
+                    raw_set[rel] = sha
+                    new[rel] = data
+                    if sha not in self._known_raw:
+                        self._known_raw.add(sha)
+                        added += len(data)
+            index = (self._infos[-1].index + 1) if self._infos else 1
+            manifest = {
+                "id": snapshot_id(index), "index": index, "t": int(t), "wall": int(wall),
+                "parent": self._infos[-1].snapshot_id if self._infos else None,
+                "files": 0, "set": {}, "removed": removed,
+            }
+            self._apply(self._last, {"set": raw_set, "removed": removed})
+            manifest["files"] = len(self._last)
+            self._submit(self._write_scrubbed, manifest, new, scrub, after)
+            manifest_bytes = 120 + sum(len(rel.encode()) + 70 for rel in raw_set) + sum(len(r) + 3 for r in removed)
+            info = SnapshotInfo(manifest["id"], index, int(t), int(wall), manifest["files"],
+                                len(raw_set) + len(removed), added + manifest_bytes)
+            self._infos.append(info)
+            self._stale = False
+            return info
+
+    def _write_scrubbed(self, manifest: dict, new: dict[str, bytes], scrub: Callable[[str, bytes], bytes],
+                        after: Callable[[str], None] | None) -> None:
+        """On the writer thread: scrub, store under the scrubbed bytes' hash, then the manifest.
+        A scrub that fails stores nothing of that snapshot (never the raw bytes)."""
+        set_: dict[str, str] = {}
+        for rel, data in new.items():
+            stored = scrub(rel, data)
+            sha = hashlib.sha256(stored).hexdigest()
+            set_[rel] = sha
+            if sha in self._known_blobs:
+                continue
+            self._known_blobs.add(sha)
+            path = self._blob_path(sha)
+            if not path.exists():
+                self._write_blob(path, stored)
+        manifest["set"] = set_
+        data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
+        self._write_manifest(f"{manifest['id']}.json", data)
+        if after is not None:
+            after(manifest["id"])
 
     # -- using snapshots ---------------------------------------------------------------------
     def restore(self, snap_id: str, dest: Path | str) -> int:
@@ -320,5 +398,6 @@ class SnapshotStore:
             for m in keep:
                 self._apply(self._last, m)
             self._infos = [i for i in self._infos if i.t < cutoff_t]
+            self._known_raw.clear()
             self._stale = True
             return len(drop)

@@ -132,3 +132,31 @@ def test_cli_list_restore_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert run("export", str(rec), str(tmp_path / "json")) == 0
     assert json.loads((tmp_path / "json" / "snapshot_001.json").read_text()) == {"x.py": "a = 1\n"}
     assert run("restore", str(rec), "snapshot_404", str(tmp_path / "o2")) == 1
+
+
+def test_scrub_runs_before_any_byte_is_written(tmp_path: Path) -> None:
+    """``scrub`` (the redactor) sees every new content before it is stored; the raw bytes
+    reach no file, deltas still follow the raw content, ``after`` names the snapshot."""
+    files = {"a.txt": b"token=RAWVALUE\n", "b.txt": b"plain\n"}
+    seen: list[str] = []
+    done: list[str] = []
+
+    def scrub(rel: str, data: bytes) -> bytes:
+        seen.append(rel)
+        return data.replace(b"RAWVALUE", b"[REDACTED:x]")
+
+    store = SnapshotStore(tmp_path / "s")
+    first = store.take(_reader(files), [], lambda: list(files), t=1, wall=1, scrub=scrub, after=done.append)
+    assert first.files == 2 and first.changed == 2
+    files["a.txt"] = b"token=RAWVALUE2\n"
+    second = store.take(_reader(files), ["a.txt", "b.txt"], list, t=2, wall=2, scrub=scrub, after=done.append)
+    store.flush()
+    assert second.changed == 1 and sorted(seen) == ["a.txt", "a.txt", "b.txt"]
+    assert done == ["snapshot_001", "snapshot_002"]
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file())
+    import zstandard
+    plain = b"".join(zstandard.ZstdDecompressor().decompress(p.read_bytes())
+                     for p in (tmp_path / "s" / "blobs").rglob("*.zst"))
+    assert b"RAWVALUE" not in raw + plain
+    store.restore("snapshot_002", tmp_path / "r")
+    assert _tree(tmp_path / "r") == {"a.txt": b"token=[REDACTED:x]2\n", "b.txt": b"plain\n"}

@@ -1,8 +1,10 @@
 """Acceptance: secrets planted in files, typed text, env files and agent writes appear in no
-byte the real sidecar writes to disk, nor in what is uploaded from it."""
+byte the real sidecar writes to disk (snapshot blobs decompressed included), nor in what is
+uploaded from it."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,8 +13,10 @@ import zstandard
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "core"))
 sys.path.insert(0, str(Path(__file__).parent.parent / "transfer"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "attribution"))
 
 from core_helpers import open_event  # noqa: E402
+from harness import make_agent  # noqa: E402
 from secrets_fixture import needles, pem, planted  # noqa: E402
 
 from crowd.serializer.format import read_recording  # noqa: E402
@@ -69,15 +73,26 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
                                                        "selections": [{"anchor": len(text), "active": len(text)}],
                                                        "active": True}]})
     client.events(batch, ack=True)
-    # an agent writes a key file and a config with a secret to disk (watcher, attribution, snapshots)
+    # a CLI agent (a real process named claude) edits config.py and writes a script with a
+    # secret: the snapshot taken before its edit holds config.py, secrets and all, on disk
+    agent = make_agent(tmp_path / "bin", "claude")
+    plan = [{"op": "replace", "path": "src/config.py", "old": "DB =", "new": "DATABASE ="},
+            {"op": "write", "path": "src/deploy.sh",
+             "text": f"curl https://deploy:{s['url_password']}@x.org/\nexport SLACK={s['slack']}\n"}]
+    subprocess.run([str(agent), json.dumps(plan)], cwd=workspace, check=True, timeout=120)
+    # another process writes a key file (a secret file by name: never read)
     (workspace / "server.pem").write_text(pem(s["pem_body"]))
-    (workspace / "src" / "deploy.sh").write_text(f"curl https://deploy:{s['url_password']}@x.org/\n"
-                                                 f"export SLACK={s['slack']}\n")
+    recording = Path(client.status()["recording"])
+
+    def agent_recorded() -> bool:
+        client.request("crowd/flush")
+        evs = read_recording(recording).events
+        return any(e.get("kind") == "snapshot" for e in evs) and \
+            any(e.get("kind") == "file_change" and e.get("file") == "src/config.py" for e in evs)
+    client.wait_for(agent_recorded, 60, "the agent's edit and its snapshot recorded")
     client.request("crowd/flush")
-    status = client.status()
     client.close()
 
-    recording = Path(status["recording"])
     events = read_recording(recording).events
     as_json = json.dumps(events)
     forbidden = needles(s)
@@ -90,6 +105,18 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
     # no prefix of a typed secret longer than the prefix floor survives either
     for secret in (s["anthropic"], s["slack"]):
         assert secret[:10] not in as_json
+    # the snapshot before the agent's edit holds config.py with markers; every blob is a
+    # zstd frame and none holds a secret once decompressed
+    snap = next(e for e in events if e.get("kind") == "snapshot")
+    change = next(e for e in events if e.get("kind") == "file_change" and e.get("file") == "src/config.py")
+    assert change["source"] == "agent" and change["agent"] == "claude" and snap["seq"] < change["seq"]
+    assert {e.get("what") for e in events if e.get("where") == "snapshot" and e.get("file") == "src/config.py"} >= \
+        {"aws_access_key", "url_password"}
+    blobs = sorted((recording / "snapshots" / "blobs").rglob("*.zst"))
+    assert blobs
+    plain = b"".join(zstandard.ZstdDecompressor().decompress(b.read_bytes()) for b in blobs)
+    assert b"AWS_KEY = " in plain and b"[REDACTED:" in plain
+    assert not [n for n in forbidden if n.encode() in plain]
     # secret files were never recorded, not even their names' contents
     assert not any(e.get("file") in (".env", "id_rsa", "server.pem") and e.get("kind") == "file_content"
                    for e in events)
