@@ -46,7 +46,7 @@ def _storage_table(clips_dir: Path) -> Table:
 
 
 MIXES = {
-    "idle + clicks": {"idle": 3, "click": 2},
+    "idle + clicks": {"idle": 10, "click": 1},
     "full mix (keys, shift, clicks, moves, scrolls, black frames)": None,
 }
 

@@ -39,17 +39,20 @@ def frame_dependence(run_dir: str | Path, data_dir: str | Path, n: int = 24) -> 
     from .prepare import clip_actions, load_clips
 
     pred = load_predictor(run_dir)
-    records = [r for r in load_clips(data_dir, "val") if r["actions"]][:n]
+    records = load_clips(data_dir, "val")[:n]
     frames = [read_clip(Path(data_dir) / r["clip"], r["fps"])[: pred.window] for r in records]
+    answers = [sorted((a.type, a.details) for a in clip_actions(r) if a.frame < pred.window) for r in records]
     own = other = 0.0
     for i, r in enumerate(records):
+        # the "other" frames come from the next clip whose answer differs, so reading them must hurt
+        j = next((k % len(records) for k in range(i + 1, i + len(records)) if answers[k % len(records)] != answers[i]), i)
         acts = [a for a in clip_actions(r) if a.frame < pred.window]
-        for j, acc in ((i, "own"), ((i + 1) % len(records), "other")):
-            ex = encode_example(pred.proc, frames[j], acts, r["fps"])
+        for src, which in ((i, "own"), (j, "other")):
+            ex = encode_example(pred.proc, frames[src], acts, r["fps"])
             batch = collate([ex], pred.proc.tokenizer.pad_token_id, pred.model.config.image_token_id)
             with torch.no_grad():
                 loss = float(pred.model(**{k: v.to(pred.device) for k, v in batch.items()}).loss)
-            if acc == "own":
+            if which == "own":
                 own += loss
             else:
                 other += loss
