@@ -50,7 +50,7 @@ class EditorState:
         self.docs: dict[str, DocState] = {}
         self._file_ops: dict[str, tuple[str, str | None, float]] = {}   # rel -> (op, old rel, time)
         self._expect_reload: dict[str, tuple[int, Decision]] = {}       # rel -> (hash of disk text, writer)
-        self._licenses: deque[list[float]] = deque()    # [expiry (monotonic), edits left], oldest first
+        self._licenses: deque[list[Any]] = deque()      # [expiry (monotonic), edits left, typed text], oldest first
         self._signals_seen = False
         self._command_depth = 0
         self._last_command_end = 0.0
@@ -168,21 +168,38 @@ class EditorState:
             self._signals_seen = True
         now = time.monotonic()
         window, edits = (INPUT_WINDOW_S, 1) if typed else (KEYBINDING_WINDOW_S, KEYBINDING_CREDIT)
-        self._licenses.append([now + window, edits])
+        text = event.get("text") if what == "type" else None
+        self._licenses.append([now + window, edits, text if isinstance(text, str) and text else None])
         if len(self._licenses) > MAX_LICENSES:
             self._licenses.popleft()
         self.on_user_activity()
 
-    def _take_license(self, now: float) -> bool:
-        """Use the oldest unexpired input license, if any."""
+    def _take_license(self, now: float, event: dict[str, Any]) -> bool:
+        """Use the oldest unexpired input license that fits this edit. A ``type`` signal
+        carries the typed text, and its edit inserts that text (auto-closed pairs, indentation
+        after a newline and surrounding a selection only add to it); a typed key that made no
+        edit (typing over an auto-closed bracket) leaves a license behind, which the user's
+        next matching edit retires instead of letting it license an agent's edit."""
         licenses = self._licenses
         while licenses and licenses[0][0] < now:
             licenses.popleft()
         if not licenses:
             return False
-        licenses[0][1] -= 1
-        if licenses[0][1] <= 0:
-            licenses.popleft()
+        inserted = "".join(str(c.get("text") or "") for c in event.get("changes") or () if isinstance(c, dict))
+        for i, lic in enumerate(licenses):
+            if lic[2] is None or lic[2] in inserted:
+                break
+        else:
+            return False
+        if i:
+            kept = [lic for lic in list(licenses)[:i] if lic[2] is None]   # stale typed keys go
+            for _ in range(i):
+                licenses.popleft()
+            licenses.extendleft(reversed(kept))
+            i = len(kept)
+        licenses[i][1] -= 1
+        if licenses[i][1] <= 0:
+            del licenses[i]
         return True
 
     def _on_command(self, event: dict[str, Any]) -> None:
@@ -235,7 +252,7 @@ class EditorState:
         if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
             return "user", None
         if self._signals_seen:
-            return ("user", None) if self._take_license(now) else ("agent", None)
+            return ("user", None) if self._take_license(now, event) else ("agent", None)
         return None
 
 

@@ -58,6 +58,30 @@ def test_keystrokes_ahead_of_their_edits_each_license_one(tmp_path: Path) -> Non
     assert [state.classify(_edit(uri)) for _ in range(5)] == [("user", None)] * 4 + [("agent", None)]
 
 
+def _insert(uri: str, text: str) -> dict:
+    return _edit(uri, changes=[{"offset": 0, "length": 0, "text": text}])
+
+
+def test_typed_text_must_be_in_the_edit_it_licenses(tmp_path: Path) -> None:
+    """A ``type`` signal carries its text: an agent's insertion does not fit a keystroke's
+    license, and a keystroke that made no edit (typing over an auto-closed ')') is retired
+    by the user's next edit instead of licensing an agent's."""
+    state, session, _ = _state(tmp_path)
+    uri = path_to_uri(tmp_path / "a.py")
+    session.documents.open(uri, "a.py", "x\n")
+    state.on_event({"kind": "user_input", "what": "type", "text": "("})
+    assert state.classify(_insert(uri, "()")) == ("user", None)            # auto-closed pair
+    state.on_event({"kind": "user_input", "what": "type", "text": ")"})     # types over: no edit
+    state.on_event({"kind": "user_input", "what": "type", "text": "\n"})
+    assert state.classify(_insert(uri, "\n    ")) == ("user", None)        # newline + indentation
+    assert state.classify(_insert(uri, "x = f(y)")) == ("agent", None)     # the ')' license is gone
+    state.on_event({"kind": "user_input", "what": "type", "text": "q"})
+    assert state.classify(_insert(uri, "# agent line\n")) == ("agent", None)
+    assert state.classify(_insert(uri, "q")) == ("user", None)
+    state.on_event({"kind": "user_input", "what": "key"})                  # Backspace: any edit
+    assert state.classify(_edit(uri, changes=[{"offset": 0, "length": 1, "text": ""}])) == ("user", None)
+
+
 def test_reload_edit_takes_the_writers_source(tmp_path: Path) -> None:
     state, session, _ = _state(tmp_path)
     uri = path_to_uri(tmp_path / "a.py")

@@ -82,8 +82,12 @@ export class TypingSignals implements vscode.Disposable {
     return this.on ? '' : `Inline-agent detection is off: ${this.reason}.`;
   }
 
-  private signal(what: InputWhat, command?: string): void {
-    this.hub.emit(command ? { kind: 'user_input', what, command } : { kind: 'user_input', what });
+  private signal(what: InputWhat, command?: string, text?: string): void {
+    if (text !== undefined) {
+      this.hub.emit({ kind: 'user_input', what, text }); // the sidecar matches it against the edit
+    } else {
+      this.hub.emit(command ? { kind: 'user_input', what, command } : { kind: 'user_input', what });
+    }
   }
 
   /** `type` & co.: the signal first (it must reach the sidecar before the edit), then the original. */
@@ -91,9 +95,11 @@ export class TypingSignals implements vscode.Disposable {
     const original = `default:${id}`;
     const meter = this.hub.meter;
     const command = id === 'cut' ? 'cut' : undefined;
+    const typed = what === 'type';
     return (args?: unknown) => {
       const t0 = performance.now();
-      this.signal(what, command);
+      const text = typed ? (args as { text?: unknown } | undefined)?.text : undefined;
+      this.signal(what, command, typeof text === 'string' ? text : undefined);
       const done = vscode.commands.executeCommand(original, args);
       meter.add('input', performance.now() - t0);
       return done;
