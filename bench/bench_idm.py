@@ -46,7 +46,7 @@ def _storage_table(clips_dir: Path) -> Table:
 
 
 MIXES = {
-    "idle + clicks": {"idle": 10, "click": 1},
+    "idle + clicks": {"idle": 5, "click": 1},
     "full mix (keys, shift, clicks, moves, scrolls, black frames)": None,
 }
 
@@ -78,7 +78,7 @@ def run(quick: bool = False) -> list[Table]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     plans = [("idle + clicks", 8, 40, 160)] if quick else [
-        ("idle + clicks", 12, 60, 300), ("full mix (keys, shift, clicks, moves, scrolls, black frames)", 16, 60, 600)]
+        ("idle + clicks", 16, 60, 400), ("full mix (keys, shift, clicks, moves, scrolls, black frames)", 16, 60, 600)]
     tables: list[Table] = []
     try:
         for name, sessions, seconds, steps in plans:
