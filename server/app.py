@@ -111,6 +111,7 @@ class CrowdServer(LanguageServer):
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+            _session_terminals(self.session, attach=False)
 
 
 # -- setup from initialize ---------------------------------------------------------------
@@ -162,8 +163,22 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
         on_state_change=ls.state_changed,
     )
     ls.core = EditorCore(ls.session)
+    _session_terminals(ls.session, attach=True)
     log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",
              len(cache.folders.folders), consent, recordings)
+
+
+def _session_terminals(session: Session, *, attach: bool) -> None:
+    """Terminals are tracked for the session's whole life, not per recording: their screens
+    are the sum of all output, including what came while paused or before consent."""
+    try:
+        from crowd.server.terminal import component  # noqa: PLC0415 - optional part
+    except ImportError:
+        return
+    try:
+        component.attach(session) if attach else component.detach(session)
+    except Exception:  # noqa: BLE001 - the editor's recording works without terminals
+        log.exception("terminal tracking failed to %s", "start" if attach else "stop")
 
 
 def on_initialized(ls: CrowdServer, params: Any) -> None:
@@ -200,7 +215,18 @@ def on_status(ls: CrowdServer, params: Any) -> dict[str, Any]:
     stream = ls.stream_info()
     if stream is not None:
         status["stream"] = stream
+    terminals = _terminal_summary(ls.session)
+    if terminals is not None:
+        status["terminals"] = terminals
     return status
+
+
+def _terminal_summary(session: Session) -> dict[str, Any] | None:
+    try:
+        from crowd.server.terminal.component import summary  # noqa: PLC0415 - optional part
+    except ImportError:
+        return None
+    return summary(session)
 
 
 def on_consent(ls: CrowdServer, params: Any) -> dict[str, Any]:

@@ -26,11 +26,18 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Callback]] = {}
+        self._persistent: set[tuple[str, int]] = set()      # (kind, id) that clear() keeps
         self._lock = threading.Lock()
 
-    def subscribe(self, kind: str, callback: Callback) -> Callable[[], None]:
-        """Call ``callback(event)`` for each event of ``kind``; returns an unsubscribe function."""
+    def subscribe(self, kind: str, callback: Callback, *, persistent: bool = False) -> Callable[[], None]:
+        """Call ``callback(event)`` for each event of ``kind``; returns an unsubscribe function.
+
+        ``persistent`` subscriptions survive ``clear()`` (the end of a recording): state that
+        must stay current across recordings (terminal screens) subscribes that way.
+        """
         with self._lock:
+            if persistent:
+                self._persistent.add((kind, id(callback)))
             # copy-on-write so publish() can read without taking the lock
             subs = dict(self._subscribers)
             subs[kind] = [*subs.get(kind, []), callback]
@@ -38,6 +45,7 @@ class EventBus:
 
         def unsubscribe() -> None:
             with self._lock:
+                self._persistent.discard((kind, id(callback)))
                 subs = dict(self._subscribers)
                 subs[kind] = [c for c in subs.get(kind, []) if c is not callback]
                 self._subscribers = subs
@@ -59,5 +67,8 @@ class EventBus:
                 log.exception("bus subscriber %r failed on a %s event", callback, event.get("kind"))
 
     def clear(self) -> None:
+        """Drop every subscription but the persistent ones."""
         with self._lock:
-            self._subscribers = {}
+            kept = {kind: [c for c in callbacks if (kind, id(c)) in self._persistent]
+                    for kind, callbacks in self._subscribers.items()}
+            self._subscribers = {kind: callbacks for kind, callbacks in kept.items() if callbacks}

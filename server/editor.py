@@ -22,6 +22,9 @@ Event = dict[str, Any]
 MAX_ERRORS_REPORTED = 10
 BUS_ONLY = frozenset({"user_input", "terminal_open", "terminal_close", "terminal_focus", "terminal_resize",
                       "terminal_data", "terminal_exec_start", "terminal_exec_end", "terminal_input"})
+# published in every state (paused, stopped, before consent): a terminal's screen is the sum of
+# all its output, so its model must see every byte; Session.record refuses to write meanwhile
+ALWAYS_PUBLISHED = frozenset(k for k in BUS_ONLY if k.startswith("terminal_"))
 
 
 class BadEvent(ValueError):
@@ -93,7 +96,7 @@ class EditorCore:
             result.accepted += 1
             if recorded is not None:
                 result.recorded += 1
-            if session.state.value == "recording" and bus.has_subscribers(kind):
+            if (session.state.value == "recording" or kind in ALWAYS_PUBLISHED) and bus.has_subscribers(kind):
                 published = dict(event)
                 uri = event.get("uri")
                 if uri is not None:

@@ -1,14 +1,20 @@
 """The capture process behind ``crowd term``: reads the copy loop's frames from stdin and
 either streams them to a running sidecar or records them on its own.
 
-*Sidecar*: when ``$CROWD_HOME/sidecar-ws.json`` names a live sidecar, frames become
-``terminal_*`` events sent as ``crowd/events`` notifications over its loopback WebSocket
-(token in the ``Authorization`` header), batched every 50 ms; the sidecar's terminal
-component emulates and samples them into the editor's recording.
+*Sidecar*: when the token file (``$CROWD_SIDECAR_TOKEN_FILE``, else
+``$CROWD_HOME/sidecar-ws.json``) names a live sidecar, frames become ``terminal_*`` events
+sent as ``crowd/events`` notifications over its loopback WebSocket (token in the
+``Authorization`` header), batched every 50 ms (a timer sends the tail of a burst); the
+sidecar's terminal component emulates and samples them into the editor's recording.
 
 *Standalone*: otherwise a ``TerminalHub`` runs here and writes its own recording
 (``<recordings>/<session_id>/``) with ``RecordingWriter``: session start/stop, actions and
 10 Hz screens, exactly what the sidecar would record.
+
+*Fallback*: while streaming, the same hub keeps a shadow model of the terminal (records
+nothing, caught up every 100 ms, cheap thanks to model.py's skipping). If the sidecar goes
+away mid-stream, a standalone recording starts at once with the terminal's open and its
+exact current screen, and the rest of the session goes there.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import base64
 import json
 import logging
 import os
+import queue
 import resource
 import struct
 import sys
@@ -36,7 +43,8 @@ BATCH_SECONDS = 0.05
 class StandaloneSink:
     """``record(type_, kind, **fields)`` into a recording folder of our own."""
 
-    def __init__(self, directory: Path, t0_us: int, workspace: Path | None, command: str) -> None:
+    def __init__(self, directory: Path, t0_us: int, workspace: Path | None, command: str,
+                 fallback: str | None = None) -> None:
         from crowd.serializer.format import RecordingWriter  # noqa: PLC0415
         from crowd.serializer.format.schema import FORMAT_NAME, FORMAT_VERSION  # noqa: PLC0415
 
@@ -51,7 +59,8 @@ class StandaloneSink:
                     format_version=FORMAT_VERSION,
                     folders=[self.workspace.name] if self.workspace else [],
                     client={"name": "crowd term", "version": _version()},
-                    settings={"source": "crowd term", "command": command})
+                    settings={"source": "crowd term", "command": command,
+                              **({"fallback": fallback} if fallback else {})})
 
     def now(self) -> int:
         return time.monotonic_ns() // 1000 - self.t0
@@ -108,6 +117,7 @@ class SidecarSink:
         self.last_send = time.monotonic()
         self.program: str | None = None
         self.failed = False
+        self.unsent: list[dict[str, Any]] = []     # the batch whose send failed
 
     def add(self, event: dict[str, Any]) -> None:
         self._flush_output()
@@ -131,13 +141,13 @@ class SidecarSink:
             return
         self._flush_output()
         if self.events:
-            msg = {"jsonrpc": "2.0", "method": "crowd/events", "params": {"events": self.events}}
-            self.events = []
+            batch, self.events = self.events, []
             try:
-                self.ws.send(json.dumps(msg))
-            except Exception as exc:  # noqa: BLE001 - the sidecar went away
+                self.ws.send(json.dumps({"jsonrpc": "2.0", "method": "crowd/events", "params": {"events": batch}}))
+            except Exception as exc:  # noqa: BLE001 - the sidecar went away: the caller falls back
                 self.failed = True
-                log.warning("the sidecar went away (%s): the rest of this terminal is not recorded", exc)
+                self.unsent = batch
+                log.debug("sending to the sidecar failed: %s", exc)
         self.last_send = time.monotonic()
 
     def close(self) -> None:
@@ -167,16 +177,113 @@ def find_sidecar(token_file: Path) -> dict[str, Any] | None:
     return info
 
 
-def run_standalone(frames, sink: StandaloneSink, term_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    hub = TerminalHub(sink.record, now=sink.now, rel_path=sink.rel_path)
-    t0 = meta["t0"]
-    hub.open(term_id, meta.get("name", "crowd term"), meta["rows"], meta["cols"])
-    hub.focus(term_id)
-    hub.start()
-    exit_code = None
-    for kind, t, payload in frames:
+_EOF = object()
+
+
+def frames_with_ticks(fh, interval: float = BATCH_SECONDS):
+    """The frames of ``fh``, and ``None`` every ``interval`` seconds without one (so a batch
+    held back for batching goes out even when the terminal falls quiet)."""
+    q: queue.Queue = queue.Queue(maxsize=256)
+
+    def pump() -> None:
+        try:
+            for item in wire.read_frames(fh):
+                q.put(item)
+        finally:
+            q.put(_EOF)
+
+    threading.Thread(target=pump, name="crowd-term-frames", daemon=True).start()
+    while True:
+        try:
+            item = q.get(timeout=interval)
+        except queue.Empty:
+            yield None
+            continue
+        if item is _EOF:
+            return
+        yield item
+
+
+class Capture:
+    """One terminal: a hub (the standalone recording, or the shadow model while streaming)
+    and, while it lasts, the sidecar stream."""
+
+    def __init__(self, args: argparse.Namespace, term_id: str, meta: dict[str, Any],
+                 sidecar: SidecarSink | None) -> None:
+        self.args = args
+        self.term_id = term_id
+        self.meta = meta
+        self.t0 = meta["t0"]
+        self.sidecar = sidecar
+        self.sink: StandaloneSink | None = None
+        self.workspace = args.workspace.resolve() if args.workspace else None
+        self.hub = TerminalHub(self._record, now=self._now, rel_path=self._rel_path,
+                               active=lambda: self.sink is not None)
+        self.exit_code: int | None = None
+        self.fallback_note: str | None = None
+        if sidecar is None:
+            self.start_standalone()
+        else:
+            sidecar.add({"kind": "terminal_open", "name": self.name, "rows": meta["rows"],
+                         "cols": meta["cols"], "source": "crowd_term"})
+            sidecar.add({"kind": "terminal_focus", "name": self.name})
+        self.hub.open(term_id, self.name, meta["rows"], meta["cols"])
+        self.hub.focus(term_id)
+        self.hub.start()
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", "crowd term")
+
+    # -- the hub's record/clock: the standalone sink once there is one ---------------------------
+    def _record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None:
+        sink = self.sink
+        return sink.record(type_, kind, **fields) if sink is not None else None
+
+    def _now(self) -> int:
+        return time.monotonic_ns() // 1000 - self.t0
+
+    def _rel_path(self, path: str) -> str | None:
+        if self.workspace is None:
+            return None
+        try:
+            rel = Path(path).resolve().relative_to(self.workspace)
+        except (ValueError, OSError):
+            return None
+        return rel.as_posix() if str(rel) != "." else "."
+
+    def start_standalone(self, reason: str | None = None) -> None:
+        session_id = self.args.session_id or f"term-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        from crowd.home import private_dir  # noqa: PLC0415
+        directory = private_dir(self.args.recordings) / session_id
+        self.sink = StandaloneSink(directory, self.t0, self.args.workspace, self.meta.get("command", ""),
+                                   fallback=reason)
+        _announce(self.args.announce, str(directory))
+        if reason is not None:
+            # said at the end (finish): a note now would be drawn over the user's program
+            self.fallback_note = f"{reason}: the rest of this terminal was recorded in {directory}"
+            self.hub.reannounce()         # its open and current screen go first
+            self.hub.focus(self.term_id)
+
+    # -- frames ---------------------------------------------------------------------------------
+    def run(self, frames) -> None:
+        for item in frames:
+            sidecar = self.sidecar
+            if item is None:
+                if sidecar is not None:
+                    sidecar.maybe_send()
+            else:
+                self.apply(*item)
+                if sidecar is not None:
+                    self.forward(sidecar, *item)
+                    sidecar.maybe_send()
+            if sidecar is not None and sidecar.failed:
+                self.fall_back(sidecar)
+
+    def apply(self, kind: int, t: int, payload: bytes) -> None:
+        hub, term_id = self.hub, self.term_id
         if kind == wire.OUTPUT:
-            hub.output(term_id, payload, t - t0)
+            hub.output(term_id, payload, t - self.t0)
         elif kind in (wire.INPUT, wire.INPUT_HIDDEN):
             hub.input(term_id, payload, echo_off=kind == wire.INPUT_HIDDEN)
         elif kind == wire.RESIZE:
@@ -185,46 +292,54 @@ def run_standalone(frames, sink: StandaloneSink, term_id: str, meta: dict[str, A
         elif kind == wire.PROGRAM:
             hub.set_program(term_id, payload.decode("utf-8", "replace"))
         elif kind == wire.EXIT:
-            exit_code = int(payload or b"0")
-    hub.stop()
-    term = hub.get(term_id)
-    stats = term.model.stats if term else None
-    observations = term.observations if term else 0
-    hub.close(term_id, exit_code)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"capture_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-            "bytes": stats.bytes_in if stats else 0,
-            "chars_emulated": stats.chars_emulated if stats else 0,
-            "chars_skipped": stats.chars_skipped if stats else 0,
-            "observations": observations}
+            self.exit_code = int(payload or b"0")
 
-
-def run_sidecar(frames, sink: SidecarSink, meta: dict[str, Any]) -> None:
-    sink.add({"kind": "terminal_open", "name": meta.get("name", "crowd term"), "rows": meta["rows"],
-              "cols": meta["cols"], "source": "crowd_term"})
-    sink.add({"kind": "terminal_focus", "name": meta.get("name", "crowd term")})
-    exit_code = None
-    for kind, _t, payload in frames:
-        if sink.failed:
-            continue                  # keep draining: the terminal itself must not notice
+    @staticmethod
+    def forward(sidecar: SidecarSink, kind: int, _t: int, payload: bytes) -> None:
         if kind == wire.OUTPUT:
-            sink.add_output(payload)
+            sidecar.add_output(payload)
         elif kind in (wire.INPUT, wire.INPUT_HIDDEN):
             hidden = kind == wire.INPUT_HIDDEN
-            sink.add({"kind": "terminal_input", "hidden": hidden, "program": sink.program,
-                      "data": None if hidden else base64.b64encode(payload).decode(),
-                      "encoding": "base64"})
+            sidecar.add({"kind": "terminal_input", "hidden": hidden, "program": sidecar.program,
+                         "data": None if hidden else base64.b64encode(payload).decode(),
+                         "encoding": "base64"})
         elif kind == wire.RESIZE:
             rows, cols = struct.unpack("<HH", payload)
-            sink.add({"kind": "terminal_resize", "rows": rows, "cols": cols})
+            sidecar.add({"kind": "terminal_resize", "rows": rows, "cols": cols})
         elif kind == wire.PROGRAM:
-            sink.program = payload.decode("utf-8", "replace")
-        elif kind == wire.EXIT:
-            exit_code = int(payload or b"0")
-        sink.maybe_send()
-    if not sink.failed:
-        sink.add({"kind": "terminal_close", "exitCode": exit_code})
-    sink.close()
+            sidecar.program = payload.decode("utf-8", "replace")
+
+    def fall_back(self, sidecar: SidecarSink) -> None:
+        """The sidecar went away: record the rest standalone, starting with the keys it never got."""
+        self.sidecar = None
+        sidecar.close()
+        self.start_standalone(reason="the sidecar went away")
+        for event in sidecar.unsent:
+            if event.get("kind") == "terminal_input":
+                data = b"" if event.get("hidden") else base64.b64decode(event.get("data") or "")
+                self.hub.input(self.term_id, data, echo_off=bool(event.get("hidden")))
+
+    def finish(self) -> None:
+        self.hub.stop()
+        if self.sidecar is not None:
+            self.sidecar.add({"kind": "terminal_close", "exitCode": self.exit_code})
+            self.sidecar.close()
+            if self.sidecar.failed:
+                self.fall_back(self.sidecar)     # the close never arrived: at least say how it ended
+        if self.sink is None:
+            return
+        term = self.hub.get(self.term_id)
+        stats = term.model.stats if term else None
+        observations = term.observations if term else 0
+        self.hub.close(self.term_id, self.exit_code)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.sink.close({"capture_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                         "bytes": stats.bytes_in if stats else 0,
+                         "chars_emulated": stats.chars_emulated if stats else 0,
+                         "chars_skipped": stats.chars_skipped if stats else 0,
+                         "observations": observations})
+        if self.fallback_note:
+            log.warning("%s", self.fallback_note)
 
 
 def _version() -> str:
@@ -247,13 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crowd term: %(message)s")
     stdin = sys.stdin.buffer
-    frames = wire.read_frames(stdin)
-    first = next(frames, None)
+    first = next(wire.read_frames(stdin), None)     # reads exactly one frame
     if first is None or first[0] != wire.META:
         return 1
     meta = json.loads(first[2])
     term_id = args.term_id or f"crowd-term-{os.getpid()}"
-    info = None
+    sidecar = None
     if args.sidecar != "off":
         from crowd.server.ws import default_token_file  # noqa: PLC0415
         if args.sidecar == "auto":
@@ -263,31 +377,27 @@ def main(argv: list[str] | None = None) -> int:
         else:
             token_file = Path(args.sidecar)
         info = find_sidecar(token_file)
-    if info is not None:
-        try:
-            sink = SidecarSink(info, term_id)
-        except Exception as exc:  # noqa: BLE001 - fall back to recording on our own
-            log.warning("sidecar unreachable (%s); recording standalone", exc)
-        else:
-            _announce(args.announce, "sidecar")
-            run_sidecar(frames, sink, meta)
-            return 0
-    session_id = args.session_id or f"term-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    from crowd.home import private_dir  # noqa: PLC0415
-    directory = private_dir(args.recordings) / session_id
-    sink = StandaloneSink(directory, meta["t0"], args.workspace, meta.get("command", ""))
-    _announce(args.announce, str(directory))
-    stats = None
+        if info is not None:
+            try:
+                sidecar = SidecarSink(info, term_id)
+            except Exception as exc:  # noqa: BLE001 - fall back to recording on our own
+                log.warning("sidecar unreachable (%s); recording standalone", exc)
+            else:
+                _announce(args.announce, "sidecar")
+    capture = Capture(args, term_id, meta, sidecar)
     try:
-        stats = run_standalone(frames, sink, term_id, meta)
+        capture.run(frames_with_ticks(stdin))
     finally:
-        sink.close(stats)
+        capture.finish()
     return 0
 
 
 def _announce(path: Path | None, text: str) -> None:
+    """Say where this terminal records (atomically: a reader never sees half a path)."""
     if path is not None:
-        path.write_text(text)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -10,56 +10,122 @@ docs/protocol.md) and drives a ``TerminalHub`` that records through ``Session.re
   base64 ``data`` (exact bytes), ``terminal_input`` (``hidden`` while echo is off) and the
   foreground ``program``. Bridge terminals flagged ``crowdTerm`` are skipped: their
   ``crowd term`` process reports them itself, keystroke by keystroke.
+
+A terminal's screen is the sum of all its output, so the terminals outlive recordings: a
+``TerminalTracker`` per session (created at ``initialize``, or at the first start) subscribes
+persistently to the ``terminal_*`` events the core publishes in every state, and its hub keeps
+every model current while paused, stopped or before consent (``Session.record`` writes nothing
+then). The component, which lives as long as one recording, only re-announces the terminals
+when its recording starts and resets what was last recorded after a panic.
 """
 from __future__ import annotations
 
 import base64
 import logging
+import weakref
 from typing import Any
 
 from crowd.server.terminal.hub import TerminalHub
 
 log = logging.getLogger(__name__)
 
+COMPONENT_SPEC = "crowd.server.terminal.component:TerminalComponent"
+_trackers: weakref.WeakKeyDictionary[Any, TerminalTracker] = weakref.WeakKeyDictionary()
+
+
+def tracker_for(session: Any) -> TerminalTracker:
+    """The session's terminals (created on first use, then kept for the session's life)."""
+    tracker = _trackers.get(session)
+    if tracker is None:
+        tracker = _trackers[session] = TerminalTracker(session)
+    return tracker
+
+
+def attach(session: Any) -> TerminalTracker | None:
+    """Track the session's terminals from now on if its terminal component is enabled."""
+    if COMPONENT_SPEC not in getattr(session, "component_factories", ()):
+        return None
+    return tracker_for(session)
+
+
+def summary(session: Any) -> dict[str, dict[str, Any]] | None:
+    """The session's terminals for ``crowd/status`` (None when they are not tracked)."""
+    tracker = _trackers.get(session)
+    return tracker.summary() if tracker is not None else None
+
+
+def detach(session: Any) -> None:
+    """The session is over: stop the sampler and forget its terminals."""
+    tracker = _trackers.pop(session, None)
+    if tracker is not None:
+        tracker.close()
+
 
 class TerminalComponent:
+    """One recording's view of the session's terminals (the component protocol)."""
+
     def __init__(self) -> None:
         self.session: Any = None
+        self.tracker: TerminalTracker | None = None
         self.hub: TerminalHub | None = None
+
+    def start(self, session: Any) -> None:
+        self.session = session
+        self.tracker = tracker_for(session)
+        self.hub = self.tracker.hub
+        # a new recording: every open terminal and its screen are recorded at the next tick
+        # (not here: start runs under the session lock, which the sampler may be waiting for)
+        self.hub.reannounce()
+
+    def stop(self) -> None:
+        if self.hub is not None:
+            self.hub.sample()         # the final state, while the session still records
+
+    def panic(self, cutoff_t: int) -> None:
+        """The session deleted our recent events (maybe the opens too): record every terminal's
+        open and screen again at the next sample."""
+        if self.hub is not None:
+            self.hub.reannounce()
+
+    def foreground_programs(self) -> dict[str, str | None]:
+        hub = self.hub
+        return {term_id: hub.foreground(term_id) for term_id in list(hub.terminals)} if hub else {}
+
+
+class TerminalTracker:
+    """All terminals of a session, fed in every recording state."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.hub = TerminalHub(session.record, now=lambda: session.now()[0], rel_path=self._rel,
+                               active=lambda: session.recording)
         self._unsubscribe: list[Any] = []
         self._skip: set[str] = set()
         self._execs: dict[str, dict[str, Any]] = {}
-
-    # -- component protocol -------------------------------------------------------------------
-    def start(self, session: Any) -> None:
-        self.session = session
-        self.hub = TerminalHub(session.record, now=lambda: session.now()[0], rel_path=self._rel)
         for kind, handler in (
             ("terminal_open", self.on_open), ("terminal_close", self.on_close),
             ("terminal_focus", self.on_focus), ("terminal_resize", self.on_resize),
             ("terminal_data", self.on_data), ("terminal_input", self.on_input),
             ("terminal_exec_start", self.on_exec_start), ("terminal_exec_end", self.on_exec_end),
         ):
-            self._unsubscribe.append(session.bus.subscribe(kind, self._guard(handler)))
-        self.hub.start()
+            self._unsubscribe.append(session.bus.subscribe(kind, self._guard(handler), persistent=True))
+        self.hub.start()              # keeps the models caught up even while nothing is recorded
 
-    def stop(self) -> None:
+    def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             try:
                 unsubscribe()
             except Exception:  # noqa: BLE001
                 pass
         self._unsubscribe = []
-        if self.hub is not None:
-            self.hub.stop()
+        self.hub.stop()
 
-    def panic(self, cutoff_t: int) -> None:
-        """The session deleted our recent events: forget what was last recorded, so the
-        next sample records every terminal's screen again."""
-        if self.hub is not None:
-            for term in list(self.hub.terminals.values()):
-                term.last_key = None
-                term.last_seen = None
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """{id: {name, rows, cols, outputBytes, program}}: outputBytes counts every output byte
+        the terminal's model has received, recording or not (clients can tell it is current)."""
+        return {term.id: {"name": term.name, "rows": term.model.rows, "cols": term.model.cols,
+                          "outputBytes": term.model.stats.bytes_in, "program": term.program_name}
+                for term in list(self.hub.terminals.values())}
 
     # -- helpers ------------------------------------------------------------------------------
     def _guard(self, handler):

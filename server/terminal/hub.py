@@ -10,6 +10,12 @@ a ``terminal_screen`` observation is recorded for every terminal whose screen ch
 its last observation — focused or not (the focused one is flagged) — and nothing for the
 others. A burst's final state is always recorded: the first tick after the burst sees it,
 and ``close``/``stop`` take a last sample.
+
+Recording may be off (paused, stopped, before consent: ``active()`` is false) while output
+keeps coming. The models still absorb every byte (the sampler keeps catching up) but nothing
+is sampled; when recording is on again, the first tick records every screen that differs
+from the last one recorded, and a ``terminal_open`` for terminals the recording has not seen
+(opened meanwhile, or a new recording: ``reannounce``).
 """
 from __future__ import annotations
 
@@ -43,6 +49,7 @@ class Terminal:
     withholding: bool = False
     commands: CommandTracker | None = None
     observations: int = 0
+    announced: bool = False            # the current recording holds this terminal's open
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,8 +58,10 @@ class TerminalHub:
 
     def __init__(self, record: Record, *, now: Callable[[], int] | None = None,
                  rel_path: Callable[[str], str | None] | None = None,
-                 interval: float = SAMPLE_INTERVAL, styles: bool = True) -> None:
+                 interval: float = SAMPLE_INTERVAL, styles: bool = True,
+                 active: Callable[[], bool] | None = None) -> None:
         self.record = record
+        self.active = active or (lambda: True)
         self.now = now or (lambda: int(time.monotonic() * 1e6))
         self.rel_path = rel_path or (lambda _p: None)
         self.interval = interval
@@ -103,9 +112,21 @@ class TerminalHub:
             term.commands = CommandTracker(lambda **kw: self._command(term, **kw))
             term.model.on_shell = lambda model, mark: self._on_mark(term, mark)
             self.terminals[term_id] = term
-        self.record("action", "terminal_open", source="user", terminal=term_id, name=name,
-                    rows=rows, cols=cols)
+        self._announce(term)
         return term
+
+    def _announce(self, term: Terminal) -> None:
+        term.announced = self.record("action", "terminal_open", source="user", terminal=term.id,
+                                     name=term.name, rows=term.model.rows, cols=term.model.cols) is not None
+
+    def reannounce(self) -> None:
+        """A new recording (or a panic that may have deleted the opens): record every terminal's
+        open and screen again at the next tick."""
+        with self._lock:
+            for term in self.terminals.values():
+                term.announced = False
+                term.last_key = None
+                term.last_seen = None
 
     def get(self, term_id: str) -> Terminal | None:
         return self.terminals.get(term_id)
@@ -219,6 +240,11 @@ class TerminalHub:
 
     def _sample_one(self, term: Terminal) -> bool:
         model = term.model
+        if not self.active():
+            model.catch_up()          # stay current (and bounded) while nothing is recorded
+            return False
+        if not term.announced:
+            self._announce(term)
         with model._emulate:
             model.catch_up()
             seen = (model.version, term.focused)
@@ -231,8 +257,10 @@ class TerminalHub:
                term.focused)
         if key == term.last_key:
             return False
+        if self.record("observation", "terminal_screen", terminal=term.id, focused=term.focused,
+                       program=self.foreground(term.id), **snap) is None:
+            term.last_seen = None     # recording went off meanwhile: sample again once it is back
+            return False
         term.last_key = key
         term.observations += 1
-        self.record("observation", "terminal_screen", terminal=term.id, focused=term.focused,
-                    program=self.foreground(term.id), **snap)
         return True

@@ -1,0 +1,92 @@
+"""Output that arrives while the recording is paused is not recorded, but the terminal's model
+still absorbs it: the first screen after resume is the screen the user sees (here: tmux fed
+the same bytes), not the pre-pause screen with later output drawn over it.
+
+Real processes: a stdio sidecar driven over its JSON-RPC pipe, ``crowd term`` in a real PTY
+streaming to it, bash inside; tmux is the reference terminal.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from crowd.serializer.format import read_recording
+from crowd.server.client import SidecarClient
+from term_oracle import PtyProgram, TmuxPane
+
+SCRIPT = ("echo before-pause; read a; printf '\\033[2J\\033[Hduring-pause\\n'; "
+          "read b; echo after-resume; read c")
+
+
+def test_first_screen_after_resume_includes_what_the_pause_hid(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    client = SidecarClient(env={"CROWD_HOME": str(home)})
+    prog = None
+    try:
+        client.initialize([ws_dir], consent=True)
+        client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
+        client.wait_for((home / "sidecar-ws.json").exists, 30, "the token file")
+        recording = client.status()["recording"]
+        prog = PtyProgram([sys.executable, "-m", "crowd.cli", "term", "--", "bash", "-c", SCRIPT],
+                          env={"CROWD_HOME": str(home), "HOME": str(tmp_path),
+                               "PYTHONPATH": os.environ.get("PYTHONPATH", "")}, cwd=str(ws_dir))
+
+        def absorbed() -> bool:
+            """The sidecar's model has every byte the program wrote so far."""
+            prog._read(0.02)
+            terminals = client.status().get("terminals") or {}
+            return [t["outputBytes"] for t in terminals.values()] == [len(prog.output)]
+
+        def screens() -> list[dict]:
+            client.request("crowd/flush")
+            return [e for e in read_recording(recording).events if e["kind"] == "terminal_screen"]
+
+        prog.expect("before-pause")
+        client.wait_for(absorbed, 30, "the sidecar to absorb the first output")
+        client.wait_for(lambda: any("before-pause" in s["lines"][0] for s in screens()), 30, "a screen")
+
+        assert client.request("crowd/pause")["state"] == "paused"
+        prog.type("secret-while-paused\r")
+        prog.expect("during-pause")
+        client.wait_for(absorbed, 30, "the sidecar to absorb the output of the pause")
+        assert client.request("crowd/resume")["state"] == "recording"
+        reference = TmuxPane(24, 80)
+        try:
+            reference.write(prog.output)
+            reference.sync()
+            expected, _cursor = reference.screen()
+        finally:
+            reference.close()
+
+        def resumed_screens() -> list[dict]:
+            events = read_recording(recording).events
+            resume = next(e["seq"] for e in events if e["kind"] == "resume")
+            return [e for e in screens() if e["seq"] > resume]
+
+        client.wait_for(lambda: bool(resumed_screens()), 30, "a screen after resume")
+        first = resumed_screens()[0]
+        assert [line.rstrip() for line in first["lines"]] == [line.rstrip() for line in expected]
+        assert first["lines"][0].startswith("during-pause")
+        assert "before-pause" not in "\n".join(first["lines"])   # cleared during the pause
+
+        prog.type("y\r")
+        prog.expect("after-resume")
+        client.wait_for(lambda: any("after-resume" in "\n".join(s["lines"]) for s in screens()), 30,
+                        "the screen after resume")
+        prog.send("\r")
+        assert prog.wait_exit() == 0
+    finally:
+        if prog is not None and not prog.exited:
+            prog.kill()
+        client.close()
+    events = read_recording(recording).events
+    pause = next(e["seq"] for e in events if e["kind"] == "pause")
+    resume = next(e["seq"] for e in events if e["kind"] == "resume")
+    assert resume == pause + 1, [e["kind"] for e in events if pause < e["seq"] < resume]
+    typed = "".join(e.get("data") or "" for e in events if e["kind"] == "terminal_input")
+    assert "secret-while-paused" not in typed and "y" in typed
+    assert not any("secret-while-paused" in "\n".join(e["lines"]) for e in events
+                   if e["kind"] == "terminal_screen" and e["seq"] < pause)
