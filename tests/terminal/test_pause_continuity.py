@@ -62,9 +62,9 @@ def test_first_screen_after_resume_includes_what_the_pause_hid(tmp_path: Path) -
             reference.close()
 
         def resumed_screens() -> list[dict]:
-            events = read_recording(recording).events
-            resume = next(e["seq"] for e in events if e["kind"] == "resume")
-            return [e for e in screens() if e["seq"] > resume]
+            recorded = screens()                  # flushes first: the resume is on disk too
+            resume = next(e["seq"] for e in read_recording(recording).events if e["kind"] == "resume")
+            return [e for e in recorded if e["seq"] > resume]
 
         client.wait_for(lambda: bool(resumed_screens()), 30, "a screen after resume")
         first = resumed_screens()[0]
@@ -90,3 +90,43 @@ def test_first_screen_after_resume_includes_what_the_pause_hid(tmp_path: Path) -
     assert "secret-while-paused" not in typed and "y" in typed
     assert not any("secret-while-paused" in "\n".join(e["lines"]) for e in events
                    if e["kind"] == "terminal_screen" and e["seq"] < pause)
+
+
+def test_terminals_opened_before_consent_and_across_recordings(tmp_path: Path) -> None:
+    """Bridge terminal events before consent and between two recordings reach the model; each
+    recording starts with the terminal's open (its real size) and its current screen."""
+    home = tmp_path / "home"
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    client = SidecarClient(env={"CROWD_HOME": str(home)}, args=["--no-ws"])
+    try:
+        client.initialize([ws_dir], consent=None)
+        answer = client.events([
+            {"kind": "terminal_open", "terminal": "t1", "name": "bash", "rows": 5, "cols": 30},
+            {"kind": "terminal_data", "terminal": "t1", "data": "typed-before-consent\r\n"}], ack=True)
+        assert answer["rejected"] == 0
+        assert client.status()["terminals"]["t1"]["outputBytes"] == len("typed-before-consent\r\n")
+        assert client.request("crowd/consent", {"granted": True})["state"] == "recording"
+        first = client.status()["recording"]
+
+        def screen_with(recording: str, text: str) -> bool:
+            client.request("crowd/flush")
+            return any(e["kind"] == "terminal_screen" and text in "\n".join(e["lines"])
+                       for e in read_recording(recording).events)
+
+        client.wait_for(lambda: screen_with(first, "typed-before-consent"), 30, "the screen")
+        assert client.request("crowd/stop")["state"] == "stopped"
+        client.events([{"kind": "terminal_data", "terminal": "t1", "data": "between-recordings\r\n"}], ack=True)
+        second = client.request("crowd/start")["recording"]
+        assert second != first
+        client.wait_for(lambda: screen_with(second, "between-recordings"), 30, "the screen of the new recording")
+    finally:
+        client.close()
+    for recording in (first, second):
+        events = read_recording(recording).events
+        opened = [e for e in events if e["kind"] == "terminal_open"]
+        assert [(e["terminal"], e["rows"], e["cols"]) for e in opened] == [("t1", 5, 30)]
+        screen = next(e for e in events if e["kind"] == "terminal_screen")
+        assert screen["seq"] > opened[0]["seq"] and screen["lines"][0].rstrip() == "typed-before-consent"
+    assert not any("between-recordings" in "\n".join(e.get("lines") or [])
+                   for e in read_recording(first).events)
