@@ -67,6 +67,8 @@ class TerminalHub:
         self.interval = interval
         self.styles = styles
         self.terminals: dict[str, Terminal] = {}
+        # closes the recording missed (it was off): (close fields) recorded when it is back on
+        self._unrecorded_closes: list[dict[str, Any]] = []
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -123,6 +125,7 @@ class TerminalHub:
         """A new recording (or a panic that may have deleted the opens): record every terminal's
         open and screen again at the next tick."""
         with self._lock:
+            self._unrecorded_closes = []    # a new recording never saw those terminals
             for term in self.terminals.values():
                 term.announced = False
                 term.last_key = None
@@ -138,8 +141,11 @@ class TerminalHub:
         self._sample_one(term)
         with self._lock:
             self.terminals.pop(term_id, None)
-        self.record("action", "terminal_close", source="user", terminal=term_id, name=term.name,
-                    rows=term.model.rows, cols=term.model.cols, exit_code=exit_code)
+        fields = {"source": "user", "terminal": term_id, "name": term.name, "rows": term.model.rows,
+                  "cols": term.model.cols, "exit_code": exit_code}
+        if self.record("action", "terminal_close", **fields) is None and term.announced:
+            with self._lock:
+                self._unrecorded_closes.append(fields)
 
     def focus(self, term_id: str | None) -> None:
         with self._lock:
@@ -233,6 +239,11 @@ class TerminalHub:
         """One sampling tick: record every changed screen; returns how many were recorded."""
         with self._lock:
             terms = list(self.terminals.values())
+            closes = self._unrecorded_closes if self._unrecorded_closes and self.active() else []
+            if closes:
+                self._unrecorded_closes = []
+        for fields in closes:
+            self.record("action", "terminal_close", **fields)
         n = sum(1 for term in terms if self._sample_one(term))
         self.samples += 1
         self.last_sample_t = self.now()

@@ -120,6 +120,16 @@ def test_terminals_opened_before_consent_and_across_recordings(tmp_path: Path) -
         second = client.request("crowd/start")["recording"]
         assert second != first
         client.wait_for(lambda: screen_with(second, "between-recordings"), 30, "the screen of the new recording")
+        client.request("crowd/pause")
+        client.events([{"kind": "terminal_close", "terminal": "t1", "exitCode": 4}], ack=True)
+        assert "t1" not in client.status()["terminals"]
+        client.request("crowd/resume")
+
+        def closed() -> bool:
+            client.request("crowd/flush")
+            return any(e["kind"] == "terminal_close" for e in read_recording(second).events)
+
+        client.wait_for(closed, 30, "the close that happened while paused")
     finally:
         client.close()
     for recording in (first, second):
@@ -130,3 +140,7 @@ def test_terminals_opened_before_consent_and_across_recordings(tmp_path: Path) -
         assert screen["seq"] > opened[0]["seq"] and screen["lines"][0].rstrip() == "typed-before-consent"
     assert not any("between-recordings" in "\n".join(e.get("lines") or [])
                    for e in read_recording(first).events)
+    events = read_recording(second).events
+    resume = next(e["seq"] for e in events if e["kind"] == "resume")
+    close = next(e for e in events if e["kind"] == "terminal_close")
+    assert close["seq"] > resume and close["exit_code"] == 4
