@@ -137,7 +137,7 @@ export class Bridge implements vscode.Disposable {
       kinds: Object.fromEntries(this.hub.counts),
       python: this.sidecar.python ?? null,
       state: this.model.view(Date.now()).mode,
-      typingSignals: this.typing ? { on: this.typing.on, reason: this.typing.reason } : null,
+      typingSignals: this.typing ? this.typing.report() : null,
     };
   }
 

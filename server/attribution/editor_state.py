@@ -20,12 +20,39 @@ INPUT_WINDOW_S = 0.75      # an edit this soon after a keystroke/paste signal is
 MAX_LICENSES = 256         # outstanding input licenses kept (key repeat, fast typing)
 KEYBINDING_CREDIT = 4      # edits one keybinding may cause (completion + auto-import...)
 KEYBINDING_WINDOW_S = 0.3  # ...and how soon they follow it
+KEYBINDING_BURST_S = 0.05  # ...the first within the window, the rest right after the first
 COMMAND_TAIL_S = 0.5       # edits this soon after a user command ends still belong to it
 FILE_OP_TTL_S = 30.0       # an editor file operation explains a disk change this long at most
 HISTORY = 256              # buffer states remembered per open document (saves of earlier states)
 TYPING = frozenset({"type", "paste", "key"})          # per-keystroke editor input signals
 NOT_EDITOR_INPUT = frozenset({"terminal"})            # the bridge's terminal interaction signal
+BLANK_KEYS = frozenset({                              # editing keys whose edits insert no visible text
+    "deleteLeft", "deleteRight", "deleteWordLeft", "deleteWordRight", "tab", "outdent", "cut",
+    "editor.action.deleteLines", "editor.action.indentLines", "editor.action.outdentLines"})
+CLOSERS = frozenset(")]}>'\"`")                       # what auto-closing / auto-surround may add
 LAUNCH_WORDS = ("npx", "bunx", "uvx", "sudo", "env", "exec", "time", "node", "python", "python3")
+
+
+def _visible(text: str) -> str:
+    return "".join(text.split())
+
+
+def fits(check: str, text: str | None, inserted: str) -> bool:
+    """Whether an edit inserting ``inserted`` can be the one a user input caused.
+    ``type``: the typed text, repeated per cursor, plus only auto-closed/surrounding closers
+    and indentation (a typed blank: nothing visible at all). ``paste``: the pasted text,
+    re-indented. ``blank`` (Backspace, Tab, cut...): nothing visible inserted."""
+    if check == "any" or text is None and check != "blank":
+        return True
+    shown = _visible(inserted)
+    if check == "blank":
+        return not shown
+    want = _visible(text)
+    if check == "paste":
+        return want in shown
+    if not want:                                      # space, tab, Enter
+        return not shown
+    return want in shown and all(ch in CLOSERS for ch in shown.replace(want, ""))
 
 
 class DocState:
@@ -168,18 +195,27 @@ class EditorState:
             self._signals_seen = True
         now = time.monotonic()
         window, edits = (INPUT_WINDOW_S, 1) if typed else (KEYBINDING_WINDOW_S, KEYBINDING_CREDIT)
-        text = event.get("text") if what == "type" else None
-        self._licenses.append([now + window, edits, text if isinstance(text, str) and text else None])
+        text = event.get("text")
+        text = text if isinstance(text, str) and text else None
+        if what == "type" and text is not None:
+            check = "type"
+        elif what == "paste" and text is not None:
+            check = "paste"
+        elif what == "key" and event.get("command") in BLANK_KEYS:
+            check = "blank"
+        else:
+            check = "any"
+        self._licenses.append([now + window, edits, check, text])
         if len(self._licenses) > MAX_LICENSES:
             self._licenses.popleft()
         self.on_user_activity()
 
     def _take_license(self, now: float, event: dict[str, Any]) -> bool:
-        """Use the oldest unexpired input license that fits this edit. A ``type`` signal
-        carries the typed text, and its edit inserts that text (auto-closed pairs, indentation
-        after a newline and surrounding a selection only add to it); a typed key that made no
-        edit (typing over an auto-closed bracket) leaves a license behind, which the user's
-        next matching edit retires instead of letting it license an agent's edit."""
+        """Use the oldest unexpired input license that fits this edit (``fits``). An agent's
+        edit landing while a keystroke is on its way thus does not take that keystroke's
+        license. A typed key that made no edit (typing over an auto-closed bracket) leaves a
+        license behind, which the user's next fitting edit retires instead of letting it
+        license an agent's edit."""
         licenses = self._licenses
         while licenses and licenses[0][0] < now:
             licenses.popleft()
@@ -187,12 +223,12 @@ class EditorState:
             return False
         inserted = "".join(str(c.get("text") or "") for c in event.get("changes") or () if isinstance(c, dict))
         for i, lic in enumerate(licenses):
-            if lic[2] is None or lic[2] in inserted:
+            if fits(lic[2], lic[3], inserted):
                 break
         else:
             return False
         if i:
-            kept = [lic for lic in list(licenses)[:i] if lic[2] is None]   # stale typed keys go
+            kept = [lic for lic in list(licenses)[:i] if lic[2] != "type"]   # stale typed keys go
             for _ in range(i):
                 licenses.popleft()
             licenses.extendleft(reversed(kept))
@@ -200,6 +236,8 @@ class EditorState:
         licenses[i][1] -= 1
         if licenses[i][1] <= 0:
             del licenses[i]
+        else:   # a keybinding's further edits come with its first (same renderer tick) or not at all
+            licenses[i][0] = min(licenses[i][0], now + KEYBINDING_BURST_S)
         return True
 
     def _on_command(self, event: dict[str, Any]) -> None:

@@ -82,6 +82,26 @@ def test_typed_text_must_be_in_the_edit_it_licenses(tmp_path: Path) -> None:
     assert state.classify(_edit(uri, changes=[{"offset": 0, "length": 1, "text": ""}])) == ("user", None)
 
 
+def test_a_keybindings_further_edits_must_come_with_its_first(tmp_path: Path, monkeypatch) -> None:
+    """Accepting a completion may edit twice at once (text + auto-import); an inline agent's
+    edit 0.1 s later is not part of it."""
+    from crowd.server.attribution import editor_state
+
+    clock = [1000.0]
+    monkeypatch.setattr(editor_state.time, "monotonic", lambda: clock[0])
+    state, session, _ = _state(tmp_path)
+    uri = path_to_uri(tmp_path / "a.py")
+    session.documents.open(uri, "a.py", "x\n")
+    state.on_event({"kind": "user_input", "what": "type", "text": "v"})
+    assert state.classify(_insert(uri, "v")) == ("user", None)
+    state.on_event({"kind": "user_input", "what": "keybinding", "command": "acceptSelectedSuggestion"})
+    clock[0] += 0.1
+    assert state.classify(_insert(uri, "value")) == ("user", None)                 # the completion
+    assert state.classify(_insert(uri, "import value\n")) == ("user", None)        # its auto-import, same tick
+    clock[0] += 0.1
+    assert state.classify(_insert(uri, "# agent-4 wrote this\n")) == ("agent", None)
+
+
 def test_reload_edit_takes_the_writers_source(tmp_path: Path) -> None:
     state, session, _ = _state(tmp_path)
     uri = path_to_uri(tmp_path / "a.py")

@@ -24,6 +24,38 @@ TOOLS = ROOT / ".tools" / "code-server"
 CODE_SERVER = TOOLS / "node_modules" / ".bin" / "code-server"
 PLAYWRIGHT = TOOLS / "node_modules" / "playwright-core"
 DRIVER = ROOT / "editor-bridge" / "test" / "e2e" / "drive.mjs"
+INLINE_AGENT = ROOT / "editor-bridge" / "test" / "e2e" / "inline-agent"
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension=".json" ContentType="application/json"/>'
+    '<Default Extension=".js" ContentType="application/javascript"/>'
+    '<Default Extension=".vsixmanifest" ContentType="text/xml"/></Types>\n')
+
+
+def pack_vsix(folder: Path, out: Path) -> Path:
+    """A .vsix (a zip: manifest, content types, ``extension/``) of a plain-JS test extension,
+    so a fixture extension installs through the editor's real --install-extension path."""
+    import zipfile
+
+    pkg = json.loads((folder / "package.json").read_text())
+    manifest = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<PackageManifest Version="2.0.0" xmlns="http://schemas.microsoft.com/developer/vsx-schema/2011">'
+        f'<Metadata><Identity Language="en-US" Id="{pkg["name"]}" Version="{pkg["version"]}" Publisher="{pkg["publisher"]}"/>'
+        f'<DisplayName>{pkg["displayName"]}</DisplayName><Properties>'
+        f'<Property Id="Microsoft.VisualStudio.Code.Engine" Value="{pkg["engines"]["vscode"]}"/>'
+        '</Properties></Metadata><Installation><InstallationTarget Id="Microsoft.VisualStudio.Code"/></Installation>'
+        '<Dependencies/><Assets><Asset Type="Microsoft.VisualStudio.Code.Manifest" Path="extension/package.json" '
+        'Addressable="true"/></Assets></PackageManifest>\n')
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("extension.vsixmanifest", manifest)
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                z.write(f, "extension/" + f.relative_to(folder).as_posix())
+    return out
 
 
 def missing_preconditions() -> list[str]:
@@ -89,6 +121,14 @@ class CodeServer:
         return subprocess.run(
             [sys.executable, "-m", "crowd.cli", "install-extension", "--no-build",
              "--editor", str(CODE_SERVER), "--extensions-dir", str(self.extensions)],
+            env={**self.env, "VSCODE_AGENT_FOLDER": str(self.base / "agent")},
+            capture_output=True, text=True, timeout=180)
+
+    def install_vsix(self, vsix: Path) -> subprocess.CompletedProcess:
+        """A test fixture extension, through code-server's own --install-extension."""
+        return subprocess.run(
+            [str(CODE_SERVER), "--install-extension", str(vsix), "--force", "--extensions-dir", str(self.extensions),
+             "--user-data-dir", str(self.user_data)],
             env={**self.env, "VSCODE_AGENT_FOLDER": str(self.base / "agent")},
             capture_output=True, text=True, timeout=180)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from crowd.serializer.format import read_recording
-from tests.bridge.codeserver import DRIVER, PLAYWRIGHT, ROOT, CodeServer, missing_preconditions
+from tests.bridge.codeserver import DRIVER, INLINE_AGENT, PLAYWRIGHT, ROOT, CodeServer, missing_preconditions, pack_vsix
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,6 +32,10 @@ TERMINAL_COMMAND = "sleep 0.5; echo crowd-e2e-$((6*7))"  # output after the star
 EXTERNAL_TEXT = "line written by another process"
 CROWD_TERM_COMMAND = "echo crowd-term-$((20+1))"
 CROWD_TERM_OUTPUT = "crowd-term-21"
+INLINE_FILE = "agent.py"
+INLINE_TYPED = ["value = compute alpha plus beta", "total = value times two", "print total and value"]
+PASTE_TEXT = "pasted_block = 42"
+AGENT_EDITS = 12  # the fixture extension's default
 
 
 def _workspace(base: Path) -> Path:
@@ -41,6 +45,7 @@ def _workspace(base: Path) -> Path:
     (ws / "notes.txt").write_text("notes\n")
     (ws / "data.json").write_text('{"a":1,"b":[1,2]}\n')
     (ws / "old_name.txt").write_text("to be renamed\n")
+    (ws / INLINE_FILE).write_text("# the user types below, an inline agent writes above\n")
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(base)}
     for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
@@ -114,12 +119,13 @@ def _session_dir(recordings: Path, timeout: float = 60, exclude: set[str] = froz
     raise AssertionError(f"no recording appeared in {recordings}")
 
 
-def _recording_containing(recordings: Path, text: str, exclude: set[str], timeout: float) -> Path:
-    """The recording (other than ``exclude``) whose events mention ``text``: `crowd term`'s own."""
+def _recording_containing(recordings: Path, text: str, timeout: float) -> Path:
+    """The recording whose events mention ``text``: `crowd term` streams into the editor's
+    sidecar session over its loopback WebSocket (else it would record one of its own)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p in recordings.glob("*"):
-            if p.is_dir() and p.name not in exclude and list(p.glob("seg-*.crowd")):
+            if p.is_dir() and list(p.glob("seg-*.crowd")):
                 if text in json.dumps(read_recording(p).events, default=str):
                     return p
         time.sleep(0.5)
@@ -146,7 +152,16 @@ def _phase_a_done(events: list[dict]) -> list[str]:
         missing.append("editor_command end")
     if not any(e.get("kind") == "file_change" and e.get("file") == "new_name.txt" for e in events):
         missing.append("rename of old_name.txt")
+    if len(_inline_edits(events)[0]) < AGENT_EDITS:
+        missing.append("the inline agent's edits")
     return missing
+
+
+def _inline_edits(events: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Edits of the inline-agent file: (the fixture agent's, everyone else's, i.e. the user's)."""
+    edits = [e for e in events if e.get("kind") == "edit" and e.get("file") == INLINE_FILE]
+    agent = [e for e in edits if any("agent-" in c.get("text", "") for c in e.get("changes", []))]
+    return agent, [e for e in edits if e not in agent]
 
 
 def _wait_recording(session: Path, done, timeout: float) -> list[dict]:
@@ -187,6 +202,8 @@ def editor(tmp_path: Path):
     assert installed.returncode == 0, installed.stderr
     assert "installed crowd.crowd-bridge" in installed.stdout
     assert any(p.name.startswith("crowd.crowd-bridge") for p in server.extensions.iterdir())
+    fixture = server.install_vsix(pack_vsix(INLINE_AGENT, tmp_path / "inline-agent.vsix"))
+    assert fixture.returncode == 0, fixture.stderr
     server.start(tmp_path / "code-server.log")
     try:
         yield server, ws, recordings, stats
@@ -203,13 +220,15 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
         "screenshot": str(ROOT / ".bench-out" / "bridge_e2e_failure.png"),
         "crowdTermCommand": CROWD_TERM_COMMAND,
         "jsonFile": "data.json", "renameFrom": "old_name.txt", "renameTo": "new_name.txt",
+        "inlineFile": INLINE_FILE, "inlineTyped": INLINE_TYPED, "pasteText": PASTE_TEXT,
     }
     driver = Driver(cfg, tmp_path / "driver.log")
     try:
         driver.wait_step("recording", 180)
         session = _session_dir(recordings)
         driver.wait_step("crowdterm", 120)
-        term_recording = _recording_containing(recordings, CROWD_TERM_OUTPUT, exclude={session.name}, timeout=60)
+        term_recording = _recording_containing(recordings, CROWD_TERM_OUTPUT, timeout=60)
+        assert term_recording == session, "crowd term inside the editor records into the editor's session"
         driver.wait_step("renamed", 180)
         events = _wait_recording(session, _phase_a_done, 60)
 
@@ -279,6 +298,32 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     assert not any(e.get("source") == "external" and e.get("file") in ("new_name.txt", "old_name.txt", "data.json")
                    for e in events), "editor-made changes must not be attributed to another process"
 
+    # an inline agent writing through the editor API into the visible editor is told apart
+    # from the user typing, deleting and pasting in the same editor at the same time
+    agent_edits, user_edits = _inline_edits(events)
+    all_inline = sorted(agent_edits + user_edits, key=lambda e: e["t"])
+    agent_ok = sum(e["source"] == "agent" for e in agent_edits)
+    user_ok = sum(e["source"] == "user" for e in user_edits)
+    inline = {"agent_edits": len(agent_edits), "agent_as_agent": agent_ok, "user_edits": len(user_edits),
+              "user_as_user": user_ok, "typingSignals": stats.get("typingSignals"),
+              "misattributed": [{"edit": {k: e.get(k) for k in ("source", "changes", "t")},
+                                 "before": [(b["t"], b["source"], [c["text"] for c in b["changes"]])
+                                            for b in all_inline if b["t"] < e["t"]][-8:]}
+                                for e in all_inline
+                                if e["source"] != ("agent" if e in agent_edits else "user")][:20]}
+    out = ROOT / ".bench-out"
+    out.mkdir(exist_ok=True)
+    (out / "bridge_inline.json").write_text(json.dumps(inline, indent=2))
+    print(f"\ninline agent: {agent_ok}/{len(agent_edits)} agent edits as agent, "
+          f"{user_ok}/{len(user_edits)} user edits as user")
+    assert stats.get("typingSignals", {}).get("on") is True, stats.get("typingSignals")
+    assert len(agent_edits) == AGENT_EDITS, inline
+    assert PASTE_TEXT in _edit_text(events, INLINE_FILE, "user"), "the paste is the user's"
+    assert any(e.get("changes") and all(c["text"] == "" for c in e["changes"]) for e in user_edits), \
+        "Backspace deletions are recorded (as the user's)"
+    assert user_ok == len(user_edits), inline
+    assert agent_ok == len(agent_edits), inline
+
     # the terminal: the bridge forwarded the shell execution with its output
     kinds = stats["kinds"]
     for kind in ("terminal_open", "terminal_exec_start", "terminal_exec_end", "terminal_data"):
@@ -287,7 +332,10 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
     commands = [e for e in events if e.get("kind") == "terminal_command"]
     assert any(TERMINAL_COMMAND in str(e.get("command")) and e.get("exit_code") == 0 for e in commands), commands
     assert all(e.get("cwd") == "." for e in commands if TERMINAL_COMMAND in str(e.get("command"))), commands
-    assert str(tmp_path) not in raw, "an absolute path of this machine leaked into the recording"
+    # (terminal screens show what the shell prints, a prompt with its cwd included: that is
+    # the user's screen content, not a path the bridge or the sidecar wrote)
+    written = json.dumps([e for e in events if e.get("kind") != "terminal_screen"], default=str)
+    assert str(tmp_path) not in written, "an absolute path of this machine leaked into the recording"
 
     # panic: nothing of the window is left, not even in the document text
     panics = [e for e in events if e.get("type") == "session" and e.get("kind") == "panic"]
@@ -306,8 +354,6 @@ def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path)
 
     # the bridge's cost per keystroke in the extension host
     assert stats["changes"] >= len(TYPED) // 2
-    out = ROOT / ".bench-out"
-    out.mkdir(exist_ok=True)
     (out / "bridge_e2e.json").write_text(json.dumps(stats, indent=2))
     print(f"\nbridge per keystroke: {stats['perKeystrokeMs']:.4f} ms "
           f"(change handler p50 {stats['changeHandlerP50Ms']:.4f} ms, p99 {stats['changeHandlerP99Ms']:.4f} ms, "

@@ -22,12 +22,18 @@ export class TypingSignals implements vscode.Disposable {
   /** Why they are not (setting off, or a conflict); empty while on. */
   reason = '';
   private registered: DisposableLike[] = [];
+  /** ms from a keystroke reaching the bridge until the editor applied it (the detour's latency). */
+  readonly roundTrips: number[] = [];
   private readonly fixed: vscode.Disposable[];
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly hub: EventHub) {
     this.fixed = [
+      // Not declared in package.json's `commands` on purpose: a declared command gets an
+      // implicit `onCommand:` activation event, and the renderer then holds the first call
+      // until every extension host confirmed activation, long enough for the keystrokes
+      // typed after that first Backspace to overtake it.
       vscode.commands.registerCommand('crowd.input.key', (args: unknown) => this.key(args)),
       vscode.extensions.onDidChange(() => {
         const conflict = this.conflict();
@@ -77,6 +83,13 @@ export class TypingSignals implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /** What the statistics command reports about the signals. */
+  report(): Record<string, unknown> {
+    const sorted = [...this.roundTrips].sort((a, b) => a - b);
+    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null);
+    return { on: this.on, reason: this.reason, keystrokes: sorted.length, roundTripP50Ms: pct(0.5), roundTripP99Ms: pct(0.99) };
+  }
+
   /** Status bar tooltip addition ('' while signals are on). */
   tooltip(): string {
     return this.on ? '' : `Inline-agent detection is off: ${this.reason}.`;
@@ -84,7 +97,7 @@ export class TypingSignals implements vscode.Disposable {
 
   private signal(what: InputWhat, command?: string, text?: string): void {
     if (text !== undefined) {
-      this.hub.emit({ kind: 'user_input', what, text }); // the sidecar matches it against the edit
+      this.hub.emit({ kind: 'user_input', what, text }); // the sidecar checks the edit against it
     } else {
       this.hub.emit(command ? { kind: 'user_input', what, command } : { kind: 'user_input', what });
     }
@@ -95,13 +108,16 @@ export class TypingSignals implements vscode.Disposable {
     const original = `default:${id}`;
     const meter = this.hub.meter;
     const command = id === 'cut' ? 'cut' : undefined;
-    const typed = what === 'type';
+    const withText = what === 'type' || what === 'paste';
     return (args?: unknown) => {
       const t0 = performance.now();
-      const text = typed ? (args as { text?: unknown } | undefined)?.text : undefined;
+      const text = withText ? (args as { text?: unknown } | undefined)?.text : undefined;
       this.signal(what, command, typeof text === 'string' ? text : undefined);
       const done = vscode.commands.executeCommand(original, args);
       meter.add('input', performance.now() - t0);
+      if (this.roundTrips.length < 10_000) {
+        done.then(() => this.roundTrips.push(performance.now() - t0), () => undefined);
+      }
       return done;
     };
   }
@@ -133,8 +149,10 @@ export class TypingSignals implements vscode.Disposable {
     }
     try {
       return [api.registerDocumentPasteEditProvider({ scheme: 'file' }, {
-        provideDocumentPasteEdits: () => {
-          this.signal('paste');
+        provideDocumentPasteEdits: async (_doc: unknown, _ranges: unknown, data: vscode.DataTransfer) => {
+          // the paste controller waits for its providers: this signal precedes the edit
+          const text = await Promise.resolve(data.get('text/plain')?.asString()).catch(() => undefined);
+          this.signal('paste', undefined, typeof text === 'string' ? text : undefined);
           return undefined;
         },
       }, { providedPasteEditKinds: [], pasteMimeTypes: ['text/plain'] })];

@@ -46,6 +46,19 @@ async function statusText(page) {
   return page.locator('.statusbar-item', { hasText: 'crowd' }).or(page.locator('.statusbar-item', { hasText: 'REC' })).first().innerText();
 }
 
+/**
+ * Ctrl+V as Chromium handles it natively: headless Chromium does not map the shortcut to its
+ * paste editing command by itself, so the key event carries the command (CDP), which makes
+ * the browser fire a real, trusted paste event with the clipboard's text.
+ */
+async function pasteKey(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const key = { key: 'v', code: 'KeyV', windowsVirtualKeyCode: 86, modifiers: 2 };
+  await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', ...key, commands: ['paste'] });
+  await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', ...key });
+  await cdp.detach();
+}
+
 /** Declining is remembered across a reload and records nothing; consent can be changed later. */
 async function consentScenario(page) {
   const toast = page.locator('.notification-toast', { hasText: 'crowd can record' });
@@ -87,6 +100,7 @@ async function main() {
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(cfg.url).origin });
   const page = await context.newPage();
   currentPage = page;
   page.setDefaultTimeout(T);
@@ -137,6 +151,32 @@ async function main() {
     await nextLine();
     await browser.close();
     return;
+  }
+
+  // 2b. an inline agent (the test-only extension editor-bridge/test/e2e/inline-agent) inserts
+  // lines at the top of the visible editor through the editor API while the user types,
+  // deletes and pastes at its end: the agent's edits must be `agent`, the user's `user`
+  if (cfg.inlineFile) {
+    await openFile(page, cfg.inlineFile);
+    await editor.click();
+    await runCommand(page, 'crowd test: run the fake inline agent');
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    const done = page.locator('.notification-toast', { hasText: 'inline agent done' });
+    for (let round = 0; round < 40 && !(await done.count()); round++) {
+      await page.keyboard.type(cfg.inlineTyped[round % cfg.inlineTyped.length], { delay: 30 });
+      await page.keyboard.press('Backspace');
+      await page.keyboard.press('Backspace');
+      if (round % 3 === 1) { // a paste through the browser's clipboard and Ctrl+V
+        await page.evaluate((text) => navigator.clipboard.writeText(text), `${cfg.pasteText} ${round}`);
+        await pasteKey(page);
+      }
+      await page.keyboard.press('Enter');
+    }
+    await done.waitFor({ timeout: T });
+    await page.keyboard.press('Control+S');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
+    step('inline', { agentDone: await done.innerText() });
   }
 
   // 3. a command in a terminal (bash with VS Code's shell integration)
