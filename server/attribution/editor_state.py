@@ -205,7 +205,9 @@ class EditorState:
             check = "blank"
         else:
             check = "any"
-        self._licenses.append([now + window, edits, check, text])
+        lines = event.get("lines")
+        lines = (int(lines[0]), int(lines[1])) if isinstance(lines, list) and len(lines) == 2 else None
+        self._licenses.append([now + window, edits, check, text, lines])
         if len(self._licenses) > MAX_LICENSES:
             self._licenses.popleft()
         self.on_user_activity()
@@ -221,9 +223,11 @@ class EditorState:
             licenses.popleft()
         if not licenses:
             return False
-        inserted = "".join(str(c.get("text") or "") for c in event.get("changes") or () if isinstance(c, dict))
+        changes = [c for c in event.get("changes") or () if isinstance(c, dict)]
+        inserted = "".join(str(c.get("text") or "") for c in changes)
+        line: list[int] = []
         for i, lic in enumerate(licenses):
-            if fits(lic[2], lic[3], inserted):
+            if fits(lic[2], lic[3], inserted) and (lic[4] is None or self._near(lic[4], event, changes, line)):
                 break
         else:
             return False
@@ -238,7 +242,23 @@ class EditorState:
             del licenses[i]
         else:   # a keybinding's further edits come with its first (same renderer tick) or not at all
             licenses[i][0] = min(licenses[i][0], now + KEYBINDING_BURST_S)
+            licenses[i][4] = None   # ...and may be anywhere (a completion's auto-import)
         return True
+
+    def _near(self, lines: tuple[int, int], event: dict[str, Any], changes: list[dict[str, Any]],
+              memo: list[int]) -> bool:
+        """Whether the edit starts on (or next to) the lines the cursors were on when the
+        editing key was pressed: an inline agent writing elsewhere at that moment does not
+        take the key's license. Unknown positions do not refuse."""
+        if not memo:
+            docs = getattr(self.session, "documents", None)
+            doc = docs.get(event.get("uri")) if docs is not None else None
+            offsets = [c.get("offset") for c in changes if isinstance(c.get("offset"), int)]
+            if doc is None or not offsets:
+                memo.append(-1)
+            else:   # the text before the first change is the same before and after the edit
+                memo.append(doc.text.count("\n", 0, min(offsets)))
+        return memo[0] < 0 or lines[0] - 1 <= memo[0] <= lines[1] + 1
 
     def _on_command(self, event: dict[str, Any]) -> None:
         if event.get("phase") == "start":

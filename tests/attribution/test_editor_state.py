@@ -100,6 +100,11 @@ def test_a_keybindings_further_edits_must_come_with_its_first(tmp_path: Path, mo
     assert state.classify(_insert(uri, "import value\n")) == ("user", None)        # its auto-import, same tick
     clock[0] += 0.1
     assert state.classify(_insert(uri, "# agent-4 wrote this\n")) == ("agent", None)
+    # a keybinding pressed on line 3: an agent's insertion on line 0 arriving first is not its edit
+    session.documents.open(uri, "a.py", "a\nb\nc\nd\ne\n")
+    state.on_event({"kind": "user_input", "what": "keybinding", "command": "acceptSelectedSuggestion", "lines": [3, 3]})
+    assert state.classify(_insert(uri, "# agent\n")) == ("agent", None)
+    assert state.classify(_edit(uri, changes=[{"offset": 6, "length": 1, "text": "done"}])) == ("user", None)
 
 
 def test_reload_edit_takes_the_writers_source(tmp_path: Path) -> None:

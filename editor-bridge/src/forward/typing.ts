@@ -130,7 +130,16 @@ export class TypingSignals implements vscode.Disposable {
     }
     const t0 = performance.now();
     if (this.on) {
-      this.signal(parsed.what ?? 'key', parsed.command);
+      // the lines the cursors are on: the sidecar expects this key's edit there
+      const editor = vscode.window.activeTextEditor;
+      let lines: [number, number] | undefined;
+      if (editor) {
+        lines = [Infinity, -1];
+        for (const s of editor.selections) {
+          lines = [Math.min(lines[0], s.start.line), Math.max(lines[1], s.end.line)];
+        }
+      }
+      this.hub.emit({ kind: 'user_input', what: parsed.what ?? 'key', command: parsed.command, ...(lines ? { lines } : {}) });
     }
     const done = vscode.commands.executeCommand(parsed.command);
     this.hub.meter.add('input', performance.now() - t0);

@@ -168,8 +168,16 @@ async function main() {
       await page.keyboard.press('Backspace');
       await page.keyboard.press('Backspace');
       if (round % 3 === 1) { // a paste through the browser's clipboard and Ctrl+V
-        await page.evaluate((text) => navigator.clipboard.writeText(text), `${cfg.pasteText} ${round}`);
+        // the user pauses before pasting: the editor cancels a paste when the text changes
+        // while it asks its paste providers, and keystrokes detoured through the extension
+        // host may still be landing (docs/editor-bridge.md)
+        await page.waitForTimeout(400);
+        const pasted = `${cfg.pasteText}_r${round}`;
+        await page.evaluate((text) => navigator.clipboard.writeText(text), pasted);
         await pasteKey(page);
+        // the editor asks paste providers (the bridge's is one) before it pastes; typing on
+        // at once would cancel the paste, as it does for any provider in VS Code
+        await page.locator('.monaco-editor .view-lines', { hasText: pasted }).first().waitFor({ timeout: T });
       }
       await page.keyboard.press('Enter');
     }
