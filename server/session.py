@@ -238,6 +238,10 @@ class Session:
         self._t0 = time.monotonic_ns()
         self._known.clear()
         self.redactor = _make_redactor(self.settings)
+        # privacy: the folders' absolute paths in any text become their recorded names
+        set_roots = getattr(self.redactor, "set_workspace_roots", None)
+        if set_roots is not None:
+            set_roots([(f.name, f.root) for f in self.workspace.folders.folders])
         # privacy: hold keystroke-typed tokens until complete so typed secrets are caught
         wrap = getattr(self.redactor, "wrap_writer", None)
         if wrap is not None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from crowd.server.privacy.detect import MIN_SECRET_LEN, Finding, SecretFinder
+from crowd.server.privacy.local_paths import LocalPathRewriter
 from crowd.server.privacy.paths import SecretPathPolicy
 
 # Fields that hold identifiers, not free text (paths are checked by is_secret_path instead).
@@ -33,11 +35,18 @@ def marker(kind: str) -> str:
 class Redactor:
     """Finds and replaces secrets in text and events; thread-safe (it holds no mutable state)."""
 
-    def __init__(self, extra_globs: Iterable[str] = (), *, finder: SecretFinder | None = None) -> None:
+    def __init__(self, extra_globs: Iterable[str] = (), *, finder: SecretFinder | None = None,
+                 workspace_roots: Iterable[tuple[str, str | Path]] = ()) -> None:
         self.paths = SecretPathPolicy(extra_globs)
         self.finder = finder or SecretFinder()
+        self.local_paths = LocalPathRewriter(workspace_roots)
         self._lock = threading.Lock()
         self.redactions = 0
+
+    def set_workspace_roots(self, roots: Iterable[tuple[str, str | Path]]) -> None:
+        """Tell the redactor the workspace folders ``(recorded name, absolute root)`` so their
+        absolute paths in any text become ``.`` (one folder) or the folder's name."""
+        self.local_paths = LocalPathRewriter(roots)
 
     def is_secret_path(self, rel: str) -> bool:
         return self.paths.is_secret(rel)
@@ -114,11 +123,15 @@ class Redactor:
         # detector runs, and field paths are only spelled out when something was found.
         local = node.get("file")
         local_file = local if isinstance(local, str) else filename
+        rewrite = self.local_paths.rewrite
         for key, value in node.items():
-            if key in SKIP_KEYS:
-                continue
             if isinstance(value, str):
-                if len(value) < MIN_SECRET_LEN:
+                # local paths and the login name: every string, identifiers included (a
+                # terminal's name can be its prompt); same-size assignment, safe while iterating
+                new_value = rewrite(value)
+                if new_value is not value:
+                    node[key] = value = new_value
+                if key in SKIP_KEYS or len(value) < MIN_SECRET_LEN:
                     continue
                 new, findings = self.scrub_text(value, local_file)
                 if findings:
@@ -127,7 +140,10 @@ class Redactor:
                     notes.extend(_note(f, where, local_file) for f in findings)
             elif isinstance(value, list):
                 if value and isinstance(value[0], str) and all(isinstance(v, str) for v in value):
-                    if sum(map(len, value)) + len(value) - 1 < MIN_SECRET_LEN:
+                    rewritten = [rewrite(v) for v in value]
+                    if any(a is not b for a, b in zip(rewritten, value)):
+                        node[key] = value = rewritten
+                    if key in SKIP_KEYS or sum(map(len, value)) + len(value) - 1 < MIN_SECRET_LEN:
                         continue
                     new_lines, findings = self.scrub_lines(value, local_file)
                     if findings:
@@ -141,7 +157,11 @@ class Redactor:
 
     def _walk_list(self, node: list[Any], path: str, filename: str | None, notes: list[dict[str, Any]]) -> None:
         for i, item in enumerate(node):
-            if isinstance(item, dict):
+            if isinstance(item, str):
+                new_item = self.local_paths.rewrite(item)
+                if new_item is not item:
+                    node[i] = new_item
+            elif isinstance(item, dict):
                 self._walk(item, f"{path}[{i}]", filename, notes)
             elif isinstance(item, list):
                 self._walk_list(item, f"{path}[{i}]", filename, notes)

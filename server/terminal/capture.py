@@ -55,6 +55,8 @@ class StandaloneSink:
         self.seq = 0
         self.lock = threading.Lock()
         self.redactor = _make_redactor()
+        if self.workspace is not None and hasattr(self.redactor, "set_workspace_roots"):
+            self.redactor.set_workspace_roots([(self.workspace.name, self.workspace)])
         self.record("session", "start", session_id=directory.name, format=FORMAT_NAME,
                     format_version=FORMAT_VERSION,
                     folders=[self.workspace.name] if self.workspace else [],
