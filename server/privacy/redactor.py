@@ -8,6 +8,10 @@ Every string in the event is scrubbed except header and identifier fields (seq, 
 source, paths, ids): future event fields are covered without a change here. Lists of
 strings (terminal screen lines) are scanned joined by newlines so that a PEM block or a
 token spread over several rows is still found.
+
+Every string (identifier fields included) also goes through ``LocalPathRewriter``
+(local_paths.py): workspace roots, the home directory and a ``login@`` prompt prefix are
+rewritten, without a note (they are not secrets), so recordings hold no machine-local path.
 """
 from __future__ import annotations
 
