@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,8 @@ class Tray:
         self._pystray = pystray
         self.actions = actions
         self.state = "grey"
+        self._stop_lock = threading.Lock()
+        self._stopped = False
         self.icon = pystray.Icon(name, icon_image("grey"), "crowd-cast: idle", menu=self._menu())
 
     def _menu(self) -> Any:
@@ -82,7 +85,7 @@ class Tray:
         try:
             self.actions.quit()
         finally:
-            self.icon.stop()
+            self.stop()
 
     def set_state(self, state: str, detail: str = "") -> None:
         """Show ``green``/``orange``/``grey``; cheap when nothing changed."""
@@ -115,4 +118,10 @@ class Tray:
         self.icon.run(setup=_setup)
 
     def stop(self) -> None:
+        """Stop the icon's loop once: Quit and the controller's quit watcher both ask, from
+        different threads, and a second destroy of the X window races the event loop."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         self.icon.stop()
