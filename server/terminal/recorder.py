@@ -264,6 +264,14 @@ def _copy_loop(pid: int, master: int, box: Outbox, stdin_fd: int, stdout_fd: int
                     break
                 _write_all(stdout_fd, data)
                 put(OUTPUT, now_us(), data)
+            # A resize that arrived with keys is applied first: the keys were typed into the
+            # window at its new size.
+            if wake_r in ready:
+                os.read(wake_r, 64)
+                size = window_size(stdin_fd)
+                if size:
+                    set_window_size(master, *size)
+                    put(wire.RESIZE, now_us(), struct.pack("<HH", *size))
             if stdin_open and stdin_fd in ready:
                 data = os.read(stdin_fd, READ_SIZE)
                 if not data:
@@ -273,12 +281,6 @@ def _copy_loop(pid: int, master: int, box: Outbox, stdin_fd: int, stdout_fd: int
                 hidden = echo_hidden(master)
                 _write_all(master, data)
                 put(INPUT_HIDDEN if hidden else INPUT, now_us(), data)
-            if wake_r in ready:
-                os.read(wake_r, 64)
-                size = window_size(stdin_fd)
-                if size:
-                    set_window_size(master, *size)
-                    put(wire.RESIZE, now_us(), struct.pack("<HH", *size))
             if writable or box.due():
                 box.pump()
             box.check_program(bool(ready))

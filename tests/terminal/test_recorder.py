@@ -112,6 +112,23 @@ def test_vim_is_recorded_as_alt_screen_and_program(tmp_path: Path) -> None:
     assert "gamma" in keys and ":wq" in keys, "raw-mode input (echo off, not canonical) is recorded"
 
 
+def _wait_for_recorded_resize(announce: Path, rows: int, cols: int, timeout: float = 30.0) -> None:
+    """Poll the live recording until crowd term has handled the SIGWINCH (it records the
+    resize after applying it to the program's PTY)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            events = read_recording(Path(announce.read_text())).events
+        except (OSError, ValueError):   # not written yet
+            events = []
+        if any(e["kind"] == "terminal_resize" and (e["rows"], e["cols"]) == (rows, cols) for e in events):
+            return
+        time.sleep(0.05)   # polling the recording for the condition, with a deadline
+    raise AssertionError(f"no terminal_resize to {rows}x{cols} recorded within {timeout} s")
+
+
 def test_resize_is_recorded_and_applied(tmp_path: Path) -> None:
     import fcntl
     import struct
@@ -124,6 +141,7 @@ def test_resize_is_recorded_and_applied(tmp_path: Path) -> None:
     prog.expect("size 80 24")
     fcntl.ioctl(prog.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     os.kill(prog.pid, 28)   # SIGWINCH reaches crowd term, as a terminal emulator would send it
+    _wait_for_recorded_resize(announce, 30, 100)   # a person types after the window changed size
     prog.send("\r")
     prog.expect("size 100 30")
     prog.wait_exit()
