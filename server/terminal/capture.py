@@ -40,6 +40,18 @@ log = logging.getLogger("crowd.term")
 BATCH_SECONDS = 0.05
 
 
+
+def workspace_relative(workspace: Path | None, path: str) -> str | None:
+    """``path`` relative to the recorded workspace (``.`` for the root), None outside it:
+    recordings never hold absolute paths."""
+    if workspace is None:
+        return None
+    try:
+        rel = Path(path).resolve().relative_to(workspace)
+    except (ValueError, OSError):
+        return None
+    return rel.as_posix() if str(rel) != "." else "."
+
 class StandaloneSink:
     """``record(type_, kind, **fields)`` into a recording folder of our own."""
 
@@ -68,13 +80,7 @@ class StandaloneSink:
         return time.monotonic_ns() // 1000 - self.t0
 
     def rel_path(self, path: str) -> str | None:
-        if self.workspace is None:
-            return None
-        try:
-            rel = Path(path).resolve().relative_to(self.workspace)
-        except (ValueError, OSError):
-            return None
-        return rel.as_posix() if str(rel) != "." else "."
+        return workspace_relative(self.workspace, path)
 
     def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any]:
         """Stamp, redact (as the sidecar's session does) and queue one event."""
@@ -246,13 +252,7 @@ class Capture:
         return time.monotonic_ns() // 1000 - self.t0
 
     def _rel_path(self, path: str) -> str | None:
-        if self.workspace is None:
-            return None
-        try:
-            rel = Path(path).resolve().relative_to(self.workspace)
-        except (ValueError, OSError):
-            return None
-        return rel.as_posix() if str(rel) != "." else "."
+        return workspace_relative(self.workspace, path)
 
     def start_standalone(self, reason: str | None = None) -> None:
         session_id = self.args.session_id or f"term-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
