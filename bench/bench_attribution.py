@@ -40,7 +40,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_snapshots(n_files: int, rounds: int, cc_rounds: int) -> Table:
-    from crowd.server.snapshots import SnapshotStore
+    from crowd.snapshots import SnapshotStore
 
     rng = random.Random(7)
     files = _workspace(n_files, rng)
@@ -69,8 +69,8 @@ def bench_snapshots(n_files: int, rounds: int, cc_rounds: int) -> Table:
             ours_bytes.append(store.stored_bytes - blobs_before + manifest)
             blobs_before = store.stored_bytes
         # the production path: the reader goes through the secret redactor (snapshots/redaction.py)
-        from crowd.server.privacy import Redactor
-        from crowd.server.snapshots.redaction import SnapshotScrubber
+        from crowd.privacy import Redactor
+        from crowd.snapshots.redaction import SnapshotScrubber
 
         scrubber = SnapshotScrubber(Redactor())
         red_ms, red_flush_ms = [], []
@@ -135,7 +135,7 @@ def bench_snapshots(n_files: int, rounds: int, cc_rounds: int) -> Table:
 
 
 def bench_checkout(n_files: int) -> Table:
-    from crowd.serializer.format import read_recording
+    from crowd.format import read_recording
     from crowd.server.client import SidecarClient
 
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
@@ -190,7 +190,7 @@ def bench_inline(seconds: float) -> Table:
     80-220 ms (a ``user_input`` then its edit; one in eight is a keybinding, which may run a
     command), while an inline agent inserts text in the same visible editor at random
     moments (about twice a second) with no signal."""
-    from crowd.serializer.format import read_recording
+    from crowd.format import read_recording
     from crowd.server.client import SidecarClient
     from crowd.server.workspace.folders import path_to_uri
 

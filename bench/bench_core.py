@@ -102,7 +102,7 @@ def _throughput(quick: bool) -> Table:
 # -- 2. recording size ---------------------------------------------------------------------
 def _scripted_session(ws: Path, minutes: float, rng: random.Random) -> list[tuple[float, dict[str, Any]]]:
     """(simulated seconds, bridge event): a person typing code and moving around the files."""
-    from crowd.server.documents import Document
+    from crowd.text.document import Document
     from crowd.server.workspace.folders import path_to_uri
 
     names = [f"src/module_{i}.py" for i in range(6)]
@@ -151,7 +151,7 @@ def _scripted_session(ws: Path, minutes: float, rng: random.Random) -> list[tupl
 
 def _reframe(events: list[dict[str, Any]], directory: Path) -> int:
     """Write ``events`` as the writer would have in real time (one frame per 0.2 s of activity)."""
-    from crowd.serializer.format import RecordingWriter
+    from crowd.format import RecordingWriter
 
     writer = RecordingWriter(directory, flush_interval=1e9, compact=True)   # as the session does
     bucket = None
@@ -166,7 +166,7 @@ def _reframe(events: list[dict[str, Any]], directory: Path) -> int:
 
 
 def _sizes(quick: bool) -> Table:
-    from crowd.serializer.format import read_recording
+    from crowd.format import read_recording
     from crowd.serializer.interop.cc2_export import export_cc2
     from crowd.server.client import SidecarClient
 

@@ -29,8 +29,8 @@ def _per_call_us(fn: Any, n: int) -> float:
 
 
 def _keystroke_cost(n: int) -> tuple[float, float]:
-    from crowd.server.privacy import Redactor
-    from crowd.server.privacy.typing_guard import TypingGuard
+    from crowd.privacy import Redactor
+    from crowd.privacy.typing_guard import TypingGuard
 
     redactor = Redactor()
     guard = TypingGuard(redactor)
@@ -47,7 +47,7 @@ def _keystroke_cost(n: int) -> tuple[float, float]:
 
 
 def _viewport_costs(n: int) -> tuple[float, float, float]:
-    from crowd.server.privacy.detect import SecretFinder
+    from crowd.privacy.detect import SecretFinder
 
     rng = random.Random(1)
     lines = [f"    {rng.choice(WORDS)}_{rng.randrange(1000)} = {rng.choice(WORDS)}({rng.choice(WORDS)}, {rng.randrange(100)})"
@@ -70,7 +70,7 @@ def _viewport_costs(n: int) -> tuple[float, float, float]:
 
 
 def _screen_costs(n: int) -> tuple[float, float, float]:
-    from crowd.server.privacy import Redactor
+    from crowd.privacy import Redactor
 
     rng = random.Random(2)
     rows = ["$ make build" if i % 9 == 0 else " ".join(rng.choice(WORDS) for _ in range(18))[:120] for i in range(200)]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyte
 
 from bench.table import Table
-from crowd.server.terminal.model import TerminalModel
+from crowd.terminal.model import TerminalModel
 
 ROWS, COLS = 24, 80
 CHUNK = 4096          # what a PTY read returns

@@ -18,10 +18,10 @@ def _recording(root: Path, name: str, segments: int, size: int) -> Path:
 
 
 def _throughput(tmp: Path, bundles: int, size: int, concurrency: int) -> list[object]:
-    from crowd.server.transfer.bundle import editor_candidate
-    from crowd.server.transfer.client import Uploader, UploaderConfig
-    from crowd.server.transfer.ingest import IngestServer
-    from crowd.server.transfer.queue import UploadQueue
+    from crowd.transfer.bundle import editor_candidate
+    from crowd.transfer.client import Uploader, UploaderConfig
+    from crowd.transfer.ingest import IngestServer
+    from crowd.transfer.queue import UploadQueue
 
     run = tmp / f"tp-{bundles}-{size}-{concurrency}"
     server = IngestServer(run / "ingest", token="bench").start()
@@ -44,10 +44,10 @@ def _throughput(tmp: Path, bundles: int, size: int, concurrency: int) -> list[ob
 
 
 def _recovery(tmp: Path, bundles: int) -> list[list[object]]:
-    from crowd.server.transfer.bundle import editor_candidate
-    from crowd.server.transfer.client import Uploader, UploaderConfig
-    from crowd.server.transfer.ingest import IngestServer
-    from crowd.server.transfer.queue import UploadQueue
+    from crowd.transfer.bundle import editor_candidate
+    from crowd.transfer.client import Uploader, UploaderConfig
+    from crowd.transfer.ingest import IngestServer
+    from crowd.transfer.queue import UploadQueue
 
     run = tmp / "recovery"
     q = UploadQueue(run / "queue", hold_s=0)

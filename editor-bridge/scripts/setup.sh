@@ -6,5 +6,5 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-bash "$HERE/scripts/build.sh" "$ROOT/server/extension_vsix"
+bash "$HERE/scripts/build.sh" "$ROOT/server/crowd/server/extension_vsix"
 bash "$HERE/scripts/install-code-server.sh" "$ROOT/.tools/code-server"

@@ -31,7 +31,7 @@ export function registerTerminalProfile(python: () => string | undefined): vscod
       }
       if (!(await checkTerm(py))) {
         hasTerm.delete(py); // may be installed later
-        throw new Error(`crowd: ${py} has crowd but no \`crowd term\` command; update crowd (pip install -U crowd)`);
+        throw new Error(`crowd: ${py} has crowd but no \`crowd term\` command; update crowd (pip install -U crowd-rollouts)`);
       }
       const args = ['-m', 'crowd.cli', 'term', '--name', CROWD_TERM_NAME];
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;

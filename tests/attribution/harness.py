@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.editor_state import EditorState
-from crowd.server.documents import DocumentStore
+from crowd.text.document import DocumentStore
 from crowd.server.watch import MemoryBaseline
 from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
 from crowd.server.workspace.folders import path_to_uri

@@ -108,7 +108,7 @@ def run_agent(bin_dir: Path, name: str, ws: Path, plan: list[dict], env: dict | 
 
 
 def test_claude_edits_files_and_snapshot_restores(ws: Path, tmp_path: Path) -> None:
-    from crowd.server.snapshots import SnapshotStore
+    from crowd.snapshots import SnapshotStore
     from tests.attribution.conftest import disk_tree
 
     (ws / ".gitignore").write_text("ignored/\n")
@@ -220,7 +220,7 @@ def test_multi_root_agent_edits(tmp_path: Path) -> None:
 
 
 def test_secret_files_changes_carry_no_content_and_stay_out_of_snapshots(ws: Path, tmp_path: Path) -> None:
-    from crowd.server.snapshots import SnapshotStore
+    from crowd.snapshots import SnapshotStore
     from tests.attribution.conftest import wait_for
 
     (ws / ".env").write_text("API_TOKEN=before-the-agent\n")

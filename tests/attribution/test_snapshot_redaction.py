@@ -10,10 +10,10 @@ from pathlib import Path
 
 import zstandard
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.attribution.component import AttributionComponent
 from crowd.server.session import Session
-from crowd.server.snapshots import SnapshotStore
+from crowd.snapshots import SnapshotStore
 from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
 from tests.attribution.conftest import disk_tree, wait_for
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.server.snapshots import SnapshotError, SnapshotStore
+from crowd.snapshots import SnapshotError, SnapshotStore
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -113,7 +113,7 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_list_restore_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from crowd.server.snapshots import commands
+    from crowd.snapshots import commands
     import argparse
 
     rec = tmp_path / "rec"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.attribution.component import AttributionComponent
 from crowd.server.session import Session
 from crowd.server.workspace import WorkspaceCache, WorkspaceFolders

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from tests.bridge.codeserver import DRIVER, INLINE_AGENT, PLAYWRIGHT, ROOT, CodeServer, missing_preconditions, pack_vsix
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

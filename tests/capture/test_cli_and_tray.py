@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowd.capture import keylog as kl
-from crowd.capture.layout import list_segments
+from crowd.format.desktop import keylog as kl
+from crowd.format.desktop.layout import list_segments
 
 pytestmark = pytest.mark.gui
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from crowd.capture import keylog as k
-from crowd.capture import layout
+from crowd.format.desktop import keylog as k
+from crowd.format.desktop import layout
 
 
 def _meta() -> k.Metadata:

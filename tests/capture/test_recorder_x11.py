@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crowd.capture import keylog as kl
-from crowd.capture.layout import list_segments, parse_name
+from crowd.format.desktop import keylog as kl
+from crowd.format.desktop.layout import list_segments, parse_name
 from crowd.capture.recorder import Recorder, RecorderConfig
 
 from capture_video_check import palette_index, summarize
@@ -195,7 +195,7 @@ def test_visual_change_lands_within_one_frame_of_its_keylog_time_across_an_idle_
 
 
 def test_segments_rotate_with_metadata_at_each_start_and_panic_deletes_held(screen, out_dir: Path) -> None:
-    from crowd.capture.keylog import KeylogWriter
+    from crowd.format.desktop.keylog import KeylogWriter
 
     # leftovers of an earlier run: one closed long ago, one recently (inside the panic window)
     old_sid, recent_sid = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"

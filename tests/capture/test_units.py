@@ -76,7 +76,7 @@ def test_key_names_without_x_use_the_us_layout() -> None:
 
 def test_hold_hands_over_after_the_hold_and_purges_only_held(tmp_path: Path) -> None:
     from crowd.capture.hold import SegmentHold, purge_recent
-    from crowd.capture.layout import list_segments, segment_paths
+    from crowd.format.desktop.layout import list_segments, segment_paths
 
     now = time.time()
     for i, age in enumerate((900, 100)):

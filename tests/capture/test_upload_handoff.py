@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.capture.layout import list_segments
+from crowd.format.desktop.layout import list_segments
 
 pytestmark = pytest.mark.gui
 
@@ -15,8 +15,8 @@ def test_segments_go_to_the_queue_as_they_close_and_panic_shreds_their_bundles(s
     from crowd.capture.app import CastController, QueueSink
     from crowd.capture.recorder import RecorderConfig
     from crowd.capture.settings import CastSettings
-    from crowd.server.transfer.bundle import Candidate
-    from crowd.server.transfer.queue import UploadQueue
+    from crowd.transfer.bundle import Candidate
+    from crowd.transfer.queue import UploadQueue
 
     queue = UploadQueue(tmp_path / "upload", hold_s=600)
     editor_dir = tmp_path / "editor" / "sess"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 

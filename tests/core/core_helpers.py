@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.workspace.folders import path_to_uri
 
 

@@ -132,7 +132,7 @@ import os, sys, pwd, asyncio, shutil, concurrent.futures.thread, selectors, json
 import encodings.idna, logging.handlers
 from crowd.server.app import build_server, serve_stdio, setup_logging
 from crowd.server.session import _make_redactor
-import crowd.server.ws, crowd.server.workspace, crowd.serializer.format
+import crowd.server.ws, crowd.server.workspace, crowd.format
 setup_logging("INFO")
 server = build_server()
 _make_redactor({})

@@ -4,9 +4,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from crowd.serializer.format import RecordingWriter, read_recording
-from crowd.serializer.format.columnar import decode, encode
-from crowd.serializer.format.writer import list_segments
+from crowd.format import RecordingWriter, read_recording
+from crowd.format.columnar import decode, encode
+from crowd.format.writer import list_segments
 
 
 def _events(n: int, rng: random.Random) -> list[dict]:

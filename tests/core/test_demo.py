@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
-from crowd.serializer.format.schema import validate_event
+from crowd.format import read_recording
+from crowd.format.schema import validate_event
 
 
 def test_crowd_demo(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 

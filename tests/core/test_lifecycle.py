@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format.schema import validate_event
+from crowd.format.schema import validate_event
 from crowd.server.client import RpcError
 
 from core_helpers import edit_texts, insert, open_event, recorded

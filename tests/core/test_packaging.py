@@ -15,7 +15,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-IMPORTS = "import crowd, crowd.server, crowd.serializer, crowd.capture, crowd.idm; print(crowd.server.__file__)"
+# Imports every module and prints the ones whose file is not at their import path
+# (crowd.server.session must live in .../crowd/server/session.py), then crowd.server's file.
+IMPORTS = """
+import importlib, pkgutil, crowd, crowd.server
+bad = []
+for info in pkgutil.walk_packages(crowd.__path__, "crowd.", onerror=lambda name: None):
+    spec = importlib.util.find_spec(info.name)
+    tail = info.name.replace(".", "/") + ("/__init__.py" if info.ispkg else ".py")
+    if not spec.origin.replace(chr(92), "/").endswith(tail):
+        bad.append((info.name, spec.origin))
+print(bad)
+print(crowd.server.__file__)
+"""
 
 
 def _run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -46,7 +58,8 @@ def _venv(path: Path) -> Path:
 
 
 def _check_installed(python: Path, expect_under: Path, cwd: Path) -> None:
-    where = _run([str(python), "-c", IMPORTS], cwd).stdout.strip()
+    bad, where = _run([str(python), "-c", IMPORTS], cwd).stdout.strip().splitlines()
+    assert bad == "[]", bad
     assert Path(where).resolve().is_relative_to(expect_under.resolve()), where
     help_text = _run([str(python.parent / "crowd"), "--help"], cwd).stdout
     assert "sidecar" in help_text and "demo" in help_text
@@ -58,7 +71,7 @@ def test_wheel_and_editable_install(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
          tmp_path)
-    wheels = list(dist.glob("crowd-*.whl"))
+    wheels = list(dist.glob("crowd_rollouts-*.whl"))
     assert len(wheels) == 1
 
     wheel_env = tmp_path / "wheel-env"

@@ -14,7 +14,7 @@ import pytest
 
 from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.dataset.trajectories import convert_trajectories
-from crowd.serializer.format import iter_recording
+from crowd.format import iter_recording
 from crowd.serializer.interop.load import load_events
 
 AGENT = Path(__file__).resolve().parents[2] / "fixtures" / "dataset" / "mini_agent.py"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format import RecordingWriter, make_event, read_recording
-from crowd.serializer.format.frames import FILE_MAGIC, FRAME_MAGIC
-from crowd.serializer.format.writer import list_segments
+from crowd.format import RecordingWriter, make_event, read_recording
+from crowd.format.frames import FILE_MAGIC, FRAME_MAGIC
+from crowd.format.writer import list_segments
 
 
 def _edit(i: int, text: str = "x") -> dict:
@@ -122,7 +122,7 @@ def test_killed_writer_keeps_flushed_frames(tmp_path: Path) -> None:
     as flushed is readable, and the folder always opens."""
     script = textwrap.dedent(f"""
         import sys, time
-        from crowd.serializer.format import RecordingWriter, make_event
+        from crowd.format import RecordingWriter, make_event
         w = RecordingWriter({str(tmp_path)!r}, flush_interval=0.05)
         i = 0
         while True:

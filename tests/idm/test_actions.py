@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowd.capture import keylog as kl
+from crowd.format.desktop import keylog as kl
 from crowd.idm.actions import Geometry, extract_actions, key_label
 
 FPS = 5.0

@@ -1,7 +1,7 @@
 """label's keylog writer: predicted actions -> crowd-cast entries that replay to the same actions."""
 from __future__ import annotations
 
-from crowd.capture import keylog as kl
+from crowd.format.desktop import keylog as kl
 from crowd.idm.actions import Geometry, extract_actions
 from crowd.idm.label import actions_to_entries, default_output, key_name
 from crowd.idm.prompt import Action

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crowd.capture import keylog as kl
-from crowd.capture import layout
+from crowd.format.desktop import keylog as kl
+from crowd.format.desktop import layout
 from crowd.cli import main
 
 from conftest import SMALL_PIXELS

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowd.capture import keylog as kl
-from crowd.capture import layout
+from crowd.format.desktop import keylog as kl
+from crowd.format.desktop import layout
 from crowd.idm import synth
 from crowd.idm.frames import fit_size, is_black, read_clip, sample_video
 from crowd.idm.options import PrepareOptions

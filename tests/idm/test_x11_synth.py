@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from crowd.capture import keylog as kl
-from crowd.capture import layout
+from crowd.format.desktop import keylog as kl
+from crowd.format.desktop import layout
 from crowd.capture.virtual_display import missing_tools
 from crowd.idm.actions import extract_actions, geometry_of
 from crowd.idm.options import PrepareOptions

@@ -138,7 +138,7 @@ def test_bad_input_is_reported_and_the_rest_imports(tmp_path):
 
 def test_export_reads_snapshot_contents_from_the_real_store(tmp_path, synthetic_events):
     """With a snapshot store in the recording (server/snapshots), cc2 snapshots come from it."""
-    from crowd.server.snapshots.store import SnapshotStore
+    from crowd.snapshots.store import SnapshotStore
 
     from crowd.serializer.interop.snapshots import store_loader
 

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from secrets_fixture import pem, planted  # noqa: E402
 
-from crowd.server.privacy.detect import SecretFinder  # noqa: E402
+from crowd.privacy.detect import SecretFinder  # noqa: E402
 
 S = planted()
 AL = string.ascii_letters + string.digits

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import zstandard
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
-from crowd.server.privacy import Redactor
-from crowd.server.privacy.local_paths import LocalPathRewriter
+from crowd.privacy import Redactor
+from crowd.privacy.local_paths import LocalPathRewriter
 from crowd.server.workspace.folders import path_to_uri
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

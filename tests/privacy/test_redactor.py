@@ -10,9 +10,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from secrets_fixture import needles, pem, planted  # noqa: E402
 
-from crowd.serializer.format import RecordingWriter, read_recording
-from crowd.server.privacy import Redactor, is_secret_path
-from crowd.server.privacy.typing_guard import GuardedWriter, TypingGuard
+from crowd.format import RecordingWriter, read_recording
+from crowd.privacy import Redactor, is_secret_path
+from crowd.privacy.typing_guard import GuardedWriter, TypingGuard
 
 S = planted()
 

@@ -19,7 +19,7 @@ from core_helpers import open_event  # noqa: E402
 from harness import make_agent  # noqa: E402
 from secrets_fixture import needles, pem, planted  # noqa: E402
 
-from crowd.serializer.format import read_recording  # noqa: E402
+from crowd.format import read_recording  # noqa: E402
 from crowd.server.workspace.folders import path_to_uri  # noqa: E402
 
 
@@ -122,10 +122,10 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
                    for e in events)
 
     # upload what was recorded and scan what arrived
-    from crowd.server.transfer.bundle import editor_candidate
-    from crowd.server.transfer.client import Uploader, UploaderConfig
-    from crowd.server.transfer.ingest import IngestServer
-    from crowd.server.transfer.queue import UploadQueue
+    from crowd.transfer.bundle import editor_candidate
+    from crowd.transfer.client import Uploader, UploaderConfig
+    from crowd.transfer.ingest import IngestServer
+    from crowd.transfer.queue import UploadQueue
 
     server = IngestServer(tmp_path / "ingest", token="t0ken-x").start()
     q = UploadQueue(tmp_path / "queue", hold_s=0)

@@ -18,9 +18,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from secrets_fixture import planted  # noqa: E402
 
-from crowd.serializer.format import read_recording  # noqa: E402
-from crowd.server.privacy import Redactor  # noqa: E402
-from crowd.server.privacy.typing_guard import FIRM, FREE, TypingGuard, shape_of  # noqa: E402
+from crowd.format import read_recording  # noqa: E402
+from crowd.privacy import Redactor  # noqa: E402
+from crowd.privacy.typing_guard import FIRM, FREE, TypingGuard, shape_of  # noqa: E402
 from crowd.server.workspace.folders import path_to_uri  # noqa: E402
 
 S = planted()

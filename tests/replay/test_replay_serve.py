@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from crowd.serializer.format import RecordingWriter
+from crowd.format import RecordingWriter
 from crowd.serializer.synthetic import generate
 
 

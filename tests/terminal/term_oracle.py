@@ -25,7 +25,7 @@ from pathlib import Path
 import fcntl
 import termios
 
-from crowd.server.terminal.model import TerminalModel
+from crowd.terminal.model import TerminalModel
 
 TMUX = shutil.which("tmux")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from term_oracle import TmuxPane
 from test_recorder import crowd_term, events_of
 
@@ -73,7 +73,7 @@ def test_cast_plays_back_the_recorded_screens(tmp_path: Path) -> None:
 
 
 def test_export_without_terminal_screens_is_a_clear_error(tmp_path: Path) -> None:
-    from crowd.serializer.format import RecordingWriter
+    from crowd.format import RecordingWriter
 
     rec = tmp_path / "rec"
     writer = RecordingWriter(rec)

@@ -71,7 +71,7 @@ def test_recorded_screens_match_tmux_at_their_sampled_byte_offsets(tmp_path) -> 
     equals tmux's screen after the same output bytes (``output_bytes`` of the screen)."""
     from test_recorder import crowd_term, events_of
 
-    from crowd.server.terminal.model import TerminalModel
+    from crowd.terminal.model import TerminalModel
     from term_oracle import TmuxPane, safe_boundary
 
     script = tmp_path / "live.py"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from term_oracle import TMUX, PtyProgram, TmuxPane
 
 pytestmark = [pytest.mark.slow,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from crowd.server.terminal.hub import TerminalHub
+from crowd.terminal.hub import TerminalHub
 
 
 class Sink:

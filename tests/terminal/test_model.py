@@ -7,7 +7,7 @@ import random
 import pyte
 import pytest
 
-from crowd.server.terminal.model import TerminalModel
+from crowd.terminal.model import TerminalModel
 
 PIECES = [b"hello world ", b"\r\n", b"\x1b[31m", b"\x1b[0m", b"\x1b[1;32m", b"\x1b[K", b"\x1b[5;10H",
           b"\x1b[2J", b"\x1b[3;20r", b"\x1b[r", b"\x1b7", b"\x1b8", b"\x1b[?1049h", b"\x1b[?1049l",

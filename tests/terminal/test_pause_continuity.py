@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from term_oracle import PtyProgram, TmuxPane
 

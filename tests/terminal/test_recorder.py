@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crowd.serializer.format import read_recording
-from crowd.serializer.format.schema import validate_event
+from crowd.format import read_recording
+from crowd.format.schema import validate_event
 from term_oracle import PtyProgram
 
 CROWD = [sys.executable, "-m", "crowd.cli"]
@@ -183,7 +183,7 @@ def test_terminal_keeps_working_when_the_capture_process_dies(tmp_path: Path) ->
     prog.type("one\r")
     prog.expect("got one")
     captures = [p for p in psutil.Process(prog.pid).children(recursive=True)
-                if "crowd.server.terminal.capture" in " ".join(p.cmdline())]
+                if "crowd.terminal.capture" in " ".join(p.cmdline())]
     assert len(captures) == 1
     captures[0].kill()      # a zombie until crowd term reaps it at exit; its pipe is closed now
     for word in ("two", "three"):

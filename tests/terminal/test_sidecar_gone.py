@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
-from crowd.serializer.format.schema import validate_event
+from crowd.format import read_recording
+from crowd.format.schema import validate_event
 from crowd.server.client import SidecarClient
 from term_oracle import PtyProgram
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.workspace.folders import path_to_uri
 from term_oracle import PtyProgram
 

@@ -8,8 +8,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from crowd.server.transfer.ingest import IngestServer  # noqa: E402
-from crowd.server.transfer.queue import UploadQueue  # noqa: E402
+from crowd.transfer.ingest import IngestServer  # noqa: E402
+from crowd.transfer.queue import UploadQueue  # noqa: E402
 from transfer_helpers import TOKEN  # noqa: E402
 
 

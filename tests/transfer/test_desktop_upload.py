@@ -16,9 +16,9 @@ from pathlib import Path
 from transfer_helpers import TOKEN, make_recording
 
 from crowd.capture.app import QueueSink
-from crowd.capture.layout import segment_paths
-from crowd.server.transfer.bundle import editor_candidate
-from crowd.server.transfer.queue import UploadQueue
+from crowd.format.desktop.layout import segment_paths
+from crowd.transfer.bundle import editor_candidate
+from crowd.transfer.queue import UploadQueue
 
 SID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 OTHER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"

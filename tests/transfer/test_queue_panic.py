@@ -7,9 +7,9 @@ from pathlib import Path
 
 from transfer_helpers import TOKEN, make_recording
 
-from crowd.server.transfer.bundle import desktop_candidates, editor_candidate
-from crowd.server.transfer.client import Uploader, UploaderConfig
-from crowd.server.transfer.queue import UploadQueue
+from crowd.transfer.bundle import desktop_candidates, editor_candidate
+from crowd.transfer.client import Uploader, UploaderConfig
+from crowd.transfer.queue import UploadQueue
 
 
 def _age(path: Path, seconds_ago: float) -> None:

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from transfer_helpers import TOKEN, make_recording
 
-from crowd.serializer.format import read_recording
+from crowd.format import read_recording
 from crowd.server.client import SidecarClient
-from crowd.server.transfer.bundle import editor_candidate
-from crowd.server.transfer.client import Uploader, UploaderConfig
-from crowd.server.transfer.queue import UploadQueue
+from crowd.transfer.bundle import editor_candidate
+from crowd.transfer.client import Uploader, UploaderConfig
+from crowd.transfer.queue import UploadQueue
 from crowd.server.workspace.folders import path_to_uri
 
 ROTATING = [sys.executable, "-c",
-            "import sys; from crowd.serializer.format.writer import RecordingWriter as W; "
+            "import sys; from crowd.format.writer import RecordingWriter as W; "
             "W.__init__.__kwdefaults__['segment_max_bytes'] = 1; "
             "from crowd.server.__main__ import main; sys.exit(main([]))"]
 WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
@@ -221,7 +221,7 @@ def test_panic_shreds_only_this_sessions_held_bundles_past_the_cutoff(home, work
 
 def test_bundle_left_half_written_when_a_source_vanishes_is_removed(tmp_path, monkeypatch):
     """A source deleted while its bundle is written (panic racing a hand-off): no tar stays."""
-    from crowd.server.transfer import queue as queue_mod
+    from crowd.transfer import queue as queue_mod
 
     q = UploadQueue(tmp_path / "q", hold_s=600)
     folder = make_recording(tmp_path / "rec", "s", 2)

@@ -13,8 +13,8 @@ from pathlib import Path
 from transfer_helpers import TOKEN, editor_bundle
 from faultproxy import FaultProxy
 
-from crowd.server.transfer.client import Uploader, UploaderConfig
-from crowd.server.transfer.ingest import IngestServer
+from crowd.transfer.client import Uploader, UploaderConfig
+from crowd.transfer.ingest import IngestServer
 
 
 def _fast(endpoint: str, **kw) -> UploaderConfig:
@@ -110,7 +110,7 @@ def test_refused_then_server_restart(tmp_path, queue):
 
 
 def test_queue_survives_restart_and_resends_nothing_twice(tmp_path, ingest):
-    from crowd.server.transfer.queue import UploadQueue
+    from crowd.transfer.queue import UploadQueue
 
     qdir = tmp_path / "q"
     q = UploadQueue(qdir, hold_s=0)

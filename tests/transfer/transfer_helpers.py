@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crowd.server.transfer.queue import UploadQueue
+from crowd.transfer.queue import UploadQueue
 
 TOKEN = "test-token-123"
 
@@ -20,7 +20,7 @@ def make_recording(root: Path, session: str, segments: int, size: int = 40_000) 
 
 
 def editor_bundle(q: UploadQueue, root: Path, session: str, segments: int = 2, size: int = 40_000):
-    from crowd.server.transfer.bundle import editor_candidate
+    from crowd.transfer.bundle import editor_candidate
 
     folder = make_recording(root, session, segments, size)
     return q.add(editor_candidate(folder, final=True))

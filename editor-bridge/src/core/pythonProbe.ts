@@ -100,6 +100,6 @@ export async function findPython(setting: string, folders: string[], deps: Probe
 export function noPythonMessage(tried: Candidate[]): string {
   const list = tried.length ? tried.map((c) => `${c.python} (${c.from})`).join(', ') : 'no interpreter at all';
   return `No Python interpreter with the crowd package was found; tried ${list}. ` +
-    'Fix: `pip install crowd` into one of them (or run scripts/setup.sh in the crowd repository), ' +
+    'Fix: `pip install crowd-rollouts` into one of them (or run scripts/setup.sh in the crowd repository), ' +
     'or set `crowd.python` to an interpreter that has it.';
 }

@@ -1,0 +1,406 @@
+"""The capture process behind ``crowd term``: reads the copy loop's frames from stdin and
+either streams them to a running sidecar or records them on its own.
+
+*Sidecar*: when the token file (``$CROWD_SIDECAR_TOKEN_FILE``, else
+``$CROWD_HOME/sidecar-ws.json``) names a live sidecar, frames become ``terminal_*`` events
+sent as ``crowd/events`` notifications over its loopback WebSocket (token in the
+``Authorization`` header), batched every 50 ms (a timer sends the tail of a burst); the
+sidecar's terminal component emulates and samples them into the editor's recording.
+
+*Standalone*: otherwise a ``TerminalHub`` runs here and writes its own recording
+(``<recordings>/<session_id>/``) with ``RecordingWriter``: session start/stop, actions and
+10 Hz screens, exactly what the sidecar would record.
+
+*Fallback*: while streaming, the same hub keeps a shadow model of the terminal (records
+nothing, caught up every 100 ms, cheap thanks to model.py's skipping). If the sidecar goes
+away mid-stream, a standalone recording starts at once with the terminal's open and its
+exact current screen, and the rest of the session goes there.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import queue
+import resource
+import struct
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from crowd.terminal import wire
+from crowd.terminal.hub import TerminalHub
+
+log = logging.getLogger("crowd.term")
+BATCH_SECONDS = 0.05
+
+
+
+def workspace_relative(workspace: Path | None, path: str) -> str | None:
+    """``path`` relative to the recorded workspace (``.`` for the root), None outside it:
+    recordings never hold absolute paths."""
+    if workspace is None:
+        return None
+    try:
+        rel = Path(path).resolve().relative_to(workspace)
+    except (ValueError, OSError):
+        return None
+    return rel.as_posix() if str(rel) != "." else "."
+
+class StandaloneSink:
+    """``record(type_, kind, **fields)`` into a recording folder of our own."""
+
+    def __init__(self, directory: Path, t0_us: int, workspace: Path | None, command: str,
+                 fallback: str | None = None) -> None:
+        from crowd.format import RecordingWriter  # noqa: PLC0415
+        from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION  # noqa: PLC0415
+
+        self.directory = directory
+        self.writer = RecordingWriter(directory)
+        self.t0 = t0_us
+        self.workspace = workspace.resolve() if workspace else None
+        self.seq = 0
+        self.lock = threading.Lock()
+        self.redactor = _make_redactor()
+        if self.workspace is not None and hasattr(self.redactor, "set_workspace_roots"):
+            self.redactor.set_workspace_roots([(self.workspace.name, self.workspace)])
+        self.record("session", "start", session_id=directory.name, format=FORMAT_NAME,
+                    format_version=FORMAT_VERSION,
+                    folders=[self.workspace.name] if self.workspace else [],
+                    client={"name": "crowd term", "version": _version()},
+                    settings={"source": "crowd term", "command": command,
+                              **({"fallback": fallback} if fallback else {})})
+
+    def now(self) -> int:
+        return time.monotonic_ns() // 1000 - self.t0
+
+    def rel_path(self, path: str) -> str | None:
+        return workspace_relative(self.workspace, path)
+
+    def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any]:
+        """Stamp, redact (as the sidecar's session does) and queue one event."""
+        with self.lock:
+            self.seq += 1
+            event = {"seq": self.seq, "t": self.now(), "wall": int(time.time() * 1000),
+                     "type": type_, "kind": kind, **fields}
+            notes = []
+            if self.redactor is not None:
+                try:
+                    notes = self.redactor.scrub_event(event)
+                except Exception:  # noqa: BLE001 - a redactor bug must not lose the event
+                    log.exception("redaction failed")
+            self.writer.append(event)
+            for note in notes:
+                self.seq += 1
+                self.writer.append({"seq": self.seq, "t": event["t"], "wall": event["wall"],
+                                    "type": "redaction", "kind": "redaction", **note})
+        return event
+
+    def close(self, stats: dict[str, Any] | None = None) -> None:
+        self.record("session", "stop", **({"stats": stats} if stats else {}))
+        self.writer.close()
+
+
+class SidecarSink:
+    """Forwards frames as ``terminal_*`` events to a running sidecar over its WebSocket."""
+
+    def __init__(self, info: dict[str, Any], term_id: str) -> None:
+        from websockets.sync.client import connect  # noqa: PLC0415
+
+        kwargs = {"additional_headers": {"Authorization": f"Bearer {info['token']}"},
+                  "open_timeout": 3, "max_size": None}
+        url = f"ws://127.0.0.1:{int(info['port'])}/"
+        try:
+            self.ws = connect(url, legacy=True, **kwargs)   # websockets >= 15: no context manager
+        except TypeError:
+            self.ws = connect(url, **kwargs)
+        self.term_id = term_id
+        self.events: list[dict[str, Any]] = []
+        self.output: list[bytes] = []
+        self.last_send = time.monotonic()
+        self.program: str | None = None
+        self.failed = False
+        self.unsent: list[dict[str, Any]] = []     # the batch whose send failed
+
+    def add(self, event: dict[str, Any]) -> None:
+        self._flush_output()
+        event.setdefault("terminal", self.term_id)
+        event["time"] = int(time.time() * 1000)
+        self.events.append(event)
+
+    def add_output(self, data: bytes) -> None:
+        self.output.append(data)
+
+    def _flush_output(self) -> None:
+        if self.output:
+            data = b"".join(self.output)
+            self.output = []
+            self.events.append({"kind": "terminal_data", "terminal": self.term_id,
+                                "data": base64.b64encode(data).decode(), "encoding": "base64",
+                                "program": self.program, "time": int(time.time() * 1000)})
+
+    def maybe_send(self, force: bool = False) -> None:
+        if self.failed or (not force and time.monotonic() - self.last_send < BATCH_SECONDS):
+            return
+        self._flush_output()
+        if self.events:
+            batch, self.events = self.events, []
+            try:
+                self.ws.send(json.dumps({"jsonrpc": "2.0", "method": "crowd/events", "params": {"events": batch}}))
+            except Exception as exc:  # noqa: BLE001 - the sidecar went away: the caller falls back
+                self.failed = True
+                self.unsent = batch
+                log.debug("sending to the sidecar failed: %s", exc)
+        self.last_send = time.monotonic()
+
+    def close(self) -> None:
+        self.maybe_send(force=True)
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _make_redactor() -> Any:
+    """The privacy part's redactor, as the sidecar session uses it (None if not installed)."""
+    try:
+        from crowd import privacy  # noqa: PLC0415
+        factory = getattr(privacy, "make_redactor", None) or privacy.Redactor
+        return factory()
+    except Exception:  # noqa: BLE001 - record without redaction rather than not at all
+        return None
+
+
+def find_sidecar(token_file: Path) -> dict[str, Any] | None:
+    try:
+        info = json.loads(token_file.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
+
+
+_EOF = object()
+
+
+def frames_with_ticks(fh, interval: float = BATCH_SECONDS):
+    """The frames of ``fh``, and ``None`` every ``interval`` seconds without one (so a batch
+    held back for batching goes out even when the terminal falls quiet)."""
+    q: queue.Queue = queue.Queue(maxsize=256)
+
+    def pump() -> None:
+        try:
+            for item in wire.read_frames(fh):
+                q.put(item)
+        finally:
+            q.put(_EOF)
+
+    threading.Thread(target=pump, name="crowd-term-frames", daemon=True).start()
+    while True:
+        try:
+            item = q.get(timeout=interval)
+        except queue.Empty:
+            yield None
+            continue
+        if item is _EOF:
+            return
+        yield item
+
+
+class Capture:
+    """One terminal: a hub (the standalone recording, or the shadow model while streaming)
+    and, while it lasts, the sidecar stream."""
+
+    def __init__(self, args: argparse.Namespace, term_id: str, meta: dict[str, Any],
+                 sidecar: SidecarSink | None) -> None:
+        self.args = args
+        self.term_id = term_id
+        self.meta = meta
+        self.t0 = meta["t0"]
+        self.sidecar = sidecar
+        self.sink: StandaloneSink | None = None
+        self.workspace = args.workspace.resolve() if args.workspace else None
+        self.hub = TerminalHub(self._record, now=self._now, rel_path=self._rel_path,
+                               active=lambda: self.sink is not None)
+        self.exit_code: int | None = None
+        self.fallback_note: str | None = None
+        if sidecar is None:
+            self.start_standalone()
+        else:
+            sidecar.add({"kind": "terminal_open", "name": self.name, "rows": meta["rows"],
+                         "cols": meta["cols"], "source": "crowd_term"})
+            sidecar.add({"kind": "terminal_focus", "name": self.name})
+        self.hub.open(term_id, self.name, meta["rows"], meta["cols"])
+        self.hub.focus(term_id)
+        self.hub.start()
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", "crowd term")
+
+    # -- the hub's record/clock: the standalone sink once there is one ---------------------------
+    def _record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None:
+        sink = self.sink
+        return sink.record(type_, kind, **fields) if sink is not None else None
+
+    def _now(self) -> int:
+        return time.monotonic_ns() // 1000 - self.t0
+
+    def _rel_path(self, path: str) -> str | None:
+        return workspace_relative(self.workspace, path)
+
+    def start_standalone(self, reason: str | None = None) -> None:
+        session_id = self.args.session_id or f"term-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        from crowd.home import private_dir  # noqa: PLC0415
+        directory = private_dir(self.args.recordings) / session_id
+        self.sink = StandaloneSink(directory, self.t0, self.args.workspace, self.meta.get("command", ""),
+                                   fallback=reason)
+        _announce(self.args.announce, str(directory))
+        if reason is not None:
+            # said at the end (finish): a note now would be drawn over the user's program
+            self.fallback_note = f"{reason}: the rest of this terminal was recorded in {directory}"
+            self.hub.reannounce()         # its open and current screen go first
+            self.hub.focus(self.term_id)
+
+    # -- frames ---------------------------------------------------------------------------------
+    def run(self, frames) -> None:
+        for item in frames:
+            sidecar = self.sidecar
+            if item is None:
+                if sidecar is not None:
+                    sidecar.maybe_send()
+            else:
+                self.apply(*item)
+                if sidecar is not None:
+                    self.forward(sidecar, *item)
+                    sidecar.maybe_send()
+            if sidecar is not None and sidecar.failed:
+                self.fall_back(sidecar)
+
+    def apply(self, kind: int, t: int, payload: bytes) -> None:
+        hub, term_id = self.hub, self.term_id
+        if kind == wire.OUTPUT:
+            hub.output(term_id, payload, t - self.t0)
+        elif kind in (wire.INPUT, wire.INPUT_HIDDEN):
+            hub.input(term_id, payload, echo_off=kind == wire.INPUT_HIDDEN)
+        elif kind == wire.RESIZE:
+            rows, cols = struct.unpack("<HH", payload)
+            hub.resize(term_id, rows, cols)
+        elif kind == wire.PROGRAM:
+            hub.set_program(term_id, payload.decode("utf-8", "replace"))
+        elif kind == wire.EXIT:
+            self.exit_code = int(payload or b"0")
+
+    @staticmethod
+    def forward(sidecar: SidecarSink, kind: int, _t: int, payload: bytes) -> None:
+        if kind == wire.OUTPUT:
+            sidecar.add_output(payload)
+        elif kind in (wire.INPUT, wire.INPUT_HIDDEN):
+            hidden = kind == wire.INPUT_HIDDEN
+            sidecar.add({"kind": "terminal_input", "hidden": hidden, "program": sidecar.program,
+                         "data": None if hidden else base64.b64encode(payload).decode(),
+                         "encoding": "base64"})
+        elif kind == wire.RESIZE:
+            rows, cols = struct.unpack("<HH", payload)
+            sidecar.add({"kind": "terminal_resize", "rows": rows, "cols": cols})
+        elif kind == wire.PROGRAM:
+            sidecar.program = payload.decode("utf-8", "replace")
+
+    def fall_back(self, sidecar: SidecarSink) -> None:
+        """The sidecar went away: record the rest standalone, starting with the keys it never got."""
+        self.sidecar = None
+        sidecar.close()
+        self.start_standalone(reason="the sidecar went away")
+        for event in sidecar.unsent:
+            if event.get("kind") == "terminal_input":
+                data = b"" if event.get("hidden") else base64.b64decode(event.get("data") or "")
+                self.hub.input(self.term_id, data, echo_off=bool(event.get("hidden")))
+
+    def finish(self) -> None:
+        self.hub.stop()
+        if self.sidecar is not None:
+            self.sidecar.add({"kind": "terminal_close", "exitCode": self.exit_code})
+            self.sidecar.close()
+            if self.sidecar.failed:
+                self.fall_back(self.sidecar)     # the close never arrived: at least say how it ended
+        if self.sink is None:
+            return
+        term = self.hub.get(self.term_id)
+        stats = term.model.stats if term else None
+        observations = term.observations if term else 0
+        self.hub.close(self.term_id, self.exit_code)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.sink.close({"capture_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                         "bytes": stats.bytes_in if stats else 0,
+                         "chars_emulated": stats.chars_emulated if stats else 0,
+                         "chars_skipped": stats.chars_skipped if stats else 0,
+                         "observations": observations})
+        if self.fallback_note:
+            log.warning("%s", self.fallback_note)
+
+
+def _version() -> str:
+    try:
+        from crowd.version import __version__  # noqa: PLC0415
+        return __version__
+    except ImportError:
+        return "0"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crowd.terminal.capture")
+    parser.add_argument("--recordings", type=Path, required=True)
+    parser.add_argument("--workspace", type=Path, default=None)
+    parser.add_argument("--sidecar", default="auto", help="auto, off, or a token file path")
+    parser.add_argument("--session-id", default=None)
+    parser.add_argument("--term-id", default=None)
+    parser.add_argument("--announce", type=Path, default=None,
+                        help="write the recording folder (or 'sidecar') here once known")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="crowd term: %(message)s")
+    stdin = sys.stdin.buffer
+    first = next(wire.read_frames(stdin), None)     # reads exactly one frame
+    if first is None or first[0] != wire.META:
+        return 1
+    meta = json.loads(first[2])
+    term_id = args.term_id or f"crowd-term-{os.getpid()}"
+    sidecar = None
+    if args.sidecar != "off":
+        from crowd.home import sidecar_token_file  # noqa: PLC0415
+        if args.sidecar == "auto":
+            # the editor bridge may name its own window's sidecar (several windows, several sidecars)
+            named = os.environ.get("CROWD_SIDECAR_TOKEN_FILE")
+            token_file = Path(named) if named else sidecar_token_file()
+        else:
+            token_file = Path(args.sidecar)
+        info = find_sidecar(token_file)
+        if info is not None:
+            try:
+                sidecar = SidecarSink(info, term_id)
+            except Exception as exc:  # noqa: BLE001 - fall back to recording on our own
+                log.warning("sidecar unreachable (%s); recording standalone", exc)
+            else:
+                _announce(args.announce, "sidecar")
+    capture = Capture(args, term_id, meta, sidecar)
+    try:
+        capture.run(frames_with_ticks(stdin))
+    finally:
+        capture.finish()
+    return 0
+
+
+def _announce(path: Path | None, text: str) -> None:
+    """Say where this terminal records (atomically: a reader never sees half a path)."""
+    if path is not None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

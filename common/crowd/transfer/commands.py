@@ -1,0 +1,164 @@
+"""CLI: ``crowd upload [status|pause|resume|consent|config|panic|run]`` and ``crowd ingest``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+
+def _queue(args: argparse.Namespace):
+    from crowd.home import crowd_home
+    from crowd.transfer.queue import UploadQueue
+
+    return UploadQueue(Path(args.queue) if args.queue else crowd_home() / "upload")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    up = sub.add_parser("upload", help="the upload queue: status, pause/resume, consent, run")
+    up.add_argument("--queue", help="queue folder (default: $CROWD_HOME/upload)")
+    up.set_defaults(handler=_status)
+    usub = up.add_subparsers(dest="upload_command", metavar="ACTION")
+    usub.add_parser("status", help="what is held, waiting and uploaded").set_defaults(handler=_status)
+    usub.add_parser("pause", help="stop uploading until resumed").set_defaults(handler=_pause)
+    usub.add_parser("resume", help="upload again").set_defaults(handler=_resume)
+    c = usub.add_parser("consent", help="grant or revoke consent to upload")
+    c.add_argument("answer", choices=["grant", "revoke"])
+    c.set_defaults(handler=_consent)
+    cfg = usub.add_parser("config", help="set the endpoint, token, hold period")
+    cfg.add_argument("--endpoint")
+    cfg.add_argument("--token")
+    cfg.add_argument("--hold", type=float, help="seconds a bundle is held before upload (default 600)")
+    cfg.set_defaults(handler=_config)
+    p = usub.add_parser("panic", help="delete held bundles with content from the last N minutes")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.set_defaults(handler=_panic)
+    r = usub.add_parser("run", help="queue finished recordings and upload what is due")
+    r.add_argument("--recordings", help="editor recordings folder (default: $CROWD_HOME/recordings)")
+    r.add_argument("--desktop", help="desktop (crowd-cast layout) segments folder "
+                                     "(default: the folder `crowd cast` records into)")
+    r.add_argument("--idle", type=float, default=600.0, help="a last segment idle this long is finished")
+    r.add_argument("--final", action="store_true", help="the recordings are over: take every segment")
+    r.add_argument("--watch", action="store_true", help="keep running, rescanning every --interval s")
+    r.add_argument("--interval", type=float, default=30.0)
+    r.add_argument("--wait", type=float, default=0.0, help="wait up to this long through backoffs")
+    r.set_defaults(handler=_run)
+
+    ing = sub.add_parser("ingest", help="receive uploads (presign + PUT) on loopback into a folder")
+    ing.add_argument("--root", default="crowd-ingest", help="folder to store uploads in")
+    ing.add_argument("--host", default="127.0.0.1")
+    ing.add_argument("--port", type=int, default=8765)
+    ing.add_argument("--token", default=os.environ.get("CROWD_INGEST_TOKEN"),
+                     help="bearer token clients must send (default: $CROWD_INGEST_TOKEN or a new one)")
+    ing.add_argument("--max-bytes", type=int, default=2 * 1024 ** 3)
+    ing.add_argument("--list", action="store_true", help="print what arrived and exit")
+    ing.set_defaults(handler=_ingest)
+
+
+def _status(args: argparse.Namespace) -> int:
+    q = _queue(args)
+    now = time.time()
+    waiting = [b for b in q.bundles("queued")]
+    info = {"consent": q.consent, "paused": q.paused, "userId": q.user_id(),
+            "endpoint": q.get("endpoint"), "holdSeconds": q.hold_s, **q.counts(now),
+            "queued": [{"file": b.file_name, "size": b.size, "held_for_s": max(0, round(b.ready_at - now)),
+                        "attempts": b.attempts, "last_error": b.last_error} for b in waiting[:20]]}
+    print(json.dumps(info, indent=1))
+    return 0
+
+
+def _pause(args: argparse.Namespace) -> int:
+    _queue(args).set("paused", "1")
+    print("uploads paused")
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    _queue(args).set("paused", "0")
+    print("uploads resumed")
+    return 0
+
+
+def _consent(args: argparse.Namespace) -> int:
+    _queue(args).set("consent", "granted" if args.answer == "grant" else "revoked")
+    print(f"upload consent {'granted' if args.answer == 'grant' else 'revoked'}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    q = _queue(args)
+    if args.endpoint:
+        q.set("endpoint", args.endpoint)
+    if args.token:
+        q.set("token", args.token)
+    if args.hold is not None:
+        q.set("hold_s", str(args.hold))
+    print(json.dumps({"endpoint": q.get("endpoint"), "holdSeconds": q.hold_s, "token": bool(q.get("token"))}))
+    return 0
+
+
+def _panic(args: argparse.Namespace) -> int:
+    q = _queue(args)
+    removed = q.panic(time.time() - args.minutes * 60)
+    print(f"deleted {len(removed)} held bundle(s)")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from crowd.home import recordings_dir
+    from crowd.transfer.client import Uploader, UploaderConfig
+    from crowd.transfer.scan import (
+        default_desktop_folder,
+        enqueue_desktop_recordings,
+        enqueue_editor_recordings,
+        live_desktop_sessions,
+    )
+
+    q = _queue(args)
+    endpoint = q.get("endpoint")
+    if not endpoint:
+        print("no endpoint configured: crowd upload config --endpoint URL --token T", file=sys.stderr)
+        return 2
+    if not q.consent:
+        print("no consent to upload: crowd upload consent grant", file=sys.stderr)
+        return 3
+    recordings = Path(args.recordings) if args.recordings else recordings_dir()
+    desktop = Path(args.desktop) if args.desktop else default_desktop_folder()
+    uploader = Uploader(q, UploaderConfig(endpoint=endpoint, token=q.get("token") or "",
+                                          backoff_base_s=float(q.get("backoff_base_s", "30")),
+                                          backoff_max_s=float(q.get("backoff_max_s", "7200"))))
+    try:
+        while True:
+            finals = {p.name for p in recordings.iterdir() if p.is_dir()} if args.final and recordings.is_dir() else None
+            added = enqueue_editor_recordings(q, recordings, idle_s=args.idle, final_sessions=finals)
+            added += enqueue_desktop_recordings(q, desktop, idle_s=args.idle, final=args.final,
+                                                live=live_desktop_sessions())
+            result = uploader.run_until_idle(deadline_s=args.wait or None)
+            print(json.dumps({"bundled": len(added), **result}), flush=True)
+            if not args.watch:
+                return 0 if result["waiting"] == 0 else 1
+            time.sleep(args.interval)
+    finally:
+        uploader.stop()
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from crowd.transfer.ingest import IngestServer, IngestStore
+
+    if args.list:
+        for entry in IngestStore(args.root).listing():
+            print(f"{entry['userId']}/{entry['fileName']}\t{entry['size']}\t{entry['sha256']}")
+        return 0
+    token = args.token or secrets.token_urlsafe(24)
+    server = IngestServer(args.root, token=token, host=args.host, port=args.port, max_bytes=args.max_bytes)
+    print(f"crowd ingest on {server.url}/v1/presign storing into {Path(args.root).resolve()}", flush=True)
+    if not args.token:
+        print(f"token: {token}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,73 @@
+"""`crowd idm eval`: the released evaluation protocol over prepared 25-frame clips.
+
+Each clip is covered by four overlapping windows (stride 5); each window contributes only its
+frames 2..6 (the half-open range [2, 7)), so the scored part of a 25-frame clip is frames
+2..21, each scored once. Ground truth outside the scored range is ignored; truth marked
+not_predictable is reported per visibility class but not scored.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from crowd.idm.frames import read_clip
+from crowd.idm.inference import Predictor, plan_windows, predict_sequence
+from crowd.idm.metrics import Scores
+from crowd.idm.prepare import clip_actions, load_clips
+from crowd.idm.prompt import ACTION_TYPES, Action
+
+STRIDE, KEEP = 5, (2, 7)
+
+
+def scored_range(n_frames: int, window: int) -> tuple[int, int]:
+    plan = plan_windows(n_frames, window, STRIDE, KEEP)
+    return plan[0][1], plan[-1][2]
+
+
+def evaluate(pred: Predictor | None, data_dir: str | Path, split: str = "val", limit: int | None = None,
+             predictions_out: str | Path | None = None) -> dict:
+    """Scores the model (and the always-[] baseline) on a prepared split.
+
+    pred=None scores only the baseline; this keeps the protocol testable without a model.
+    """
+    records = load_clips(data_dir, split)[:limit]
+    if not records:
+        raise ValueError(f"no {split} clips in {data_dir}")
+    model_scores, base_scores = Scores(), Scores()
+    window = pred.window if pred else 10
+    lines = []
+    for r in records:
+        lo, hi = scored_range(r["n_frames"], window)
+        truth = [a for a in clip_actions(r) if lo <= a.frame < hi]
+        preds: list[Action] = []
+        if pred is not None:
+            preds = predict_sequence(pred, read_clip(Path(data_dir) / r["clip"], r["fps"]), STRIDE, KEEP)
+        model_scores.add(preds, truth)
+        base_scores.add([], truth)
+        lines.append({"clip": r["clip"], "pred": [a.to_record() for a in preds], "true": [a.to_record() for a in truth]})
+    if predictions_out:
+        Path(predictions_out).write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return {"model": model_scores.summary(), "baseline_empty": base_scores.summary(), "clips": len(records)}
+
+
+def report_table(result: dict) -> str:
+    """Markdown table: per-type support, precision, recall, F1 vs the always-[] baseline."""
+    m, b = result["model"], result["baseline_empty"]
+    rows = ["| type | support | precision | recall | F1 | F1 (always []) |", "|---|---|---|---|---|---|"]
+    for t in (*ACTION_TYPES, "overall"):
+        s = m[t]
+        rows.append(f"| {t} | {s['tp'] + s['fn']} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {b[t]['f1']:.3f} |")
+    mm = m["MouseMove"]
+    rows.append("")
+    rows.append(f"MouseMove R^2 {_f(mm['r2'])}, cosine {_f(mm['cosine'])} (missed frames count as zero predictions); "
+                f"{result['clips']} clips.")
+    vis = m["visibility"]
+    if vis:
+        rows.append("Visibility: " + ", ".join(f"{k} {v['found']}/{v['total']}" for k, v in vis.items())
+                    + " (found/total; only visible and inferable are scored).")
+    return "\n".join(rows)
+
+
+def _f(x: float) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"

@@ -1,0 +1,304 @@
+"""Append-only, crash-safe writer of a recording folder.
+
+``append`` only puts the event on a list (the hot path never touches the disk); a
+background thread turns what accumulated into one frame at most every ``flush_interval``
+seconds (well under the format's one-second promise) and writes it with a single
+``write`` call, so a killed process leaves every earlier frame intact. Segments rotate by
+size and age so finished segments can be uploaded while recording goes on.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from crowd.format.frames import FILE_MAGIC, Frame, encode_compact_frame, encode_frame, scan_frames
+
+SEGMENT_GLOB = "seg-*.crowd"
+COMPACT_SUFFIX = ".compact.tmp"
+COMPACT_EVENTS_PER_FRAME = 50_000
+
+
+def segment_name(index: int) -> str:
+    return f"seg-{index:06d}.crowd"
+
+
+def list_segments(directory: Path) -> list[Path]:
+    return sorted(Path(directory).glob(SEGMENT_GLOB))
+
+
+class RecordingWriter:
+    """Writes events of one recording into ``directory`` as framed segment files."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        flush_interval: float = 0.2,
+        segment_max_bytes: int = 32 * 1024 * 1024,
+        segment_max_seconds: float = 300.0,
+        level: int = 3,
+        fsync: bool = False,
+        compact: bool = False,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        self.flush_interval = flush_interval
+        self.segment_max_bytes = segment_max_bytes
+        self.segment_max_seconds = segment_max_seconds
+        self.fsync = fsync
+        self.compact = compact
+        self.on_error = on_error
+        self._compressor = zstandard.ZstdCompressor(level=level)
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()        # guards _pending
+        self._io_lock = threading.Lock()     # serialises file operations
+        self._wake = threading.Event()
+        self._closed = False
+        self._fh = None
+        self._segment_index = len(list_segments(self.directory))
+        self._segment_started = 0.0
+        self.events_written = 0
+        self.bytes_written = 0
+        self.last_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="crowd-recording-writer", daemon=True)
+        self._thread.start()
+
+    # -- hot path -------------------------------------------------------------------------
+    def append(self, event: dict[str, Any]) -> None:
+        """Queue one event; it reaches the disk within ``flush_interval`` seconds."""
+        with self._lock:
+            self._pending.append(event)
+
+    def extend(self, events: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._pending.extend(events)
+
+    # -- background -------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except BaseException as exc:  # noqa: BLE001 - report, keep the events, retry
+                self.last_error = exc
+                if self.on_error:
+                    self.on_error(exc)
+
+    def flush(self) -> int:
+        """Write everything pending as one frame now; returns the number of events written.
+
+        If the write fails (disk full, permissions) the events go back to the front of the
+        queue, so nothing is lost and the next flush retries.
+        """
+        with self._io_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return 0
+            try:
+                frame = encode_frame(batch, self._compressor)
+                fh = self._segment_for(len(frame))
+                fh.write(frame)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = batch
+                self._discard_partial()
+                raise
+            self.last_error = None
+            self.events_written += len(batch)
+            self.bytes_written += len(frame)
+            return len(batch)
+
+    def _discard_partial(self) -> None:
+        """After a failed write, cut the segment back to its last complete frame."""
+        if self._fh is None:
+            return
+        try:
+            good = self._fh_good_size
+            self._fh.truncate(good)
+            self._fh.seek(good)
+        except OSError:
+            self._fh = None
+
+    def _segment_for(self, incoming: int):
+        now = time.monotonic()
+        if self._fh is not None:
+            size = self._fh.tell()
+            if size + incoming > self.segment_max_bytes or now - self._segment_started > self.segment_max_seconds:
+                self._close_segment()
+        if self._fh is None:
+            path = self.directory / segment_name(self._segment_index)
+            self._segment_index += 1
+            fh = open(path, "ab")
+            os.chmod(path, 0o600)
+            if fh.tell() == 0:
+                fh.write(FILE_MAGIC)
+                fh.flush()
+            self._fh = fh
+            self._segment_started = now
+        self._fh_good_size = self._fh.tell()
+        return self._fh
+
+    def _close_segment(self, compact: bool | None = None) -> None:
+        if self._fh is not None:
+            path = Path(self._fh.name)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+            if self.compact if compact is None else compact:
+                try:
+                    compact_segment(path, self._compact_compressor())
+                except Exception as exc:  # noqa: BLE001 - the fine-grained segment is still complete
+                    self.last_error = exc
+                    if self.on_error:
+                        self.on_error(exc)
+
+    def _compact_compressor(self) -> zstandard.ZstdCompressor:
+        compressor = getattr(self, "_compact_zstd", None)
+        if compressor is None:
+            compressor = self._compact_zstd = zstandard.ZstdCompressor(level=9)
+        return compressor
+
+    def rotate(self) -> None:
+        """Finish the current segment (e.g. before handing it to the uploader)."""
+        self.flush()
+        with self._io_lock:
+            self._close_segment()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=5)
+        self.flush()
+        with self._io_lock:
+            self._close_segment()
+
+    # -- panic -------------------------------------------------------------------------------
+    def drop_where(self, doomed: Callable[[dict[str, Any]], bool]) -> int:
+        """Delete every event for which ``doomed`` is true, in memory and on disk.
+
+        Events are appended in time order, so the doomed ones form a tail: whole later
+        segments are overwritten with zeros and removed, and the segment holding the first
+        doomed frame is zeroed from that frame on, truncated, and the frame's surviving
+        events are written back. No byte of a doomed event stays in the files.
+        Returns the number of events removed.
+        """
+        with self._io_lock:
+            with self._lock:
+                kept = [e for e in self._pending if not doomed(e)]
+                removed = len(self._pending) - len(kept)
+                self._pending = kept
+            self._close_segment(compact=False)  # rewrite in place only: no copy may survive
+            for stale in self.directory.glob("*" + COMPACT_SUFFIX):  # left by a crash mid-compaction
+                _zero_and_truncate(stale, 0)
+                stale.unlink()
+            segments = list_segments(self.directory)
+            for path in reversed(segments):
+                data = path.read_bytes()
+                frames = [f for f in scan_frames(data, len(FILE_MAGIC)) if isinstance(f, Frame)]
+                cut = None
+                survivors: list[dict[str, Any]] = []
+                for frame in frames:
+                    hit = [e for e in frame.events if doomed(e)]
+                    if hit:
+                        if cut is None:
+                            cut = frame.offset
+                        removed += len(hit)
+                        survivors.extend(e for e in frame.events if not doomed(e))
+                    elif cut is not None:
+                        survivors.extend(frame.events)
+                if cut is None:
+                    if data[len(FILE_MAGIC):] and frames:
+                        break  # an untouched segment: everything older is older still
+                    continue
+                _zero_and_truncate(path, cut)
+                if survivors:
+                    with open(path, "ab") as fh:
+                        fh.write(encode_frame(survivors, self._compressor))
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                elif cut <= len(FILE_MAGIC):
+                    path.unlink()
+                if cut > len(FILE_MAGIC):
+                    break
+            remaining = list_segments(self.directory)
+            self._segment_index = int(remaining[-1].stem.split("-")[1]) + 1 if remaining else 0
+            return removed
+
+
+def compact_segment(path: Path, compressor: zstandard.ZstdCompressor) -> bool:
+    """Rewrite a finished segment as a few compact frames (columnar.py); True if rewritten.
+
+    Crash-safe: the compact copy is written and synced beside the segment, then renamed over
+    it, so either the old or the new file is complete at every moment. The old file's bytes
+    are then zeroed through a descriptor still open on it, so no second copy of the events
+    lingers in freed blocks (panic relies on there being exactly one copy).
+    """
+    data = path.read_bytes()
+    frames = []
+    for item in scan_frames(data, len(FILE_MAGIC)):
+        if not isinstance(item, Frame):
+            return False  # damaged: leave it exactly as it is
+        frames.append(item)
+    if len(frames) <= 1:
+        return False
+    events = [e for frame in frames for e in frame.events]
+    tmp = path.with_name(path.name + COMPACT_SUFFIX)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(FILE_MAGIC)
+        for i in range(0, len(events), COMPACT_EVENTS_PER_FRAME):
+            fh.write(encode_compact_frame(events[i:i + COMPACT_EVENTS_PER_FRAME], compressor))
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(path, "r+b") as old:
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        old.write(b"\x00" * len(data))
+        old.flush()
+        os.fsync(old.fileno())
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _zero_and_truncate(path: Path, offset: int) -> None:
+    """Overwrite ``path`` from ``offset`` with zeros, sync, then cut it there."""
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        remaining = size - offset
+        chunk = b"\x00" * min(remaining, 1 << 20)
+        while remaining > 0:
+            n = min(remaining, len(chunk))
+            fh.write(chunk[:n])
+            remaining -= n
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.truncate(offset)
+        fh.flush()
+        os.fsync(fh.fileno())

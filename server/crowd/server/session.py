@@ -1,0 +1,395 @@
+"""One recording session: consent, lifecycle, the clock and the single path to the writer.
+
+Everything that ends up in a recording goes through ``Session.record``. That is where the
+promises are kept: nothing is written before consent or while paused/stopped, every event
+gets ``seq``/``t``/``wall``, the redaction hook runs before the writer sees the event, and
+panic can find and delete the last minutes everywhere (writer, memory, components).
+The hot path is a lock, a counter, two clock reads, a dict and a list append.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from crowd.format import RecordingWriter
+from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
+from crowd.server.bus import EventBus
+from crowd.server.components import COMPONENT_FACTORIES, load_factory
+from crowd.text.document import DocumentStore
+from crowd.server.workspace import WorkspaceCache
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PANIC_MINUTES = 10.0
+
+
+class State(str, enum.Enum):
+    AWAITING_CONSENT = "awaiting_consent"
+    DECLINED = "declined"
+    RECORDING = "recording"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class ConsentRequired(RuntimeError):
+    """Recording was asked for before the user consented."""
+
+
+def new_session_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _no_absolute_paths(value: Any) -> Any:
+    """Settings go into the recording: drop anything that looks like an absolute path."""
+    if isinstance(value, dict):
+        return {k: _no_absolute_paths(v) for k, v in value.items()
+                if not (isinstance(v, str) and _looks_absolute(v))}
+    if isinstance(value, list):
+        return [_no_absolute_paths(v) for v in value if not (isinstance(v, str) and _looks_absolute(v))]
+    return value
+
+
+def _looks_absolute(text: str) -> bool:
+    return text.startswith(("/", "~", "\\\\", "file:")) or (len(text) > 2 and text[1] == ":" and text[2] in "/\\")
+
+
+class Session:
+    """A recording session of one editor window (see docs/architecture.md, "contract")."""
+
+    def __init__(
+        self,
+        workspace: WorkspaceCache,
+        *,
+        recordings_dir: Path | str,
+        settings: dict[str, Any] | None = None,
+        client: dict[str, Any] | None = None,
+        consent: bool | None = None,
+        component_factories: list[str] | None = None,
+        on_state_change: Callable[[dict[str, Any]], None] | None = None,
+        writer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.recordings_dir = Path(recordings_dir)
+        self.settings = dict(settings or {})
+        self.client = dict(client or {})
+        self.consent: bool | None = consent
+        self.bus = EventBus()
+        self.documents = DocumentStore()
+        self.components: list[Any] = []
+        # (event) -> (source, agent) | None; components such as attribution add theirs
+        self.edit_classifiers: list[Callable[[dict[str, Any]], tuple[str, str | None] | None]] = []
+        self.component_factories = list(COMPONENT_FACTORIES if component_factories is None else component_factories)
+        self.on_state_change = on_state_change
+        self.writer_options = dict(writer_options or {})
+        self.redactor: Any = None
+        self.state = State.AWAITING_CONSENT if consent is None else (State.STOPPED if consent else State.DECLINED)
+        self.session_id: str | None = None
+        self.directory: Path | None = None
+        self.writer: RecordingWriter | None = None
+        self.errors: list[str] = []
+        self._seq = 0
+        self._t0 = time.monotonic_ns()
+        self._lock = threading.RLock()
+        # recorded path -> (hash of the text the recording holds for it, t it was recorded)
+        self._known: dict[str, tuple[int, int]] = {}
+
+    # -- clock and the hot path ---------------------------------------------------------
+    def now(self) -> tuple[int, int]:
+        """(t: microseconds since the session started, monotonic; wall: epoch ms)."""
+        return (time.monotonic_ns() - self._t0) // 1000, time.time_ns() // 1_000_000
+
+    @property
+    def recording(self) -> bool:
+        return self.state is State.RECORDING
+
+    def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None:
+        """Append one event; None (nothing recorded) unless consented and recording."""
+        if self.state is not State.RECORDING:
+            return None
+        return self._emit(type_, kind, fields)
+
+    def _emit(self, type_: str, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        if self.writer is None or not self.consent:
+            return None
+        with self._lock:
+            # read under the lock: a record racing with stop must not append after ``stop``
+            # to the writer that _finish_locked is closing
+            writer = self.writer
+            if writer is None or not self.consent:
+                return None
+            self._seq += 1
+            t = (time.monotonic_ns() - self._t0) // 1000
+            event = {"seq": self._seq, "t": t, "wall": time.time_ns() // 1_000_000,
+                     "type": type_, "kind": kind}
+            event.update(fields)
+            notes = self._scrub(event) if self.redactor is not None else None
+            writer.append(event)
+            if notes:
+                for note in notes:
+                    self._seq += 1
+                    writer.append({"seq": self._seq, "t": t, "wall": event["wall"], "type": "redaction",
+                                   "kind": "redaction", **note})
+        return event
+
+    def _scrub(self, event: dict[str, Any]) -> list[dict[str, Any]] | None:
+        try:
+            return self.redactor.scrub_event(event)
+        except Exception as exc:  # noqa: BLE001 - a redactor bug must not lose the event
+            log.exception("redaction failed on a %s event", event.get("kind"))
+            self.errors.append(f"redaction failed: {exc}")
+            return None
+
+    # -- file content the recording knows ------------------------------------------------
+    def knows_content(self, rel: str, text: str | None = None) -> bool:
+        """True when the recording already holds ``rel``'s text (``text`` if given)."""
+        known = self._known.get(rel)
+        if known is None:
+            return False
+        return text is None or known[0] == hash(text)
+
+    def note_content(self, rel: str, text: str) -> None:
+        """Tell the session the recording now implies ``text`` for ``rel`` (e.g. after a diff)."""
+        self._known[rel] = (hash(text), self.now()[0])
+
+    def record_file_content(self, rel: str, text: str, *, force: bool = False) -> dict[str, Any] | None:
+        """Record the full text of ``rel`` unless the recording already holds exactly it."""
+        if not self.recording or (not force and self.knows_content(rel, text)):
+            return None
+        event = self.record("observation", "file_content", file=rel, text=text)
+        if event is not None:
+            self._known[rel] = (hash(text), event["t"])
+        return event
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        writer = self.writer
+        return {
+            "state": self.state.value,
+            "consent": self.consent,
+            "sessionId": self.session_id,
+            "recording": str(self.directory) if self.directory else None,
+            "events": self._seq,
+            "eventsWritten": writer.events_written if writer else 0,
+            "bytesWritten": writer.bytes_written if writer else 0,
+            "workspace": self.workspace.stats.as_dict(),
+            "folders": self.workspace.folders.names(),
+            "errors": self.errors[-5:],
+        }
+
+    def _changed(self) -> None:
+        if self.on_state_change is not None:
+            try:
+                self.on_state_change(self.status())
+            except Exception:  # noqa: BLE001
+                log.exception("state change notification failed")
+
+    def set_consent(self, granted: bool) -> dict[str, Any]:
+        """The user's answer. Declining stops a running recording; granting may start one."""
+        with self._lock:
+            if not granted:
+                if self.state in (State.RECORDING, State.PAUSED):
+                    self._emit("session", "consent", {"granted": False})
+                    components, self.components = self.components, []
+                else:
+                    components = None
+            else:
+                self.consent = True
+                if self.state in (State.AWAITING_CONSENT, State.DECLINED):
+                    self.state = State.STOPPED
+                if self.state is State.STOPPED and self.settings.get("autoStart", True):
+                    self._start_locked()
+        if not granted:
+            if components is not None:
+                self._stop_components(components)
+                with self._lock:
+                    self._finish_locked()
+            with self._lock:
+                self.consent = False
+                self.state = State.DECLINED
+        self._changed()
+        return self.status()
+
+    def start(self) -> dict[str, Any]:
+        with self._lock:
+            if not self.consent:
+                raise ConsentRequired("the user has not consented to recording")
+            if self.state is State.PAUSED:
+                self._resume_locked()
+            elif self.state is not State.RECORDING:
+                self._start_locked()
+        self._changed()
+        return self.status()
+
+    def _start_locked(self) -> None:
+        self.session_id = new_session_id()
+        self.recordings_dir.mkdir(parents=True, exist_ok=True)
+        self.directory = self.recordings_dir / self.session_id
+        options = {"flush_interval": min(1.0, float(self.settings.get("flushInterval", 0.2))), "compact": True,
+                   **self.writer_options}
+        self.writer = RecordingWriter(self.directory, on_error=self._writer_error, **options)
+        self._seq = 0
+        self._t0 = time.monotonic_ns()
+        self._known.clear()
+        self.redactor = _make_redactor(self.settings)
+        # privacy: the folders' absolute paths in any text become their recorded names
+        set_roots = getattr(self.redactor, "set_workspace_roots", None)
+        if set_roots is not None:
+            set_roots([(f.name, f.root) for f in self.workspace.folders.folders])
+        # privacy: hold keystroke-typed tokens until complete so typed secrets are caught
+        wrap = getattr(self.redactor, "wrap_writer", None)
+        if wrap is not None:
+            self.writer = wrap(self.writer, documents=self.documents)
+        self.state = State.RECORDING
+        self._emit("session", "start", {
+            "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+            "folders": self.workspace.folders.names(), "client": _no_absolute_paths(self.client),
+            "settings": _no_absolute_paths(self.settings),
+        })
+        self._emit("session", "consent", {"granted": True})
+        self._start_components()
+
+    def _start_components(self) -> None:
+        self.components = []
+        for spec in self.component_factories:
+            try:
+                component = load_factory(spec)()
+                component.start(self)
+            except Exception as exc:  # noqa: BLE001 - a broken component must not stop recording
+                log.exception("component %s failed to start", spec)
+                self._emit("session", "error", {"message": f"component {spec.split(':')[-1]} failed to start: {exc}"})
+                continue
+            self.components.append(component)
+
+    def _writer_error(self, exc: BaseException) -> None:
+        message = f"writing the recording failed (will retry): {exc}"
+        log.error(message)
+        self.errors.append(message)
+
+    def pause(self) -> dict[str, Any]:
+        with self._lock:
+            if self.state is State.RECORDING:
+                self._emit("session", "pause", {})
+                self.state = State.PAUSED
+        self._changed()
+        return self.status()
+
+    def resume(self) -> dict[str, Any]:
+        with self._lock:
+            if self.state is State.PAUSED:
+                self._resume_locked()
+            elif self.state is State.STOPPED and self.consent:
+                self._start_locked()
+        self._changed()
+        return self.status()
+
+    def _resume_locked(self) -> None:
+        self.state = State.RECORDING
+        self._emit("session", "resume", {})
+        # edits made while paused are not in the recording: its file texts are stale
+        self._known.clear()
+
+    def stop(self) -> dict[str, Any]:
+        with self._lock:
+            if self.state not in (State.RECORDING, State.PAUSED) or self.writer is None:
+                return self.status()
+            components, self.components = self.components, []
+        # components are stopped without holding the session lock: their threads may be
+        # recording right now (a final event) and must not deadlock against us
+        self._stop_components(components)
+        with self._lock:
+            self._finish_locked()
+        self._changed()
+        return self.status()
+
+    @staticmethod
+    def _stop_components(components: list[Any]) -> None:
+        for component in reversed(components):
+            try:
+                component.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("component %r failed to stop", component)
+
+    def _finish_locked(self) -> None:
+        if self.writer is None:
+            return
+        if self.state in (State.RECORDING, State.PAUSED):
+            self._emit("session", "stop", {})
+        self.bus.clear()
+        self.edit_classifiers.clear()
+        try:
+            self.writer.close()
+        except Exception as exc:  # noqa: BLE001
+            log.exception("closing the recording failed")
+            self.errors.append(f"closing the recording failed: {exc}")
+        self.writer = None
+        self.state = State.STOPPED
+
+    def flush(self) -> int:
+        """Write pending events now (tests and clean shutdown); returns events written."""
+        writer = self.writer
+        return writer.flush() if writer is not None else 0
+
+    def panic(self, minutes: float | None = None) -> dict[str, Any]:
+        """Delete the last ``minutes`` of the recording everywhere, on disk included."""
+        minutes = float(self.settings.get("panicMinutes", DEFAULT_PANIC_MINUTES) if minutes is None else minutes)
+        if minutes < 0:
+            raise ValueError("minutes must be >= 0")
+        removed = 0
+        with self._lock:
+            if self.writer is None:
+                return {"removed": 0, "minutes": minutes, "status": self.status()}
+            now_t = self.now()[0]
+            cutoff = max(0, now_t - int(minutes * 60_000_000))
+            # never delete the session's own start/consent header
+            def doomed(event: dict[str, Any]) -> bool:
+                return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
+            removed = self.writer.drop_where(doomed)
+            components = list(self.components)
+        for component in components:   # outside the lock: their threads may be recording
+            try:
+                component.panic(cutoff)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("component %r failed to panic", component)
+                self.errors.append(f"panic in a component failed: {exc}")
+        with self._lock:
+            if self.writer is None:
+                return {"removed": removed, "minutes": minutes, "status": self.status()}
+            removed += self.writer.drop_where(doomed)   # what components recorded meanwhile
+            self._known = {rel: v for rel, v in self._known.items() if v[1] < cutoff}
+            if self.state in (State.RECORDING, State.PAUSED):
+                self._emit("session", "panic", {"minutes": minutes, "removed": removed})
+                self.writer.flush()
+        log.info("panic: removed %d events of the last %s minutes", removed, minutes)
+        self._changed()
+        return {"removed": removed, "minutes": minutes, "status": self.status()}
+
+    def close(self) -> None:
+        """End of the sidecar: stop recording and make sure everything is on disk."""
+        self.stop()
+        self.workspace.stop_scan()
+
+
+def _make_redactor(settings: dict[str, Any]) -> Any:
+    """The privacy component's redactor if it is installed (server/privacy), else None."""
+    if settings.get("redact", True) is False:
+        return None
+    try:
+        from crowd import privacy  # noqa: PLC0415 - optional part
+    except ImportError:
+        return None
+    try:
+        factory = getattr(privacy, "make_redactor", None) or privacy.Redactor
+        return factory()
+    except Exception:  # noqa: BLE001
+        log.exception("the redactor could not be created; recording without redaction")
+        return None
+
+
+__all__ = ["ConsentRequired", "DEFAULT_PANIC_MINUTES", "Session", "State", "new_session_id", "os"]

@@ -1,0 +1,2 @@
+"""The sidecar's upload part: the component that hands finished recordings to
+``crowd.transfer``'s queue."""
