@@ -1,8 +1,14 @@
-"""Finding finished recordings on disk and putting them in the queue (also after a crash)."""
+"""Finding finished recordings on disk and putting them in the queue (also after a crash).
+
+The desktop recorder's folder and live session come from its state files through
+``crowd.format.desktop.state``, never from the recorder package: the recorder imports this
+library (it hands segments to the queue), so importing it back would be a loop.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
+from crowd.format.desktop import state as desktop_state
 from crowd.transfer.bundle import DEFAULT_IDLE_S, desktop_candidates, editor_candidate
 from crowd.transfer.queue import Bundle, UploadQueue
 
@@ -38,29 +44,12 @@ def enqueue_desktop_recordings(queue: UploadQueue, folder: Path, *, idle_s: floa
 def default_desktop_folder() -> Path:
     """Where ``crowd cast record`` writes: its settings' folder, else the default one."""
     try:
-        from crowd.capture.settings import default_output_dir, load_settings  # noqa: PLC0415
-    except ImportError:   # desktop capture not installed: its default place all the same
-        from crowd.home import crowd_home  # noqa: PLC0415
-
-        return crowd_home() / "cast" / "recordings"
-    try:
-        return load_settings().output_path
+        return desktop_state.output_dir()
     except ValueError:    # unreadable settings: `crowd cast` reports it; use the default
-        return default_output_dir()
+        return desktop_state.default_output_dir()
 
 
 def live_desktop_sessions() -> set[str]:
     """The session a running ``crowd cast record`` is writing (from its status file)."""
-    try:
-        import json  # noqa: PLC0415
-
-        from crowd.capture.settings import running_pid, status_path  # noqa: PLC0415
-    except ImportError:
-        return set()
-    if running_pid() is None:
-        return set()
-    try:
-        sid = json.loads(status_path().read_text()).get("session_id")
-    except (OSError, ValueError):
-        return set()
-    return {sid} if isinstance(sid, str) else set()
+    sid = desktop_state.live_session_id()
+    return {sid} if sid is not None else set()

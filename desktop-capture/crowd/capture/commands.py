@@ -74,7 +74,7 @@ def _record(args: argparse.Namespace) -> int:
     from crowd.capture.app import CastController, LocalOnlySink
     from crowd.capture.encoder import VideoSettings
     from crowd.capture.recorder import RecorderConfig
-    from crowd.capture.settings import running_pid
+    from crowd.format.desktop.state import running_pid
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings()
@@ -155,7 +155,7 @@ def _overlay(args: argparse.Namespace) -> int:
 def _panic(args: argparse.Namespace) -> int:
     """Signal a running recorder (it deletes its live + held segments), else purge the folder."""
     from crowd.capture.hold import purge_recent
-    from crowd.capture.settings import running_pid
+    from crowd.format.desktop.state import running_pid
 
     pid = running_pid()
     if pid is not None:
@@ -181,7 +181,8 @@ def _panic(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from crowd.format.desktop.layout import list_sessions
-    from crowd.capture.settings import running_pid, settings_path, status_path
+    from crowd.capture.settings import settings_path, status_path
+    from crowd.format.desktop.state import running_pid
 
     try:
         settings = _settings()

@@ -3,6 +3,8 @@
 Settings (the allowlist chosen by ``crowd cast setup``, video quality, whether uploads are
 paused) live in ``<crowd home>/cast/settings.json``; a running recorder leaves its pid and a
 status snapshot next to them so ``crowd cast status`` and ``crowd cast panic`` can find it.
+Where those files are and how they are read lives in ``crowd.format.desktop.state``, below the
+upload library that needs them too; this module adds the writing side and the typed settings.
 """
 from __future__ import annotations
 
@@ -11,27 +13,26 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from crowd.home import crowd_home, private_dir
+from crowd.format.desktop import state
+from crowd.format.desktop.state import default_output_dir
+from crowd.home import private_dir
 
 
 def cast_dir() -> Path:
-    return private_dir(crowd_home() / "cast")
+    """The state folder, created readable by the user only: the recorder writes here."""
+    return private_dir(state.cast_dir())
 
 
 def settings_path() -> Path:
-    return cast_dir() / "settings.json"
+    return cast_dir() / state.SETTINGS_FILE
 
 
 def pid_path() -> Path:
-    return cast_dir() / "recorder.pid"
+    return cast_dir() / state.PID_FILE
 
 
 def status_path() -> Path:
-    return cast_dir() / "status.json"
-
-
-def default_output_dir() -> Path:
-    return crowd_home() / "cast" / "recordings"
+    return cast_dir() / state.STATUS_FILE
 
 
 @dataclass
@@ -55,13 +56,7 @@ class CastSettings:
 
 def load_settings(path: Path | None = None) -> CastSettings:
     """Settings from disk; defaults when there is no file. A broken file is a clear error."""
-    p = path or settings_path()
-    if not p.exists():
-        return CastSettings()
-    try:
-        raw = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{p}: unreadable settings ({exc}); fix or delete it and run `crowd cast setup`") from None
+    raw = state.read_settings(path or settings_path())
     known = {f.name for f in fields(CastSettings)}
     return CastSettings(**{k: v for k, v in raw.items() if k in known})
 
@@ -73,18 +68,3 @@ def save_settings(settings: CastSettings, path: Path | None = None) -> Path:
     tmp.write_text(json.dumps(asdict(settings), indent=2))
     os.replace(tmp, p)
     return p
-
-
-def running_pid() -> int | None:
-    """Pid of a live ``crowd cast record`` process, if any."""
-    try:
-        pid = int(pid_path().read_text().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
