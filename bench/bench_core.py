@@ -102,7 +102,7 @@ def _throughput(quick: bool) -> Table:
 # -- 2. recording size ---------------------------------------------------------------------
 def _scripted_session(ws: Path, minutes: float, rng: random.Random) -> list[tuple[float, dict[str, Any]]]:
     """(simulated seconds, bridge event): a person typing code and moving around the files."""
-    from crowd.text.document import Document
+    from crowd.text.document import OpenDocument
     from crowd.server.workspace.folders import path_to_uri
 
     names = [f"src/module_{i}.py" for i in range(6)]
@@ -112,7 +112,7 @@ def _scripted_session(ws: Path, minutes: float, rng: random.Random) -> list[tupl
                  for i in range(60)]
         (ws / name).parent.mkdir(parents=True, exist_ok=True)
         (ws / name).write_text("".join(lines))
-        docs[name] = Document(path_to_uri(ws / name), name, "".join(lines), 1)
+        docs[name] = OpenDocument(path_to_uri(ws / name), name, "".join(lines), 1)
     out: list[tuple[float, dict[str, Any]]] = []
     now, end = 0.0, minutes * 60
     current = None
@@ -130,11 +130,11 @@ def _scripted_session(ws: Path, minutes: float, rng: random.Random) -> list[tupl
                                                              "selections": [], "active": True}]}
         out.append((now, viewport()))
         for _ in range(rng.randint(2, 6)):           # a few lines typed in this file
-            offset = doc.offset_of(min(top + rng.randrange(40), doc.line_count() - 1), 0)
+            offset = doc.offset_at(min(top + rng.randrange(40), doc.line_count() - 1), 0)
             line = "    " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8))) + "\n"
             for char in line:
                 now += rng.uniform(0.08, 0.35)
-                doc.apply([{"offset": offset, "length": 0, "text": char}], doc.version + 1)
+                doc.apply_checked([{"offset": offset, "length": 0, "text": char}], doc.version + 1)
                 out.append((now, {"kind": "document_change", "uri": doc.uri, "version": doc.version,
                                   "changes": [{"offset": offset, "length": 0, "text": char}], "reason": None,
                                   "visible": True, "active": True}))

@@ -5,7 +5,8 @@ import random
 
 from crowd.serializer.interop.load import load_events
 from crowd.serializer.replay.state import ReplayState
-from crowd.text.utf16 import Document, split_lines
+from crowd.text.document import Document
+from crowd.text.lines import split_lines
 
 
 def test_editor_state_equals_every_viewport(recording):

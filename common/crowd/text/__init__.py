@@ -1,5 +1,7 @@
 """Text as editors address it: UTF-16 code units and VS Code line breaks.
 
-The sidecar (``document``: open buffers) and the replayer (``utf16``: offsets, line/column maps)
-both need it, so it sits at the bottom of the tree and imports nothing of crowd's.
+One model for the sidecar (which keeps the editor's open buffers) and the replayer (which
+rebuilds them from a recording): ``utf16`` converts offsets, ``lines`` counts lines,
+``document`` applies edits. It sits at the bottom of the tree and imports nothing of crowd's
+outside itself, so both can use it.
 """

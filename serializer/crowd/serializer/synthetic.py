@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from crowd.serializer.replay.patch import unified_diff
-from crowd.text.utf16 import Document, index_position, utf16_len
+from crowd.text.document import Document
+from crowd.text.lines import index_position
+from crowd.text.utf16 import utf16_len
 
 GENERATOR_VERSION = 3  # bump when the script changes, so cached benchmark recordings are rebuilt
 START_WALL = 1_767_225_600_000  # 2026-01-01T00:00:00Z, fixed so output is reproducible

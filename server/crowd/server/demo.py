@@ -23,7 +23,7 @@ from typing import Any
 
 from crowd.home import recordings_dir
 from crowd.server.client import SidecarClient
-from crowd.text.document import Document
+from crowd.text.document import OpenDocument
 from crowd.server.workspace.folders import path_to_uri
 
 APP_PY = '''"""A tiny inventory service."""
@@ -59,7 +59,7 @@ class DemoContext:
 
     client: SidecarClient
     workspace: Path
-    docs: dict[str, Document] = field(default_factory=dict)
+    docs: dict[str, OpenDocument] = field(default_factory=dict)
     active: str | None = None
     batch: list[dict[str, Any]] = field(default_factory=list)
     sent: int = 0
@@ -82,7 +82,7 @@ class DemoContext:
     # -- editor actions, as the bridge reports them -------------------------------------
     def open(self, rel: str) -> None:
         text = (self.workspace / rel).read_text()
-        self.docs[rel] = Document(self.uri(rel), rel, text, 1, "python" if rel.endswith(".py") else "markdown")
+        self.docs[rel] = OpenDocument(self.uri(rel), rel, text, 1, "python" if rel.endswith(".py") else "markdown")
         self.send({"kind": "document_open", "uri": self.uri(rel), "text": text,
                    "languageId": self.docs[rel].language_id, "version": 1})
 
@@ -101,7 +101,7 @@ class DemoContext:
         doc = self.docs[rel]
         for char in text:
             change = {"offset": offset, "length": 0, "text": char}
-            doc.apply([change], doc.version + 1)
+            doc.apply_checked([change], doc.version + 1)
             self.send({"kind": "document_change", "uri": doc.uri, "version": doc.version, "changes": [change],
                        "reason": None, "visible": True, "active": True})
             offset += len(char)
@@ -112,7 +112,7 @@ class DemoContext:
         doc = self.docs[rel]
         offset = doc.text.index(old)
         change = {"offset": offset, "length": len(old), "text": new}
-        doc.apply([change], doc.version + 1)
+        doc.apply_checked([change], doc.version + 1)
         self.send({"kind": "document_change", "uri": doc.uri, "version": doc.version, "changes": [change],
                    "reason": reason, "visible": True, "active": True})
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from crowd.format.schema import SOURCES
-from crowd.text.document import Document, EditError, clean_text
+from crowd.text.document import EditError, OpenDocument
+from crowd.text.utf16 import clean_text
 from crowd.server.session import Session
 from crowd.server.workspace.folders import uri_to_path
 
@@ -139,14 +140,14 @@ class EditorCore:
         self._rel_cache[uri] = rel
         return rel
 
-    def _doc(self, event: Event) -> Document:
+    def _doc(self, event: Event) -> OpenDocument:
         uri = event["uri"]
         doc = self.docs.get(uri)
         if doc is None:
             raise BadEvent(f"{event['kind']} for a document that was never opened ({self.rel(uri) or 'outside the workspace'})")
         return doc
 
-    def _ensure_known(self, doc: Document) -> None:
+    def _ensure_known(self, doc: OpenDocument) -> None:
         """The recording must hold a file's text before the first action on it."""
         if doc.rel is not None and not self.session.knows_content(doc.rel):
             self.session.record_file_content(doc.rel, doc.text)
@@ -184,7 +185,7 @@ class EditorCore:
             self._ensure_known(doc)
         version = event.get("version")
         try:
-            doc.apply(changes, version)
+            doc.apply_checked(changes, version)
         except EditError as exc:
             self.out_of_sync.add(uri)
             raise BadEvent(f"edit of {doc.rel or 'a document'} refused: {exc}; document out of sync until it is reopened") from None
@@ -230,14 +231,14 @@ class EditorCore:
         return self.session.record("action", "close", source="user", file=doc.rel)
 
     # -- selections and viewports ---------------------------------------------------------
-    def _selections(self, doc: Document, raw: list[Any]) -> list[dict[str, int]]:
+    def _selections(self, doc: OpenDocument, raw: list[Any]) -> list[dict[str, int]]:
         out = []
         for sel in raw:
             anchor, active = sel["anchor"], sel["active"]
             if isinstance(anchor, dict):
-                anchor = doc.offset_of(anchor["line"], anchor["character"])
+                anchor = doc.offset_at(anchor["line"], anchor["character"])
             if isinstance(active, dict):
-                active = doc.offset_of(active["line"], active["character"])
+                active = doc.offset_at(active["line"], active["character"])
             if not isinstance(anchor, int) or not isinstance(active, int):
                 raise BadEvent("selection anchor/active must be offsets or {line, character}")
             out.append({"anchor": anchor, "active": active})

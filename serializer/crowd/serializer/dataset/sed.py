@@ -21,7 +21,8 @@ from crowd.serializer.dataset.common import new_terminal_lines
 from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.replay.state import ReplayState
 from crowd.serializer.replay.patch import unified_diff
-from crowd.text.utf16 import split_lines, utf16_len
+from crowd.text.lines import split_lines
+from crowd.text.utf16 import utf16_len
 from crowd.serializer.bulk import bulk
 
 CONTEXT = 10

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crowd.serializer.replay.patch import PatchError, apply_unified_diff, reverse_diff, unified_diff
-from crowd.text.utf16 import Document, split_lines
+from crowd.text.document import Document
+from crowd.text.lines import split_lines
 
 
 @dataclass
