@@ -1,4 +1,4 @@
-"""The sidecar's pluggable parts, one line each.
+"""The sidecar's pluggable parts, one line each, and the protocol they implement.
 
 A component is an object with ``start(session)``, ``stop()`` and ``panic(cutoff_t)``
 (delete everything of its own recorded at or after ``cutoff_t`` microseconds, in memory
@@ -6,18 +6,30 @@ and on disk). Entries are ``"module:callable"`` strings so that importing the co
 not import every component (and a broken component cannot stop the sidecar from
 starting); the callable is called with no arguments and returns the component.
 The session creates them when recording starts and stops them when it stops.
+
+WHY a runtime-checkable protocol: components are loaded by name, so a typo or a half-written
+component would otherwise fail later, inside ``start`` or at ``stop`` time, far from the
+cause. ``create_component`` checks the object against ``Component`` when it is created.
+Components do not look each other up: what one needs from another is offered by the session
+through a typed attribute (``session.terminals`` for the terminals).
 """
 from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from crowd.server.session import Session
 
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class Component(Protocol):
-    def start(self, session: Any) -> None: ...
+    """One pluggable part of a recording (attribution, upload, terminal)."""
+
+    def start(self, session: Session) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -32,8 +44,16 @@ COMPONENT_FACTORIES: list[str] = [
 ]
 
 
-def load_factory(spec: str):
-    """Resolve ``"module:callable"`` to the callable."""
+def load_factory(spec: str) -> Any:
+    """Resolve ``"module:name"`` to that attribute (a component's factory, demo steps...)."""
     module_name, _, attr = spec.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, attr) if attr else module
+
+
+def create_component(spec: str) -> Component:
+    """Create the component named by ``spec``; TypeError when it is not a ``Component``."""
+    component = load_factory(spec)()
+    if not isinstance(component, Component):
+        raise TypeError(f"{spec} did not create a component (start(session), stop(), panic(cutoff_t))")
+    return component

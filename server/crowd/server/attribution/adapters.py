@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from crowd.server.watch.watcher import Content, LargeFile, Link
+from crowd.server.watch.content import Content, LargeFile, Link
 
 SIDE_BYTES_LIMIT = 64 * 1024 * 1024   # binary bytes kept for snapshots, in all
 SIDE_FILE_LIMIT = 1024 * 1024

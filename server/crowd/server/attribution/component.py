@@ -3,78 +3,56 @@
 Registered in server/components.py; the session creates it when recording starts.
 Settings (initializationOptions.settings): ``agents`` (list of CLI agent names, replaces
 the default list), ``attributionGraceSeconds``, ``snapshots`` (false turns them off).
+
+What it needs from the rest of the sidecar it asks the session through typed attributes:
+the workspace cache, the bus, the editor's documents, and the terminals' foreground
+programs (``session.terminals``, the session's terminal service). It never looks through
+the other components.
 """
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from crowd.server.attribution.adapters import CacheBaseline, CacheRoots
 from crowd.server.attribution.agents import DEFAULT_AGENTS, AgentScanner
 from crowd.server.attribution.engine import GRACE_S, Attributor
 from crowd.server.attribution.git import GitMonitor
+from crowd.server.components import Component
+from crowd.server.watch.content import read_content
+from crowd.server.watch.watcher import WorkspaceWatcher
 from crowd.snapshots import SnapshotStore
-from crowd.server.watch.watcher import WorkspaceWatcher, read_content
+
+if TYPE_CHECKING:
+    from crowd.server.session import Session
 
 log = logging.getLogger(__name__)
 
 
-def _shell_pids_hook(session: Any):
-    """The terminal component's shell pids, when it offers them (else None: cwd scope)."""
-    def pids() -> list[int] | None:
-        found: list[int] | None = None
-        for component in getattr(session, "components", []):
-            get = getattr(component, "shell_pids", None)
-            if callable(get):
-                try:
-                    found = [*(found or []), *(int(p) for p in get())]
-                except Exception:  # noqa: BLE001
-                    continue
-        return found
-    return pids
-
-
-def _foreground_hook(session: Any):
-    """{terminal: foreground program} from the terminal component (``foreground_programs()``,
-    or its TerminalHub's ``foreground(id)``), when it is running."""
-    def programs() -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
-        for component in getattr(session, "components", []):
-            get = getattr(component, "foreground_programs", None)
-            if callable(get):
-                found.update(get())
-                continue
-            hub = getattr(component, "hub", None)
-            if hub is not None and callable(getattr(hub, "foreground", None)):
-                for term_id in list(getattr(hub, "terminals", {})):
-                    found[str(term_id)] = hub.foreground(term_id)
-        return found
-    return programs
-
-
-class AttributionComponent:
+class AttributionComponent(Component):
     def __init__(self) -> None:
-        self.session: Any = None
+        self.session: Session | None = None
         self.engine: Attributor | None = None
         self.watcher: WorkspaceWatcher | None = None
         self.agents: AgentScanner | None = None
         self.git: GitMonitor | None = None
         self.baseline: CacheBaseline | None = None
         self.store: SnapshotStore | None = None
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
 
-    def start(self, session: Any) -> None:
+    def start(self, session: Session) -> None:
         self.session = session
-        settings = getattr(session, "settings", {}) or {}
+        settings = session.settings
         ws = session.workspace
         roots = CacheRoots(ws)
         self.baseline = CacheBaseline(ws)
         names = tuple(settings.get("agents") or DEFAULT_AGENTS)
         folders = [str(p) for p in roots.paths()]
+        # the sidecar does not know the terminals' shell pids: processes are scoped by cwd
         self.agents = AgentScanner(names, folders=lambda: folders,
-                                   shell_pids=_shell_pids_hook(session),
-                                   foreground=_foreground_hook(session))
+                                   foreground=session.terminals.foreground_programs)
         self.agents.start()
         if settings.get("snapshots", True) and session.directory is not None:
             self.store = SnapshotStore(session.directory / "snapshots")
@@ -90,30 +68,22 @@ class AttributionComponent:
 
     def _prepare(self) -> None:
         """Wait for the core's cache scan, then fingerprint what it does not hold as text."""
+        assert self.session is not None and self.watcher is not None and self.baseline is not None
         ws = self.session.workspace
-        if hasattr(ws, "start_scan"):
-            ws.start_scan()
-            ws.wait_scanned(timeout=600)
-        assert self.watcher is not None and self.baseline is not None
-        for rel, abs_path in self.watcher._walk_all():  # noqa: SLF001 - same package family
+        ws.start_scan()
+        ws.wait_scanned(timeout=600)
+        for rel, abs_path in self.watcher.files():
             if rel in ws and not os.path.islink(abs_path):
                 continue
             content = read_content(abs_path)
             if content is not None:
                 self.baseline.set(rel, content)
         log.info("attribution: watching %d files in %d folder(s), %d git repositories",
-                 len(self.baseline), len(ws.folders.folders), len(self.git._repos) if self.git else 0)  # noqa: SLF001
+                 len(self.baseline), len(ws.folders.folders), self.git.repo_count() if self.git else 0)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """True once the watcher has finished preparing (tests, demo)."""
-        import time  # noqa: PLC0415
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.watcher is not None and self.watcher.ready.is_set():
-                return True
-            time.sleep(0.02)
-        return False
+        return self.watcher is not None and self.watcher.ready.wait(timeout)
 
     def stop(self) -> None:
         if self.watcher is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 
-from crowd.server.watch.watcher import Content
+from crowd.server.watch.content import Content
 
 
 def as_text(content: Content | None) -> str | None:

@@ -86,8 +86,7 @@ class EditorState:
 
     # -- queries -------------------------------------------------------------------------
     def doc_text(self, rel: str) -> str | None:
-        docs = getattr(self.session, "documents", None)
-        doc = docs.by_rel(rel) if docs is not None else None
+        doc = self.session.documents.by_rel(rel)
         return doc.text if doc is not None else None
 
     def take_file_op(self, change: str, rel: str, old_rel: str | None) -> bool:
@@ -251,8 +250,7 @@ class EditorState:
         editing key was pressed: an inline agent writing elsewhere at that moment does not
         take the key's license. Unknown positions do not refuse."""
         if not memo:
-            docs = getattr(self.session, "documents", None)
-            doc = docs.get(event.get("uri")) if docs is not None else None
+            doc = self.session.documents.get(event.get("uri"))
             offsets = [c.get("offset") for c in changes if isinstance(c.get("offset"), int)]
             if doc is None or not offsets:
                 memo.append(-1)
@@ -299,8 +297,7 @@ class EditorState:
         """Source of a ``document_change`` the bridge did not label; None: the core's default."""
         if event.get("reason") in ("undo", "redo"):
             return "user", None
-        docs = getattr(self.session, "documents", None)
-        doc = docs.get(event.get("uri")) if docs is not None else None
+        doc = self.session.documents.get(event.get("uri"))
         if doc is not None and doc.rel is not None:
             expected = self._expect_reload.get(doc.rel)
             if expected is not None and hash(doc.text) == expected[0]:

@@ -34,7 +34,7 @@ from crowd.server.attribution.diffs import as_text, diff_size
 from crowd.server.attribution.editor_state import EditorState
 from crowd.server.attribution.git import GitOp, common_dir
 from crowd.server.attribution.recording import ChangeRecorder
-from crowd.server.watch.watcher import FsChange
+from crowd.server.watch.batch import FsChange
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class Attributor:
 
     # -- git by content (when the event order cannot tell) --------------------------------
     def _repo_info(self, ch: FsChange) -> tuple[str, str, bool] | None:
-        path = self.session.workspace.abs_path(ch.rel) if hasattr(self.session, "workspace") else None
+        path = self.session.workspace.abs_path(ch.rel)
         return self.git.repo_info(str(path)) if path is not None else None
 
     def _git_by_content(self, ch: FsChange, git_dir: str, inner: str, within_s: float) -> GitOp | None:

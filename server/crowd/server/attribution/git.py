@@ -107,13 +107,13 @@ class _Repo:
         self.root = root or os.path.dirname(git_dir)   # the work tree (differs for `git worktree`)
         self.head = read_head(git_dir)
         self.stash = _stash_sha(git_dir)
-        self.reflog_offset = self._reflog_size()
+        self.reflog_offset = self.reflog_size()
         self.op: GitOp | None = None
         self.lock_held = False
         self.last_seen_ns = 0
         self.unordered = False    # git dir watched apart from the work tree: no common event order
 
-    def _reflog_size(self) -> int:
+    def reflog_size(self) -> int:
         try:
             return os.path.getsize(os.path.join(self.git_dir, "logs", "HEAD"))
         except OSError:
@@ -148,6 +148,15 @@ class GitMonitor:
         self.finished_ops: list[GitOp] = []
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
         self.backlog: Callable[[], int] = lambda: 0   # events the watcher has not handled yet
+
+    def set_backlog(self, backlog: Callable[[], int]) -> None:
+        """How many events the watcher holds but has not handled yet (a lock left behind
+        counts as stale only once those are handled)."""
+        self.backlog = backlog
+
+    def repo_count(self) -> int:
+        """How many repositories are followed."""
+        return len(self._repos)
 
     def add_repo(self, git_dir: str, root: str | None = None) -> None:
         """Start tracking a repository (also done lazily when its index.lock first appears)."""
@@ -313,7 +322,7 @@ class GitMonitor:
         if repo is None or repo.op is not None:
             return None
         head = read_head(git_dir)
-        if head == repo.head and repo._reflog_size() == repo.reflog_offset and _stash_sha(git_dir) == repo.stash:  # noqa: SLF001
+        if head == repo.head and repo.reflog_size() == repo.reflog_offset and _stash_sha(git_dir) == repo.stash:
             return None
         repo.op = GitOp(git_dir, head_before=repo.head, released_ns=time.monotonic_ns())
         op = repo.op

@@ -11,7 +11,8 @@ from typing import Any
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, unified
 from crowd.snapshots.redaction import SnapshotScrubber
-from crowd.server.watch.watcher import Content, FsChange
+from crowd.server.watch.batch import FsChange
+from crowd.server.watch.content import Content
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class ChangeRecorder:
         self.snapshots = snapshots
         self.held = held
         # snapshot blobs are written outside Session.record: secrets are scrubbed here
-        self.scrubber = SnapshotScrubber(getattr(session, "redactor", None))
+        self.scrubber = SnapshotScrubber(session.redactor)
         self.stats: dict[str, int] = {}
         self.dirty: set[str] = set()          # paths changed since the last snapshot
         self._overlay: dict[str, Content | None] = {}
@@ -60,10 +61,10 @@ class ChangeRecorder:
         if not d.record:
             if d.extra.get("ui") and ch.new is not None:
                 text = as_text(ch.new)
-                if text is not None and getattr(session, "recording", False):
+                if text is not None and session.recording:
                     session.record_file_content(ch.rel, text)
             return
-        if not getattr(session, "recording", True):
+        if not session.recording:
             return
         if d.source == "agent":
             self._maybe_snapshot(d.agent)

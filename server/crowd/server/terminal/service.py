@@ -1,0 +1,74 @@
+"""The session's terminal service: one per session, owned by it (``session.terminals``).
+
+WHY the session owns it: terminals outlive recordings (a screen is the sum of all output,
+paused or not), so they cannot belong to the per-recording ``TerminalComponent``; and a
+module-level registry keyed by session hid who owned them. ``Session`` creates this object;
+the sidecar attaches it at ``initialize`` (when the terminal component is enabled), the
+component uses it while recording, and other components (attribution) ask it which program
+runs in each terminal instead of probing the component list.
+
+Nothing runs until ``attach``/``track``: the hub, its 10 Hz sampler and its bus subscriptions
+are created then (``crowd.terminal`` is imported only then, ~80 ms).
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crowd.server.session import Session
+    from crowd.server.terminal.tracker import TerminalTracker
+    from crowd.terminal.hub import TerminalHub
+
+COMPONENT_SPEC = "crowd.server.terminal.component:TerminalComponent"
+
+
+class TerminalService:
+    """The session's terminals: tracked from ``attach`` (or ``track``) until ``close``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._tracker: TerminalTracker | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """The session runs the terminal component (``components`` setting / factories)."""
+        return COMPONENT_SPEC in self.session.component_factories
+
+    def attach(self) -> TerminalTracker | None:
+        """Track the session's terminals from now on if its terminal component is enabled."""
+        return self.track() if self.enabled else None
+
+    def track(self) -> TerminalTracker:
+        """The session's terminals (created on first use, then kept until ``close``)."""
+        with self._lock:
+            if self._tracker is None:
+                from crowd.server.terminal.tracker import TerminalTracker  # noqa: PLC0415 - optional part
+
+                self._tracker = TerminalTracker(self.session)
+            return self._tracker
+
+    @property
+    def hub(self) -> TerminalHub | None:
+        tracker = self._tracker
+        return tracker.hub if tracker is not None else None
+
+    def summary(self) -> dict[str, dict[str, Any]] | None:
+        """The terminals for ``crowd/status`` (None when they are not tracked)."""
+        tracker = self._tracker
+        return tracker.summary() if tracker is not None else None
+
+    def foreground_programs(self) -> dict[str, str | None]:
+        """{terminal id: program in its foreground} ({} when no terminal is tracked)."""
+        hub = self.hub
+        if hub is None:
+            return {}
+        return {term_id: hub.foreground(term_id) for term_id in list(hub.terminals)}
+
+    def close(self) -> None:
+        """The session is over: stop the sampler and forget the terminals."""
+        with self._lock:
+            tracker, self._tracker = self._tracker, None
+        if tracker is not None:
+            tracker.close()
