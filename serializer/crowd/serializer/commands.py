@@ -190,9 +190,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     if args.serve:
+        from crowd.serializer.interop.load import load_events
         from crowd.serializer.replay.serve import serve
 
-        return serve(resolve(args.recording), args.host, args.port)
+        return serve(resolve(args.recording), lambda path: load_events(path).events, args.host, args.port)
     loaded = _load(args.recording)
     if loaded is None:
         return 1

@@ -4,12 +4,17 @@ One loopback port serves the HTML player (``/``) and a WebSocket (``/ws``). A ta
 each segment file from where it stopped and decodes only complete frames, so a frame the
 writer is still writing is picked up on the next poll, never half-read. Both URLs need the
 random token printed at start (other local users must not read someone's session).
+
+A finished file (a crowd-code import) is read once by the ``load`` function the command
+passes in: the importers in ``crowd.serializer.interop`` build on the replay state machine,
+so replay importing them back would make the two packages a cycle.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,8 @@ from crowd.format.writer import list_segments
 
 POLL_SECONDS = 0.25
 BATCH = 5000
+
+Loader = Callable[[Path], list[dict[str, Any]]]
 
 
 class RecordingTail:
@@ -53,16 +60,14 @@ class RecordingTail:
 
 
 class LiveFeed:
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, load: Loader) -> None:
         self.events: list[dict[str, Any]] = []
         self.changed = asyncio.Condition()
         self.tail: RecordingTail | None = None
         if Path(source).is_dir() and list_segments(Path(source)):
             self.tail = RecordingTail(Path(source))
         else:  # crowd-code imports are finished files: load once
-            from crowd.serializer.interop.load import load_events
-
-            self.events = load_events(source).events
+            self.events = load(Path(source))
 
     async def run(self) -> None:
         while self.tail is not None:
@@ -74,14 +79,15 @@ class LiveFeed:
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def serve_async(source: Path, host: str, port: int, token: str, ready: asyncio.Future | None = None) -> None:
+async def serve_async(source: Path, host: str, port: int, token: str, load: Loader,
+                      ready: asyncio.Future | None = None) -> None:
     from websockets.asyncio.server import serve as ws_serve
     from websockets.datastructures import Headers
     from websockets.http11 import Response
 
     from crowd.serializer.replay.html import render_html
 
-    feed = LiveFeed(source)
+    feed = LiveFeed(source, load)
     page = render_html([], title=Path(source).name, live=True).encode("utf-8")
 
     def authorised(path: str) -> bool:
@@ -119,12 +125,13 @@ async def serve_async(source: Path, host: str, port: int, token: str, ready: asy
         await feed.run() if feed.tail is not None else await asyncio.Future()
 
 
-def serve(source: Path, host: str = "127.0.0.1", port: int = 8765) -> int:
+def serve(source: Path, load: Loader, host: str = "127.0.0.1", port: int = 8765) -> int:
+    """Serve ``source`` until interrupted; ``load`` reads a finished (non-folder) input."""
     token = secrets.token_urlsafe(16)
 
     async def main() -> None:
         ready: asyncio.Future = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(serve_async(source, host, port, token, ready))
+        task = asyncio.create_task(serve_async(source, host, port, token, load, ready))
         actual = await ready
         print(f"following {source}: open http://{host}:{actual}/?token={token}", flush=True)
         await task
