@@ -256,7 +256,7 @@ class TerminalHub:
             return False
         if not term.announced:
             self._announce(term)
-        with model._emulate:
+        with model.emulation_lock():
             model.catch_up()
             seen = (model.version, term.focused)
             if seen == term.last_seen:

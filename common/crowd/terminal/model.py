@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,11 @@ class TerminalModel:
             return sum(len(c) for c, _t in self._pending)
 
     # -- emulation ---------------------------------------------------------------------------
+    def emulation_lock(self) -> AbstractContextManager[bool]:
+        """Held, no other thread catches up or resizes: a sampler reads ``version`` and takes
+        the ``snapshot`` of the same state (re-entrant: ``catch_up`` inside is fine)."""
+        return self._emulate
+
     def catch_up(self) -> bool:
         """Apply everything fed so far; returns whether anything was applied."""
         with self._emulate:
