@@ -58,7 +58,7 @@ class CacheBaseline:
         self._lock = threading.Lock()
 
     def is_secret(self, rel: str) -> bool:
-        check = getattr(self.ws, "is_secret_path", None)
+        check = self.ws.is_secret_path
         return bool(check is not None and check(rel))
 
     def get(self, rel: str) -> Content | None:

@@ -6,13 +6,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from crowd.server.attribution.adapters import CacheBaseline
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, unified
-from crowd.snapshots.redaction import SnapshotScrubber
 from crowd.server.watch.batch import FsChange
 from crowd.server.watch.content import Content
+from crowd.snapshots.redaction import SnapshotScrubber
+
+if TYPE_CHECKING:
+    from crowd.server.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ class ChangeRecorder:
     """Callers serialise ``emit_all`` (the engine's emit lock); ``held`` lists the changes
     still undecided, which the workspace "just before" must not include yet."""
 
-    def __init__(self, session: Any, baseline: Any, snapshots: Any,
+    def __init__(self, session: Session, baseline: CacheBaseline, snapshots: Any,
                  held: Callable[[], list[FsChange]]) -> None:
         self.session = session
         self.baseline = baseline
@@ -139,7 +143,7 @@ class ChangeRecorder:
                     break
             else:
                 content = self.baseline.get(rel)
-        if not isinstance(content, bytes) or getattr(self.baseline, "is_secret", lambda r: False)(rel):
+        if not isinstance(content, bytes) or self.baseline.is_secret(rel):
             return None
         return content
 
