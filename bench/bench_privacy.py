@@ -30,7 +30,7 @@ def _per_call_us(fn: Any, n: int) -> float:
 
 def _keystroke_cost(n: int) -> tuple[float, float]:
     from crowd.privacy import Redactor
-    from crowd.privacy.typing_guard import TypingGuard
+    from crowd.privacy.typing import TypingGuard
 
     redactor = Redactor()
     guard = TypingGuard(redactor)

@@ -12,7 +12,8 @@ from secrets_fixture import needles, pem, planted  # noqa: E402
 
 from crowd.format import RecordingWriter, read_recording
 from crowd.privacy import Redactor, is_secret_path
-from crowd.privacy.typing_guard import GuardedWriter, TypingGuard
+from crowd.pipeline import RecordingPipeline
+from crowd.privacy.typing import TypingGuard
 
 S = planted()
 
@@ -86,13 +87,13 @@ def _typed_edit_events(text: str, file: str = "a.py"):
 
 def test_typed_secret_is_merged_into_one_marker_edit(tmp_path):
     r = Redactor()
-    writer = GuardedWriter(RecordingWriter(tmp_path / "rec"), TypingGuard(r))
+    pipeline = RecordingPipeline(RecordingWriter(tmp_path / "rec"), r)
     typed = f"x = 1\nTOKEN = {S['github']}\ny = 2\n"
     for event in _typed_edit_events(typed):
         notes = r.scrub_event(event)
-        writer.append(event)
+        pipeline.write(event)
         assert not notes or event["kind"] == "viewport"
-    writer.close()
+    pipeline.close()
     events = read_recording(tmp_path / "rec").events
     blob = json.dumps(events)
     assert S["github"][:8] not in blob

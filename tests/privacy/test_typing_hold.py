@@ -20,7 +20,7 @@ from secrets_fixture import planted  # noqa: E402
 
 from crowd.format import read_recording  # noqa: E402
 from crowd.privacy import Redactor  # noqa: E402
-from crowd.privacy.typing_guard import FIRM, FREE, TypingGuard, shape_of  # noqa: E402
+from crowd.privacy.typing import FIRM, FREE, TypingGuard, shape_of  # noqa: E402
 from crowd.server.workspace.folders import path_to_uri  # noqa: E402
 
 S = planted()

@@ -2,9 +2,10 @@
 
 ``is_secret_path(rel)`` is consulted by everything that reads workspace files (watcher,
 cache, snapshot store) before opening them; ``Redactor.scrub_event(event)`` is run by the
-session on every event before it is written; ``TypingGuard`` holds keystroke-by-keystroke
-input until the token being typed is complete, so a secret typed one character at a time is
-also replaced (see docs/privacy.md for exactly what is guaranteed).
+recording pipeline (crowd.pipeline) on every event before it is written; ``TypingGuard``
+(crowd.privacy.typing) holds keystroke-by-keystroke input until the token being typed is
+complete, so a secret typed one character at a time is also replaced (see docs/privacy.md
+for exactly what is guaranteed).
 """
 from crowd.privacy.detect import Finding, SecretFinder
 from crowd.privacy.paths import DEFAULT_SECRET_GLOBS, SecretPathPolicy, is_secret_path

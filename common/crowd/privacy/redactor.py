@@ -1,7 +1,7 @@
 """Scrubbing events before they are written: every secret becomes ``[REDACTED:<kind>]``.
 
-The session calls ``Redactor.scrub_event(event)`` on each event before it reaches the
-writer; the event is changed in place and the returned notes (``what``, ``where``, ``file``)
+The recording pipeline (crowd.pipeline) calls ``Redactor.scrub_event(event)`` on each event
+before it reaches the writer; the event is changed in place and the returned notes (``what``, ``where``, ``file``)
 are recorded as ``redaction`` events, so a dataset knows text was removed and where.
 
 Every string in the event is scrubbed except header and identifier fields (seq, type, kind,
@@ -54,17 +54,6 @@ class Redactor:
 
     def is_secret_path(self, rel: str) -> bool:
         return self.paths.is_secret(rel)
-
-    def wrap_writer(self, writer: Any, documents: Any = None) -> Any:
-        """The session's writer behind a TypingGuard (see typing_guard.py); same interface.
-
-        ``documents`` (the session's DocumentStore) lets the guard see the line a token is
-        typed on, so a value typed after an existing ``password = "`` is held from its first key.
-        """
-        from crowd.privacy.typing_guard import GuardedWriter, TypingGuard
-
-        line_context = _document_line_context(documents) if documents is not None else None
-        return GuardedWriter(writer, TypingGuard(self, line_context=line_context))
 
     # -- text ----------------------------------------------------------------------------------
     def scrub_text(self, text: str, filename: str | None = None) -> tuple[str, list[Finding]]:
@@ -169,21 +158,6 @@ class Redactor:
                 self._walk(item, f"{path}[{i}]", filename, notes)
             elif isinstance(item, list):
                 self._walk_list(item, f"{path}[{i}]", filename, notes)
-
-
-def _document_line_context(documents: Any) -> Any:
-    def line_before(rel: str, offset: int) -> str | None:
-        doc = documents.by_rel(rel)
-        if doc is None:
-            return None
-        text = doc.text
-        if offset > len(text):
-            return None
-        start = max(0, offset - 400)
-        lo = text.rfind("\n", start, offset)
-        return text[(lo + 1 if lo >= 0 else start):offset]
-
-    return line_before
 
 
 def _note(f: Finding, where: str, file: str | None) -> dict[str, Any]:

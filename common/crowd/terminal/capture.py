@@ -9,7 +9,8 @@ sidecar's terminal component emulates and samples them into the editor's recordi
 
 *Standalone*: otherwise a ``TerminalHub`` runs here and writes its own recording
 (``<recordings>/<session_id>/``) with ``RecordingWriter``: session start/stop, actions and
-10 Hz screens, exactly what the sidecar would record.
+10 Hz screens, exactly what the sidecar would record, through the same recording pipeline
+as the sidecar's session (crowd.pipeline: stamp, scrub failing closed, typing guard, write).
 
 *Fallback*: while streaming, the same hub keeps a shadow model of the terminal (records
 nothing, caught up every 100 ms, cheap thanks to model.py's skipping). If the sidecar goes
@@ -30,11 +31,15 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crowd.terminal import wire
 from crowd.terminal.hub import TerminalHub
+
+if TYPE_CHECKING:
+    from crowd.privacy import Redactor
 
 log = logging.getLogger("crowd.term")
 BATCH_SECONDS = 0.05
@@ -56,19 +61,22 @@ class StandaloneSink:
     """``record(type_, kind, **fields)`` into a recording folder of our own."""
 
     def __init__(self, directory: Path, t0_us: int, workspace: Path | None, command: str,
-                 fallback: str | None = None) -> None:
+                 fallback: str | None = None,
+                 redactor_factory: Callable[[], Redactor] | None = None) -> None:
+        # imported here: streaming to a sidecar (the usual case) needs neither the writer
+        # nor the redactor, whose detectors take a while to import
         from crowd.format import RecordingWriter  # noqa: PLC0415
         from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION  # noqa: PLC0415
+        from crowd.pipeline import RecordingPipeline, open_redactor  # noqa: PLC0415
+        from crowd.privacy import Redactor  # noqa: PLC0415
 
         self.directory = directory
-        self.writer = RecordingWriter(directory)
         self.t0 = t0_us
         self.workspace = workspace.resolve() if workspace else None
-        self.seq = 0
-        self.lock = threading.Lock()
-        self.redactor = _make_redactor()
-        if self.workspace is not None and hasattr(self.redactor, "set_workspace_roots"):
-            self.redactor.set_workspace_roots([(self.workspace.name, self.workspace)])
+        roots = [(self.workspace.name, self.workspace)] if self.workspace is not None else []
+        self.pipeline = RecordingPipeline(RecordingWriter(directory),
+                                          open_redactor(roots, factory=redactor_factory or Redactor),
+                                          clock=self._clock)
         self.record("session", "start", session_id=directory.name, format=FORMAT_NAME,
                     format_version=FORMAT_VERSION,
                     folders=[self.workspace.name] if self.workspace else [],
@@ -79,31 +87,25 @@ class StandaloneSink:
     def now(self) -> int:
         return time.monotonic_ns() // 1000 - self.t0
 
+    def _clock(self) -> tuple[int, int]:
+        return self.now(), int(time.time() * 1000)
+
+    @property
+    def holding(self) -> int:
+        """Recorded events the typing guard still holds (not on disk yet)."""
+        return self.pipeline.holding
+
     def rel_path(self, path: str) -> str | None:
         return workspace_relative(self.workspace, path)
 
-    def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any]:
-        """Stamp, redact (as the sidecar's session does) and queue one event."""
-        with self.lock:
-            self.seq += 1
-            event = {"seq": self.seq, "t": self.now(), "wall": int(time.time() * 1000),
-                     "type": type_, "kind": kind, **fields}
-            notes = []
-            if self.redactor is not None:
-                try:
-                    notes = self.redactor.scrub_event(event)
-                except Exception:  # noqa: BLE001 - a redactor bug must not lose the event
-                    log.exception("redaction failed")
-            self.writer.append(event)
-            for note in notes:
-                self.seq += 1
-                self.writer.append({"seq": self.seq, "t": event["t"], "wall": event["wall"],
-                                    "type": "redaction", "kind": "redaction", **note})
-        return event
+    def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None:
+        """Stamp, redact, guard and queue one event (the sidecar session's pipeline); None
+        when redaction failed and the event was withheld."""
+        return self.pipeline.record(type_, kind, fields)
 
     def close(self, stats: dict[str, Any] | None = None) -> None:
         self.record("session", "stop", **({"stats": stats} if stats else {}))
-        self.writer.close()
+        self.pipeline.close()
 
 
 class SidecarSink:
@@ -164,16 +166,6 @@ class SidecarSink:
             self.ws.close()
         except Exception:  # noqa: BLE001
             pass
-
-
-def _make_redactor() -> Any:
-    """The privacy part's redactor, as the sidecar session uses it (None if not installed)."""
-    try:
-        from crowd import privacy  # noqa: PLC0415
-        factory = getattr(privacy, "make_redactor", None) or privacy.Redactor
-        return factory()
-    except Exception:  # noqa: BLE001 - record without redaction rather than not at all
-        return None
 
 
 def find_sidecar(token_file: Path) -> dict[str, Any] | None:

@@ -172,11 +172,7 @@ def _session_terminals(session: Session, *, attach: bool) -> None:
     """Terminals are tracked for the session's whole life, not per recording: their screens
     are the sum of all output, including what came while paused or before consent."""
     try:
-        from crowd.terminal import component  # noqa: PLC0415 - optional part
-    except ImportError:
-        return
-    try:
-        component.attach(session) if attach else component.detach(session)
+        session.terminals.attach() if attach else session.terminals.close()
     except Exception:  # noqa: BLE001 - the editor's recording works without terminals
         log.exception("terminal tracking failed to %s", "start" if attach else "stop")
 
@@ -204,7 +200,7 @@ def on_events(ls: CrowdServer, params: Any) -> dict[str, Any]:
     session, core = ls.require()
     result = core.handle_batch(_params(params).get("events")).as_dict()
     # the newest recorded events the privacy typing guard still holds (not yet at the writer)
-    result["held"] = getattr(session.writer, "holding", 0)
+    result["held"] = session.holding
     return result
 
 
@@ -222,11 +218,7 @@ def on_status(ls: CrowdServer, params: Any) -> dict[str, Any]:
 
 
 def _terminal_summary(session: Session) -> dict[str, Any] | None:
-    try:
-        from crowd.server.terminal.component import summary  # noqa: PLC0415 - optional part
-    except ImportError:
-        return None
-    return summary(session)
+    return session.terminals.summary()
 
 
 def on_consent(ls: CrowdServer, params: Any) -> dict[str, Any]:

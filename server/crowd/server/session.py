@@ -1,10 +1,11 @@
 """One recording session: consent, lifecycle, the clock and the single path to the writer.
 
 Everything that ends up in a recording goes through ``Session.record``. That is where the
-promises are kept: nothing is written before consent or while paused/stopped, every event
-gets ``seq``/``t``/``wall``, the redaction hook runs before the writer sees the event, and
-panic can find and delete the last minutes everywhere (writer, memory, components).
-The hot path is a lock, a counter, two clock reads, a dict and a list append.
+promises are kept: nothing is written before consent or while paused/stopped, and panic can
+find and delete the last minutes everywhere (writer, memory, components). Stamping
+(``seq``/``t``/``wall``), redaction (fail closed), the typing guard and the write are the
+recording pipeline's (crowd.pipeline), the same one ``crowd term`` and the importers use.
+The hot path is two locks, a counter, two clock reads, a dict, the redactor and a list append.
 """
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ from typing import Any
 
 from crowd.format import RecordingWriter
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
+from crowd.pipeline import RecordingPipeline, RedactorUnavailable, open_redactor
+from crowd.pipeline.redaction import WorkspaceRoots
+from crowd.privacy import Redactor
 from crowd.server.bus import EventBus
-from crowd.server.components import COMPONENT_FACTORIES, load_factory
+from crowd.server.components import COMPONENT_FACTORIES, Component, create_component
+from crowd.server.terminal.service import TerminalService
 from crowd.text.document import DocumentStore
 from crowd.server.workspace import WorkspaceCache
 
@@ -82,19 +87,21 @@ class Session:
         self.consent: bool | None = consent
         self.bus = EventBus()
         self.documents = DocumentStore()
-        self.components: list[Any] = []
+        self.components: list[Component] = []
         # (event) -> (source, agent) | None; components such as attribution add theirs
         self.edit_classifiers: list[Callable[[dict[str, Any]], tuple[str, str | None] | None]] = []
         self.component_factories = list(COMPONENT_FACTORIES if component_factories is None else component_factories)
+        self.terminals = TerminalService(self)   # the session's terminals, tracked once attached
         self.on_state_change = on_state_change
         self.writer_options = dict(writer_options or {})
-        self.redactor: Any = None
+        # None: redaction turned off by the user (``redact: false``) or not recording
+        self.redactor: Redactor | None = None
+        self.redactor_factory: Callable[[], Redactor] = Redactor
         self.state = State.AWAITING_CONSENT if consent is None else (State.STOPPED if consent else State.DECLINED)
         self.session_id: str | None = None
         self.directory: Path | None = None
-        self.writer: RecordingWriter | None = None
+        self.pipeline: RecordingPipeline | None = None
         self.errors: list[str] = []
-        self._seq = 0
         self._t0 = time.monotonic_ns()
         self._lock = threading.RLock()
         # recorded path -> (hash of the text the recording holds for it, t it was recorded)
@@ -116,35 +123,22 @@ class Session:
         return self._emit(type_, kind, fields)
 
     def _emit(self, type_: str, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        if self.writer is None or not self.consent:
+        """None when nothing was written (not recording, or withheld by failed redaction)."""
+        if self.pipeline is None or not self.consent:
             return None
         with self._lock:
             # read under the lock: a record racing with stop must not append after ``stop``
-            # to the writer that _finish_locked is closing
-            writer = self.writer
-            if writer is None or not self.consent:
+            # to the pipeline that _finish_locked is closing
+            pipeline = self.pipeline
+            if pipeline is None or not self.consent:
                 return None
-            self._seq += 1
-            t = (time.monotonic_ns() - self._t0) // 1000
-            event = {"seq": self._seq, "t": t, "wall": time.time_ns() // 1_000_000,
-                     "type": type_, "kind": kind}
-            event.update(fields)
-            notes = self._scrub(event) if self.redactor is not None else None
-            writer.append(event)
-            if notes:
-                for note in notes:
-                    self._seq += 1
-                    writer.append({"seq": self._seq, "t": t, "wall": event["wall"], "type": "redaction",
-                                   "kind": "redaction", **note})
-        return event
+            return pipeline.record(type_, kind, fields)
 
-    def _scrub(self, event: dict[str, Any]) -> list[dict[str, Any]] | None:
-        try:
-            return self.redactor.scrub_event(event)
-        except Exception as exc:  # noqa: BLE001 - a redactor bug must not lose the event
-            log.exception("redaction failed on a %s event", event.get("kind"))
-            self.errors.append(f"redaction failed: {exc}")
-            return None
+    @property
+    def holding(self) -> int:
+        """Recorded events the typing guard still holds (the newest ones; not on disk yet)."""
+        pipeline = self.pipeline
+        return pipeline.holding if pipeline is not None else 0
 
     # -- file content the recording knows ------------------------------------------------
     def knows_content(self, rel: str, text: str | None = None) -> bool:
@@ -169,15 +163,15 @@ class Session:
 
     # -- lifecycle -----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        writer = self.writer
+        pipeline = self.pipeline
         return {
             "state": self.state.value,
             "consent": self.consent,
             "sessionId": self.session_id,
             "recording": str(self.directory) if self.directory else None,
-            "events": self._seq,
-            "eventsWritten": writer.events_written if writer else 0,
-            "bytesWritten": writer.bytes_written if writer else 0,
+            "events": pipeline.seq if pipeline else 0,
+            "eventsWritten": pipeline.events_written if pipeline else 0,
+            "bytesWritten": pipeline.bytes_written if pipeline else 0,
             "workspace": self.workspace.stats.as_dict(),
             "folders": self.workspace.folders.names(),
             "errors": self.errors[-5:],
@@ -233,19 +227,18 @@ class Session:
         self.directory = self.recordings_dir / self.session_id
         options = {"flush_interval": min(1.0, float(self.settings.get("flushInterval", 0.2))), "compact": True,
                    **self.writer_options}
-        self.writer = RecordingWriter(self.directory, on_error=self._writer_error, **options)
-        self._seq = 0
+        writer = RecordingWriter(self.directory, on_error=self._writer_error, **options)
         self._t0 = time.monotonic_ns()
         self._known.clear()
-        self.redactor = _make_redactor(self.settings)
-        # privacy: the folders' absolute paths in any text become their recorded names
-        set_roots = getattr(self.redactor, "set_workspace_roots", None)
-        if set_roots is not None:
-            set_roots([(f.name, f.root) for f in self.workspace.folders.folders])
-        # privacy: hold keystroke-typed tokens until complete so typed secrets are caught
-        wrap = getattr(self.redactor, "wrap_writer", None)
-        if wrap is not None:
-            self.writer = wrap(self.writer, documents=self.documents)
+        # privacy: the folders' absolute paths in any text become their recorded names;
+        # a redactor that cannot be made withholds every event (fail closed)
+        redactor = _make_redactor(self.settings, [(f.name, f.root) for f in self.workspace.folders.folders],
+                                  factory=self.redactor_factory)
+        self.redactor = redactor if isinstance(redactor, Redactor) else None
+        # the pipeline's typing guard holds keystroke-typed tokens until complete, so typed
+        # secrets are caught; it reads the open documents for the line being typed on
+        self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
+                                          on_error=self.errors.append)
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
@@ -259,7 +252,7 @@ class Session:
         self.components = []
         for spec in self.component_factories:
             try:
-                component = load_factory(spec)()
+                component = create_component(spec)
                 component.start(self)
             except Exception as exc:  # noqa: BLE001 - a broken component must not stop recording
                 log.exception("component %s failed to start", spec)
@@ -297,7 +290,7 @@ class Session:
 
     def stop(self) -> dict[str, Any]:
         with self._lock:
-            if self.state not in (State.RECORDING, State.PAUSED) or self.writer is None:
+            if self.state not in (State.RECORDING, State.PAUSED) or self.pipeline is None:
                 return self.status()
             components, self.components = self.components, []
         # components are stopped without holding the session lock: their threads may be
@@ -309,7 +302,7 @@ class Session:
         return self.status()
 
     @staticmethod
-    def _stop_components(components: list[Any]) -> None:
+    def _stop_components(components: list[Component]) -> None:
         for component in reversed(components):
             try:
                 component.stop()
@@ -317,24 +310,24 @@ class Session:
                 log.exception("component %r failed to stop", component)
 
     def _finish_locked(self) -> None:
-        if self.writer is None:
+        if self.pipeline is None:
             return
         if self.state in (State.RECORDING, State.PAUSED):
             self._emit("session", "stop", {})
         self.bus.clear()
         self.edit_classifiers.clear()
         try:
-            self.writer.close()
+            self.pipeline.close()
         except Exception as exc:  # noqa: BLE001
             log.exception("closing the recording failed")
             self.errors.append(f"closing the recording failed: {exc}")
-        self.writer = None
+        self.pipeline = None
         self.state = State.STOPPED
 
     def flush(self) -> int:
         """Write pending events now (tests and clean shutdown); returns events written."""
-        writer = self.writer
-        return writer.flush() if writer is not None else 0
+        pipeline = self.pipeline
+        return pipeline.flush() if pipeline is not None else 0
 
     def panic(self, minutes: float | None = None) -> dict[str, Any]:
         """Delete the last ``minutes`` of the recording everywhere, on disk included."""
@@ -343,14 +336,14 @@ class Session:
             raise ValueError("minutes must be >= 0")
         removed = 0
         with self._lock:
-            if self.writer is None:
+            if self.pipeline is None:
                 return {"removed": 0, "minutes": minutes, "status": self.status()}
             now_t = self.now()[0]
             cutoff = max(0, now_t - int(minutes * 60_000_000))
             # never delete the session's own start/consent header
             def doomed(event: dict[str, Any]) -> bool:
                 return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
-            removed = self.writer.drop_where(doomed)
+            removed = self.pipeline.drop_where(doomed)
             components = list(self.components)
         for component in components:   # outside the lock: their threads may be recording
             try:
@@ -359,13 +352,13 @@ class Session:
                 log.exception("component %r failed to panic", component)
                 self.errors.append(f"panic in a component failed: {exc}")
         with self._lock:
-            if self.writer is None:
+            if self.pipeline is None:
                 return {"removed": removed, "minutes": minutes, "status": self.status()}
-            removed += self.writer.drop_where(doomed)   # what components recorded meanwhile
+            removed += self.pipeline.drop_where(doomed)   # what components recorded meanwhile
             self._known = {rel: v for rel, v in self._known.items() if v[1] < cutoff}
             if self.state in (State.RECORDING, State.PAUSED):
                 self._emit("session", "panic", {"minutes": minutes, "removed": removed})
-                self.writer.flush()
+                self.pipeline.flush()
         log.info("panic: removed %d events of the last %s minutes", removed, minutes)
         self._changed()
         return {"removed": removed, "minutes": minutes, "status": self.status()}
@@ -376,20 +369,12 @@ class Session:
         self.workspace.stop_scan()
 
 
-def _make_redactor(settings: dict[str, Any]) -> Any:
-    """The privacy component's redactor if it is installed (server/privacy), else None."""
+def _make_redactor(settings: dict[str, Any], roots: WorkspaceRoots = (), *,
+                   factory: Callable[[], Redactor] = Redactor) -> Redactor | RedactorUnavailable | None:
+    """The redactor a session with ``settings`` records with (None: turned off by the user)."""
     if settings.get("redact", True) is False:
         return None
-    try:
-        from crowd import privacy  # noqa: PLC0415 - optional part
-    except ImportError:
-        return None
-    try:
-        factory = getattr(privacy, "make_redactor", None) or privacy.Redactor
-        return factory()
-    except Exception:  # noqa: BLE001
-        log.exception("the redactor could not be created; recording without redaction")
-        return None
+    return open_redactor(roots, factory=factory)
 
 
 __all__ = ["ConsentRequired", "DEFAULT_PANIC_MINUTES", "Session", "State", "new_session_id", "os"]

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crowd.server.components import Component
 from crowd.transfer.bundle import EDITOR_SEGMENT, editor_candidate
 from crowd.transfer.queue import Bundle, UploadQueue
 
@@ -47,32 +47,7 @@ def default_queue_dir() -> Path:
     return crowd_home() / "upload"
 
 
-class _CloseHook:
-    """The session's writer with one addition: ``after_close`` runs once it is closed.
-
-    The hot-path methods are bound straight to the wrapped writer's, so recording pays
-    nothing for the wrapper; everything else is forwarded.
-    """
-
-    def __init__(self, writer: Any, after_close: Callable[[], None]) -> None:
-        self._writer = writer
-        self._after_close = after_close
-        self.append = writer.append
-        self.extend = writer.extend
-        self.flush = writer.flush
-        self.drop_where = writer.drop_where
-
-    def close(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._after_close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._writer, name)
-
-
-class UploadComponent:
+class UploadComponent(Component):
     """``start(session)`` / ``stop()`` / ``panic(cutoff_t)``, see the module docstring."""
 
     def __init__(self, queue_dir: Path | str | None = None, *, scan_interval_s: float | None = None) -> None:
@@ -90,7 +65,7 @@ class UploadComponent:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, session: Any) -> None:
-        if not upload_enabled(session.settings) or session.directory is None or session.writer is None:
+        if not upload_enabled(session.settings) or session.directory is None or session.pipeline is None:
             return   # off: nothing is opened, nothing is queued
         self.session = session
         self.directory = Path(session.directory)
@@ -99,8 +74,8 @@ class UploadComponent:
         url = session.settings.get("uploadUrl")
         if isinstance(url, str) and url.startswith(("http://", "https://")) and self.queue.get("endpoint") != url:
             self.queue.set("endpoint", url)
-        # called inside Session._start_locked (session lock held): safe to swap the writer
-        session.writer = _CloseHook(session.writer, self._after_writer_closed)
+        # the final bundle is queued once the session's writer is closed (everything on disk)
+        session.pipeline.on_close(self._after_writer_closed)
         interval = self.scan_interval_s
         if interval is None:
             interval = float(session.settings.get("uploadScanSeconds", DEFAULT_SCAN_S))
