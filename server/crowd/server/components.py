@@ -12,24 +12,75 @@ component would otherwise fail later, inside ``start`` or at ``stop`` time, far 
 cause. ``create_component`` checks the object against ``Component`` when it is created.
 Components do not look each other up: what one needs from another is offered by the session
 through a typed attribute (``session.terminals`` for the terminals).
+
+WHY ``SidecarSession`` and not ``Session``: what a component may use of the session is this
+protocol (docs/architecture.md, "the sidecar's contract"), which ``crowd.server.session.Session``
+implements. Components and the terminal service import it, never the session module: the
+session creates them, so importing it back would be an import cycle.
 """
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.bus import EventBus
+    from crowd.server.workspace import WorkspaceCache
+    from crowd.terminal.hub import TerminalHub
+    from crowd.text.document import DocumentStore
 
 log = logging.getLogger(__name__)
+
+EditClassifier = Callable[[dict[str, Any]], "tuple[str, str | None] | None"]
+
+
+class Terminals(Protocol):
+    """The session's terminal service (crowd.server.terminal.service.TerminalService)."""
+
+    def tracked_hub(self) -> TerminalHub:
+        """The terminals' hub, tracking from now on if it was not yet."""
+        ...
+
+    def foreground_programs(self) -> dict[str, str | None]:
+        """{terminal id: program in its foreground} ({} when no terminal is tracked)."""
+        ...
+
+
+class SidecarSession(Protocol):
+    """What components (and the terminal service) use of the recording session."""
+
+    workspace: WorkspaceCache
+    settings: dict[str, Any]
+    bus: EventBus
+    documents: DocumentStore
+    edit_classifiers: list[EditClassifier]
+    component_factories: list[str]
+    terminals: Terminals
+    directory: Path | None
+    redactor: Any
+
+    @property
+    def recording(self) -> bool: ...
+
+    def now(self) -> tuple[int, int]: ...
+
+    def record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None: ...
+
+    def record_file_content(self, rel: str, text: str, *, force: bool = False) -> dict[str, Any] | None: ...
+
+    def knows_content(self, rel: str, text: str | None = None) -> bool: ...
+
+    def note_content(self, rel: str, text: str) -> None: ...
 
 
 @runtime_checkable
 class Component(Protocol):
     """One pluggable part of a recording (attribution, upload, terminal)."""
 
-    def start(self, session: Session) -> None: ...
+    def start(self, session: SidecarSession) -> None: ...
 
     def stop(self) -> None: ...
 

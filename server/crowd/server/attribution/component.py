@@ -26,14 +26,14 @@ from crowd.server.watch.watcher import WorkspaceWatcher
 from crowd.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.components import SidecarSession
 
 log = logging.getLogger(__name__)
 
 
 class AttributionComponent(Component):
     def __init__(self) -> None:
-        self.session: Session | None = None
+        self.session: SidecarSession | None = None
         self.engine: Attributor | None = None
         self.watcher: WorkspaceWatcher | None = None
         self.agents: AgentScanner | None = None
@@ -42,7 +42,7 @@ class AttributionComponent(Component):
         self.store: SnapshotStore | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
-    def start(self, session: Session) -> None:
+    def start(self, session: SidecarSession) -> None:
         self.session = session
         settings = session.settings
         ws = session.workspace

@@ -16,7 +16,7 @@ from crowd.server.watch.content import Content
 from crowd.snapshots.redaction import SnapshotScrubber
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.components import SidecarSession
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,13 @@ class ChangeRecorder:
     """Callers serialise ``emit_all`` (the engine's emit lock); ``held`` lists the changes
     still undecided, which the workspace "just before" must not include yet."""
 
-    def __init__(self, session: Session, baseline: CacheBaseline, snapshots: Any,
+    def __init__(self, session: SidecarSession, baseline: CacheBaseline, snapshots: Any,
                  held: Callable[[], list[FsChange]]) -> None:
         self.session = session
         self.baseline = baseline
         self.snapshots = snapshots
         self.held = held
-        # snapshot blobs are written outside Session.record: secrets are scrubbed here
+        # snapshot blobs are written outside SidecarSession.record: secrets are scrubbed here
         self.scrubber = SnapshotScrubber(session.redactor)
         self.stats: dict[str, int] = {}
         self.dirty: set[str] = set()          # paths changed since the last snapshot

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from crowd.server.components import Component
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.components import SidecarSession
     from crowd.terminal.hub import TerminalHub
 
 
@@ -23,8 +23,8 @@ class TerminalComponent(Component):
     def __init__(self) -> None:
         self.hub: TerminalHub | None = None
 
-    def start(self, session: Session) -> None:
-        self.hub = session.terminals.track().hub
+    def start(self, session: SidecarSession) -> None:
+        self.hub = session.terminals.tracked_hub()
         # a new recording: every open terminal and its screen are recorded at the next tick
         # (not here: start runs under the session lock, which the sampler may be waiting for)
         self.hub.reannounce()

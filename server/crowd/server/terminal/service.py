@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.components import SidecarSession
     from crowd.server.terminal.tracker import TerminalTracker
     from crowd.terminal.hub import TerminalHub
 
@@ -26,7 +26,7 @@ COMPONENT_SPEC = "crowd.server.terminal.component:TerminalComponent"
 class TerminalService:
     """The session's terminals: tracked from ``attach`` (or ``track``) until ``close``."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SidecarSession) -> None:
         self.session = session
         self._tracker: TerminalTracker | None = None
         self._lock = threading.Lock()
@@ -48,6 +48,10 @@ class TerminalService:
 
                 self._tracker = TerminalTracker(self.session)
             return self._tracker
+
+    def tracked_hub(self) -> TerminalHub:
+        """The terminals' hub, tracking from now on if it was not yet (the terminal component)."""
+        return self.track().hub
 
     @property
     def hub(self) -> TerminalHub | None:

@@ -26,7 +26,7 @@ from crowd.server.workspace.folders import uri_to_path
 from crowd.terminal.hub import Terminal, TerminalHub
 
 if TYPE_CHECKING:
-    from crowd.server.session import Session
+    from crowd.server.components import SidecarSession
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ Handler = Callable[[dict[str, Any]], None]
 class TerminalTracker:
     """All terminals of a session, fed in every recording state."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SidecarSession) -> None:
         self.session = session
         self.hub = TerminalHub(session.record, now=lambda: session.now()[0], rel_path=self._rel,
                                active=lambda: session.recording)
