@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crowd.format.desktop.layout import Segment
-from crowd.capture.recorder import Recorder, RecorderConfig, RecorderStatus
+from crowd.capture.recorder import Recorder, RecorderConfig
+from crowd.capture.status import RecorderStatus
 from crowd.capture.settings import CastSettings, pid_path, save_settings, status_path
 
 log = logging.getLogger("crowd.capture")
