@@ -15,7 +15,11 @@ instead of recording text the editor does not show).
 Cost: documents without astral characters (nearly all code) convert nothing; for the rest a
 ``Utf16Map`` (one regex scan) is built per text and cached, so positions and offsets cost a
 bisection. Line starts are cached per text the same way, so a selection or viewport event
-after an edit costs one scan of the document, and the next ones nothing.
+after an edit costs one scan of the document, and the next ones nothing. Measured on a 100 kB
+file of 3000 lines (2 shared CPU cores), one keystroke plus one selection in the sidecar:
+1.4 ms as before without astral characters; 3 ms with one emoji, where the sidecar's former
+copy took 21 ms (a Python loop over every character); the replayer's edit + position stayed
+at about 0.5 ms.
 """
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class Utf16Map:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.ends = [m.start() + j + 2 for j, m in enumerate(_ASTRAL.finditer(text))] if has_astral(text) else []
+        self.ends = [m.start() + j + 2 for j, m in enumerate(_ASTRAL.finditer(text))] if not text.isascii() else []
 
     @property
     def length(self) -> int:
