@@ -35,6 +35,9 @@ class UploadSink(Protocol):
     def enqueue(self, paths: list[Path]) -> None: ...
     def forget(self, paths: list[Path]) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
+    def drain(self, timeout: float = 120.0) -> bool:
+        """Wait until everything handed over is queued; False on timeout."""
+        ...
 
 
 class LocalOnlySink:
@@ -53,6 +56,9 @@ class LocalOnlySink:
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
+
+    def drain(self, timeout: float = 120.0) -> bool:
+        return True   # nothing is handed on, so nothing is in flight
 
 
 class QueueSink:
@@ -177,9 +183,7 @@ class CastController:
         with self._lock:
             if self.recorder is not None:
                 self.recorder.stop()
-        drain = getattr(self.sink, "drain", None)
-        if drain is not None:
-            drain()   # the last segment is in the queue before the process may exit
+        self.sink.drain()   # the last segment is in the queue before the process may exit
 
     def panic(self) -> list[Path]:
         with self._lock:
