@@ -45,10 +45,8 @@ def _firehoses(quick: bool) -> dict[str, bytes]:
 
 
 def _interactive() -> dict[str, tuple[list[bytes], float]]:
-    tests_dir = Path(__file__).resolve().parent.parent / "tests" / "terminal"
-    sys.path.insert(0, str(tests_dir))
-    try:
-        from term_corpus import SCENARIOS  # noqa: PLC0415
+    try:  # the test suite's corpus (``tests`` is a package: importable from the repo root)
+        from tests.terminal.term_corpus import SCENARIOS  # noqa: PLC0415
     except ImportError:
         return {}
     out = {}
@@ -166,9 +164,7 @@ def _echo_times(argv: list[str], n: int, env: dict[str, str]) -> list[float]:
     import os  # noqa: PLC0415
     import select  # noqa: PLC0415
 
-    tests_dir = Path(__file__).resolve().parent.parent / "tests" / "terminal"
-    sys.path.insert(0, str(tests_dir))
-    from term_oracle import PtyProgram  # noqa: PLC0415
+    from tests.terminal.term_oracle import PtyProgram  # noqa: PLC0415
 
     prog = PtyProgram(argv, env=env)
     try:

@@ -4,10 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 status=0
-# Tests drive real X servers, browsers, PTYs and git on a 2-core machine; a test that fails is
-# run once more and reported as RERUN in the summary, so scheduling noise cannot sink a run
-# while a real failure (failing twice) still fails it.
-.venv/bin/python -m pytest -q -rfEsR --reruns 1 --reruns-delay 2 --durations=20 tests "$@" || status=$?
+# No global rerun: a failing test fails the run. A test with a race we could not remove is marked
+# on its own (@pytest.mark.flaky, with the reason beside it) and shows as RERUN in the summary.
+.venv/bin/python -m pytest -q -rfEsR --durations=20 tests "$@" || status=$?
 if [ -f editor-bridge/package.json ]; then
   (cd editor-bridge && npm test) || status=$?
 fi

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import stat
 import subprocess
 import sys
 import time
@@ -27,26 +26,6 @@ MISSES: list[str] = []
 GIT_ENV = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "Dev",
            "GIT_COMMITTER_EMAIL": "dev@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
 
-AGENT_SCRIPT = r'''#!{python}
-"""A stand-in CLI agent (the real ones need the network): a real process named like the
-agent that edits files the way agents do (read, think, write whole files), then lingers."""
-import json, os, subprocess, sys, time
-time.sleep(float(os.environ.get("AGENT_THINK", "0.6")))
-plan = json.loads(sys.argv[1])
-for step in plan:
-    op = step["op"]
-    if op == "write":
-        with open(step["path"], "w") as fh:
-            fh.write(step["text"])
-    elif op == "replace":
-        text = open(step["path"]).read()
-        open(step["path"], "w").write(text.replace(step["old"], step["new"]))
-    elif op == "delete":
-        os.unlink(step["path"])
-    elif op == "run":
-        subprocess.run(step["argv"], check=True, capture_output=True)
-time.sleep(float(os.environ.get("AGENT_LINGER", "0.5")))
-'''
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
@@ -54,14 +33,6 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
     out = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false", *args],
                          cwd=cwd, env=env, check=check, capture_output=True, text=True, timeout=300)
     return out.stdout
-
-
-def make_agent(bin_dir: Path, name: str) -> Path:
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    path = bin_dir / name
-    path.write_text(AGENT_SCRIPT.replace("{python}", sys.executable))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 class Sidecar:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from crowd.server.attribution.agents import AgentScanner, agent_name
 from crowd.server.attribution.git import GitMonitor, read_head
-from tests.attribution.conftest import wait_for
+from tests.helpers.waiting import wait_for
 from tests.attribution.harness import git
 
 NAMES = ("claude", "codex", "aider")

@@ -12,21 +12,10 @@ from pathlib import Path
 from crowd.format import read_recording
 from crowd.server.attribution.component import AttributionComponent
 from crowd.server.session import Session
-from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
-from tests.attribution.conftest import disk_tree, wait_for
 from tests.attribution.harness import git
-
-SPEC = "crowd.server.attribution.component:AttributionComponent"
-
-
-def _session(tmp_path: Path, root: Path) -> tuple[Session, AttributionComponent]:
-    cache = WorkspaceCache(WorkspaceFolders([(None, root)]))
-    cache.start_scan()
-    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC])
-    session.set_consent(True)
-    component = next(c for c in session.components if isinstance(c, AttributionComponent))
-    assert component.wait_ready(60)
-    return session, component
+from tests.attribution.in_process import attribution_session
+from tests.helpers.disk import disk_tree
+from tests.helpers.waiting import wait_for
 
 
 def _cache_view(session: Session, component: AttributionComponent) -> dict[str, bytes]:
@@ -54,7 +43,7 @@ def test_cache_equals_disk_through_everything(tmp_path: Path) -> None:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "b")
     git(root, "checkout", "-q", "main")
-    session, component = _session(tmp_path, root)
+    session, component = attribution_session(tmp_path, root)
     try:
         equal = lambda: _cache_view(session, component) == disk_tree(root)  # noqa: E731
         assert equal()
@@ -82,7 +71,7 @@ def test_panic_deletes_snapshot_blobs_in_process(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "plan.txt").write_text("before the agent\n")
-    session, component = _session(tmp_path, root)
+    session, component = attribution_session(tmp_path, root)
     try:
         session.bus.publish({"kind": "terminal_exec_start", "terminal": "t", "command": "claude"})
         (root / "plan.txt").write_text("after\n")

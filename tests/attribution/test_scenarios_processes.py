@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.attribution.harness import Sidecar, expect_sources, git, make_agent, judge
+from tests.attribution.harness import Sidecar, expect_sources, git, judge
+from tests.helpers.agents import make_agent
 
 EXT = "external-process"
 AGENT = "named-agent"
@@ -109,7 +110,7 @@ def run_agent(bin_dir: Path, name: str, ws: Path, plan: list[dict], env: dict | 
 
 def test_claude_edits_files_and_snapshot_restores(ws: Path, tmp_path: Path) -> None:
     from crowd.snapshots import SnapshotStore
-    from tests.attribution.conftest import disk_tree
+    from tests.helpers.disk import disk_tree
 
     (ws / ".gitignore").write_text("ignored/\n")
     (ws / "ignored").mkdir()
@@ -128,7 +129,7 @@ def test_claude_edits_files_and_snapshot_restores(ws: Path, tmp_path: Path) -> N
         kinds = [e["kind"] for e in events if e.get("kind") in ("snapshot", "file_change")]
         assert kinds[0] == "snapshot", kinds
         snap = next(e for e in events if e.get("kind") == "snapshot")
-        from tests.attribution.conftest import wait_for   # the sidecar writes snapshots off its hot path
+        from tests.helpers.waiting import wait_for   # the sidecar writes snapshots off its hot path
         wait_for(lambda: (sc.dir / "snapshots" / "manifests" / f"{snap['snapshot_id']}.json").exists())
         SnapshotStore(sc.dir / "snapshots").restore(snap["snapshot_id"], tmp_path / "restored")
         restored = disk_tree(tmp_path / "restored")
@@ -196,7 +197,7 @@ def test_panic_deletes_snapshots_of_the_window(ws: Path, tmp_path: Path) -> None
         run_agent(tmp_path / "bin", "claude", ws, [{"op": "write", "path": "secret-plan.txt", "text": "agent\n"}])
         events = sc.sync()
         assert any(e.get("kind") == "snapshot" for e in events)
-        from tests.attribution.conftest import wait_for
+        from tests.helpers.waiting import wait_for
         wait_for(lambda: any((sc.dir / "snapshots" / "manifests").glob("*.json")))
         result = sc.client.request("crowd/panic", {"minutes": 5})
         assert result["removed"] > 0
@@ -221,7 +222,7 @@ def test_multi_root_agent_edits(tmp_path: Path) -> None:
 
 def test_secret_files_changes_carry_no_content_and_stay_out_of_snapshots(ws: Path, tmp_path: Path) -> None:
     from crowd.snapshots import SnapshotStore
-    from tests.attribution.conftest import wait_for
+    from tests.helpers.waiting import wait_for
 
     (ws / ".env").write_text("API_TOKEN=before-the-agent\n")
     with Sidecar(tmp_path, [ws]) as sc:

@@ -15,7 +15,8 @@ from crowd.server.attribution.component import AttributionComponent
 from crowd.server.session import Session
 from crowd.snapshots import SnapshotStore
 from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
-from tests.attribution.conftest import disk_tree, wait_for
+from tests.helpers.disk import disk_tree
+from tests.helpers.waiting import wait_for
 
 SPEC = "crowd.server.attribution.component:AttributionComponent"
 

@@ -120,7 +120,7 @@ def test_cli_list_restore_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     files = {"x.py": b"a = 1\n"}
     SnapshotStore(rec / "snapshots").take(_reader(files), [], lambda: list(files), t=5, wall=1).snapshot_id
     import time
-    from tests.attribution.conftest import wait_for
+    from tests.helpers.waiting import wait_for
     wait_for(lambda: (rec / "snapshots" / "manifests" / "snapshot_001.json").exists())
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())

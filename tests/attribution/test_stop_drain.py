@@ -8,21 +8,7 @@ import sys
 from pathlib import Path
 
 from crowd.format import read_recording
-from crowd.server.attribution.component import AttributionComponent
-from crowd.server.session import Session
-from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
-
-SPEC = "crowd.server.attribution.component:AttributionComponent"
-
-
-def _session(tmp_path: Path, root: Path) -> Session:
-    cache = WorkspaceCache(WorkspaceFolders([(None, root)]))
-    cache.start_scan()
-    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC])
-    session.set_consent(True)
-    component = next(c for c in session.components if isinstance(c, AttributionComponent))
-    assert component.wait_ready(60)
-    return session
+from tests.attribution.in_process import attribution_session
 
 
 def test_external_write_immediately_before_stop_is_recorded_before_stop(tmp_path: Path) -> None:
@@ -30,7 +16,7 @@ def test_external_write_immediately_before_stop_is_recorded_before_stop(tmp_path
     root.mkdir()
     (root / "a.txt").write_text("one\n")
     (root / "b.txt").write_text("two\n")
-    session = _session(tmp_path, root)
+    session, _ = attribution_session(tmp_path, root)
     # another process writes, and the session is stopped the moment it has exited
     subprocess.run([sys.executable, "-c", "open('a.txt','w').write('ONE\\n'); open('new.txt','w').write('n\\n');"
                     "import os; os.rename('b.txt', 'c.txt')"], cwd=root, check=True)
@@ -49,7 +35,7 @@ def test_in_process_write_then_stop_at_once(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "a.txt").write_text("one\n")
-    session = _session(tmp_path, root)
+    session, _ = attribution_session(tmp_path, root)
     (root / "a.txt").write_text("ONE\n")
     session.stop()
     events = read_recording(session.directory).events

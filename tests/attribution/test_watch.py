@@ -11,7 +11,8 @@ import pytest
 
 from crowd.server.watch import FsChange, MemoryBaseline, Roots, WorkspaceWatcher
 from crowd.server.watch.watcher import Link
-from tests.attribution.conftest import disk_tree, wait_for
+from tests.helpers.disk import disk_tree
+from tests.helpers.waiting import wait_for
 
 
 class Rec:

@@ -211,6 +211,11 @@ def editor(tmp_path: Path):
         server.stop()
 
 
+# Rerun once: the inline agent's inserts race the user's keystrokes by design (that is what the
+# test measures), and on a loaded 2-core machine an agent insert that lands while a keystroke's
+# licence is still open is attributed to the user more often than the tolerance below allows
+# (docs/attribution.md); the test's own timing cannot remove that without removing the overlap.
+@pytest.mark.flaky(reruns=1)
 def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path) -> None:
     server, ws, recordings, stats_file = editor
     cfg = {

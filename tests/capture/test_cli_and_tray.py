@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 
 from crowd.format.desktop import keylog as kl
 from crowd.format.desktop.layout import list_segments
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.gui
 
@@ -21,17 +21,6 @@ pytestmark = pytest.mark.gui
 def _crowd(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "crowd.cli", *args], env=env, capture_output=True,
                           text=True, timeout=120)
-
-
-def _wait(pred, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.05)
 
 
 def _status(home: Path) -> dict | None:
@@ -53,19 +42,19 @@ def test_cli_setup_record_panic_overlay(screen, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "crowd.cli", "cast", "record", "--no-tray", "--local"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait(lambda: _status(home), what="status file")
+        wait_for(lambda: _status(home), what="status file")
         screen.activate(app)
-        first = _wait(lambda: (s := _status(home)) and s["context"] == "CliApp" and s, what="context")
+        first = wait_for(lambda: (s := _status(home)) and s["context"] == "CliApp" and s, what="context")
         screen.xdotool("type", "q")
         app.wait_received(1)
         # panic while running: the recorder gets SIGUSR1, deletes its session, starts a new one
         r = _crowd("cast", "panic", env=env)
         assert r.returncode == 0 and "asked the recorder" in r.stdout, r.stdout + r.stderr
-        _wait(lambda: (s := _status(home)) and s["session_id"] != first["session_id"], what="new session")
+        wait_for(lambda: (s := _status(home)) and s["session_id"] != first["session_id"], what="new session")
         assert not [s for s in list_segments(out) if s.session_id == first["session_id"]]
         screen.xdotool("type", "w")
         app.wait_received(2)
-        _wait(lambda: (s := _status(home)) and s["events"] >= 4, what="events after panic")
+        wait_for(lambda: (s := _status(home)) and s["events"] >= 4, what="events after panic")
         st = _crowd("cast", "status", "--json", env=env)
         info = json.loads(st.stdout)
         assert info["running"] and info["apps"] == ["CliApp"]
@@ -120,19 +109,19 @@ def test_tray_colours_follow_recording_and_menu_drives_the_recorder(screen, tmp_
     runner = threading.Thread(target=ctl.run, daemon=True)
     runner.start()
     try:
-        _wait(lambda: ctl.tray is not None and ctl.recorder is not None, what="tray up")
+        wait_for(lambda: ctl.tray is not None and ctl.recorder is not None, what="tray up")
         screen.activate(allowed)
         ctl.recorder.wait_context("TrayOk")
-        _wait(lambda: ctl.tray.state == "green", what="green")
-        _wait(lambda: _tray_colour_visible(screen.display, COLOURS["green"]), what="green icon on screen")
+        wait_for(lambda: ctl.tray.state == "green", what="green")
+        wait_for(lambda: _tray_colour_visible(screen.display, COLOURS["green"]), what="green icon on screen")
         screen.activate(other)
-        _wait(lambda: ctl.tray.state == "orange", what="orange")
-        _wait(lambda: _tray_colour_visible(screen.display, COLOURS["orange"]), what="orange icon on screen")
+        wait_for(lambda: ctl.tray.state == "orange", what="orange")
+        wait_for(lambda: _tray_colour_visible(screen.display, COLOURS["orange"]), what="orange icon on screen")
         assert "blocked" in str(ctl.tray.item("crowd-cast").text)
 
         ctl.tray.click("Stop recording")
         assert not ctl.recorder.running
-        _wait(lambda: ctl.tray.state == "grey", what="grey")
+        wait_for(lambda: ctl.tray.state == "grey", what="grey")
         first = ctl.recorder.segments[0]
         ctl.tray.click("Start recording")
         assert ctl.recorder.running

@@ -17,7 +17,7 @@ from crowd.format.desktop import keylog as kl
 from crowd.format.desktop.layout import list_segments, parse_name
 from crowd.capture.recorder import Recorder, RecorderConfig
 
-from capture_video_check import palette_index, summarize
+from tests.capture.capture_video_check import palette_index, summarize
 
 pytestmark = pytest.mark.gui
 

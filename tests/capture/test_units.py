@@ -60,7 +60,7 @@ def test_entire_screen_mode_still_excludes_self_and_unknown() -> None:
 
 
 def test_key_names_without_x_use_the_us_layout() -> None:
-    from pynput_stub import Key, KeyCode  # noqa: F401  (pynput needs a display to import)
+    from tests.capture.pynput_stub import Key, KeyCode  # noqa: F401  (pynput needs a display to import)
 
     from crowd.capture.keynames import KeyNamer, name_for_char, name_for_keysym
 

@@ -14,7 +14,7 @@ import pytest
 from crowd.server.client import RpcError, SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 
-from core_helpers import edit_texts, insert, open_event, recorded
+from tests.helpers.editor_events import edit_texts, insert, open_event, recorded
 
 
 def _still_recording(client: SidecarClient, app: Path, text: str, version: int) -> None:

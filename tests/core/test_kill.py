@@ -10,7 +10,7 @@ from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 
-from core_helpers import open_event
+from tests.helpers.editor_events import open_event
 
 TRIALS = 20
 WORDS = "the quick brown fox jumps over a lazy dog while typing code".split()

@@ -8,7 +8,7 @@ import pytest
 from crowd.format.schema import validate_event
 from crowd.server.client import RpcError
 
-from core_helpers import edit_texts, insert, open_event, recorded
+from tests.helpers.editor_events import edit_texts, insert, open_event, recorded
 
 
 def test_nothing_is_recorded_before_consent(start_sidecar, workspace: Path, home: Path) -> None:

@@ -5,28 +5,10 @@ import os
 import time
 from pathlib import Path
 
-import zstandard
-
 from crowd.server.workspace.folders import path_to_uri
 
-from core_helpers import edit_texts, insert, marker, open_event, recorded
-
-
-def _all_bytes(directory: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file())
-
-
-def _decoded_everywhere(data: bytes) -> bytes:
-    """Raw bytes plus every zstd frame found anywhere in them, decompressed (even stray ones)."""
-    out = [data]
-    pos = data.find(b"\x28\xb5\x2f\xfd")
-    while pos >= 0:
-        try:
-            out.append(zstandard.ZstdDecompressor().decompressobj().decompress(data[pos:]))
-        except zstandard.ZstdError:
-            pass
-        pos = data.find(b"\x28\xb5\x2f\xfd", pos + 1)
-    return b"".join(out)
+from tests.helpers.disk import all_bytes, decoded_everywhere
+from tests.helpers.editor_events import edit_texts, insert, marker, open_event, recorded
 
 
 def test_panic_deletes_the_window_from_disk(start_sidecar, workspace: Path) -> None:
@@ -43,17 +25,17 @@ def test_panic_deletes_the_window_from_disk(start_sidecar, workspace: Path) -> N
                                                      "selections": [], "active": True}]}], ack=True)
     client.request("crowd/flush")
     directory = Path(client.status()["recording"])
-    assert doomed.encode() in _decoded_everywhere(_all_bytes(directory)), "the doomed text must reach disk first"
+    assert doomed.encode() in decoded_everywhere(all_bytes(directory)), "the doomed text must reach disk first"
     # the window reaches back 2 s before the doomed edit was sent, well after the kept one
     minutes = (time.time() - sent_at + 2.0) / 60
     result = client.request("crowd/panic", {"minutes": minutes})
     assert result["removed"] >= 2
-    raw = _decoded_everywhere(_all_bytes(directory))
+    raw = decoded_everywhere(all_bytes(directory))
     assert doomed.encode() not in raw
     assert keep.encode() in raw
     client.events([insert(app, 0, "AFTER ", 4)], ack=True)
     client.request("crowd/stop")
-    raw = _decoded_everywhere(_all_bytes(directory))
+    raw = decoded_everywhere(all_bytes(directory))
     assert doomed.encode() not in raw
     events = recorded(directory)
     assert edit_texts(events) == [keep + " ", "AFTER "]
@@ -69,7 +51,7 @@ def test_default_panic_keeps_only_the_header(start_sidecar, workspace: Path) -> 
     client.request("crowd/flush")
     client.request("crowd/panic", {})
     directory = Path(client.request("crowd/stop")["recording"])
-    assert secret.encode() not in _decoded_everywhere(_all_bytes(directory))
+    assert secret.encode() not in decoded_everywhere(all_bytes(directory))
     kinds = [e["kind"] for e in recorded(directory)]
     assert kinds == ["start", "consent", "panic", "stop"]
 
@@ -96,7 +78,7 @@ def test_no_absolute_path_or_home_in_any_byte(start_sidecar, tmp_path: Path) -> 
                                          {"uri": path_to_uri(outside), "visibleRanges": [[0, 3]]}]},
     ], ack=True)
     directory = Path(client.request("crowd/stop")["recording"])
-    raw = _decoded_everywhere(_all_bytes(directory))
+    raw = decoded_everywhere(all_bytes(directory))
     for needle in (user, str(tmp_path), str(home), "file://", os.path.expanduser("~")):
         assert needle.encode() not in raw, needle
     events = recorded(directory)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core_helpers import insert, open_event, recorded
+from tests.helpers.editor_events import insert, open_event, recorded
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:

@@ -16,18 +16,9 @@ from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.dataset.trajectories import convert_trajectories
 from crowd.format import iter_recording
 from crowd.serializer.interop.load import load_events
+from tests.helpers.waiting import wait_for
 
 AGENT = Path(__file__).resolve().parents[2] / "fixtures" / "dataset" / "mini_agent.py"
-
-
-def _wait(cond, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)  # polling a condition with a deadline
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_prompt_typed_into_an_agent_tui_becomes_the_episode_goal(tmp_path):
@@ -44,7 +35,7 @@ def test_prompt_typed_into_an_agent_tui_becomes_the_episode_goal(tmp_path):
     try:
         screen = lambda: subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-t", name],  # noqa: E731
                                         capture_output=True, text=True).stdout
-        _wait(lambda: "│ >" in screen(), "the agent's input box")
+        wait_for(lambda: "│ >" in screen(), 60, "the agent's input box")
         prompt = "add a docstring to parse 😀"
         subprocess.run(["tmux", "-L", sock, "send-keys", "-t", name, "-l", prompt], check=True)
 
@@ -53,9 +44,9 @@ def test_prompt_typed_into_an_agent_tui_becomes_the_episode_goal(tmp_path):
             return bool(folders) and any(prompt in "\n".join(e.get("lines") or []) for e in iter_recording(folders[0])
                                          if e.get("kind") == "terminal_screen")
 
-        _wait(recorded_screen_shows_prompt, "a recorded screen with the typed prompt")
+        wait_for(recorded_screen_shows_prompt, 60, "a recorded screen with the typed prompt")
         subprocess.run(["tmux", "-L", sock, "send-keys", "-t", name, "Enter"], check=True)
-        _wait(lambda: "TERM-DONE" in screen(), "the agent to finish")
+        wait_for(lambda: "TERM-DONE" in screen(), 60, "the agent to finish")
     finally:
         subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
     assert (ws / "notes.txt").read_text(encoding="utf-8") == f"agent did: {prompt}\n"

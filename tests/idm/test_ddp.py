@@ -11,7 +11,7 @@ import pytest
 
 from crowd.idm.train import StepBatches
 
-from conftest import SMALL_PIXELS
+from tests.idm.conftest import SMALL_PIXELS
 
 pytestmark = pytest.mark.slow
 

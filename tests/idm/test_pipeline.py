@@ -12,7 +12,7 @@ from crowd.format.desktop import keylog as kl
 from crowd.format.desktop import layout
 from crowd.cli import main
 
-from conftest import SMALL_PIXELS
+from tests.idm.conftest import SMALL_PIXELS
 
 pytestmark = pytest.mark.slow
 

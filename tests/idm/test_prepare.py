@@ -14,7 +14,7 @@ from crowd.idm.frames import fit_size, is_black, read_clip, sample_video
 from crowd.idm.options import PrepareOptions
 from crowd.idm.prepare import load_clips, prepare, split_sessions
 
-from conftest import SMALL_PIXELS
+from tests.idm.conftest import SMALL_PIXELS
 
 SESSION = "0b7f6a52-5d0c-4f3e-9a51-6f4c2f1e9d01"
 

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import random
 import string
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from secrets_fixture import pem, planted  # noqa: E402
+from tests.privacy.secrets_fixture import pem, planted
 
-from crowd.privacy.detect import SecretFinder  # noqa: E402
+from crowd.privacy.detect import SecretFinder
 
 S = planted()
 AL = string.ascii_letters + string.digits

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from secrets_fixture import needles, pem, planted  # noqa: E402
+from tests.privacy.secrets_fixture import needles, pem, planted
 
 from crowd.format import RecordingWriter, read_recording
 from crowd.privacy import Redactor, is_secret_path

@@ -5,35 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import zstandard
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent / "core"))
-sys.path.insert(0, str(Path(__file__).parent.parent / "transfer"))
-sys.path.insert(0, str(Path(__file__).parent.parent / "attribution"))
-
-from core_helpers import open_event  # noqa: E402
-from harness import make_agent  # noqa: E402
-from secrets_fixture import needles, pem, planted  # noqa: E402
-
-from crowd.format import read_recording  # noqa: E402
-from crowd.server.workspace.folders import path_to_uri  # noqa: E402
-
-
-def decoded_everywhere(data: bytes) -> bytes:
-    """Raw bytes plus every zstd frame found anywhere in them, decompressed."""
-    out = [data]
-    pos = data.find(b"\x28\xb5\x2f\xfd")
-    while pos >= 0:
-        try:
-            out.append(zstandard.ZstdDecompressor().decompressobj().decompress(data[pos:]))
-        except zstandard.ZstdError:
-            pass
-        pos = data.find(b"\x28\xb5\x2f\xfd", pos + 1)
-    return b"".join(out)
+from crowd.format import read_recording
+from crowd.server.workspace.folders import path_to_uri
+from tests.helpers.agents import make_agent
+from tests.helpers.disk import decoded_everywhere
+from tests.helpers.editor_events import open_event
+from tests.privacy.secrets_fixture import needles, pem, planted
 
 
 def scan_tree(root: Path, forbidden: list[str]) -> list[str]:

@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import random
 import string
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from secrets_fixture import planted  # noqa: E402
+from tests.privacy.secrets_fixture import planted
 
-from crowd.format import read_recording  # noqa: E402
-from crowd.privacy import Redactor  # noqa: E402
-from crowd.privacy.typing import FIRM, FREE, TypingGuard, shape_of  # noqa: E402
-from crowd.server.workspace.folders import path_to_uri  # noqa: E402
+from crowd.format import read_recording
+from crowd.privacy import Redactor
+from crowd.privacy.typing import FIRM, FREE, TypingGuard, shape_of
+from crowd.server.workspace.folders import path_to_uri
 
 S = planted()
 

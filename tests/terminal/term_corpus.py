@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from term_oracle import PtyProgram
+from tests.terminal.term_oracle import PtyProgram
 
 PROMPT = r"crowd\$ "
 BASH_ENV = {"PS1": "\\[\\e[1;32m\\]\\u\\[\\e[0m\\]:\\[\\e[34m\\]\\w\\[\\e[0m\\] crowd$ ",

@@ -60,7 +60,8 @@ class PtyProgram:
         self.pid, self.fd = pid, fd
         self.exited = False
 
-    def _read(self, timeout: float) -> bool:
+    def read_available(self, timeout: float) -> bool:
+        """Take what the program wrote within ``timeout`` s into ``output``; False once it exited."""
         r, _, _ = select.select([self.fd], [], [], timeout)
         if not r:
             return True
@@ -89,7 +90,7 @@ class PtyProgram:
         while not rx.search(self.output, start):
             if self.exited or time.monotonic() > deadline:
                 raise Timeout(f"did not see {rx.pattern!r}; last output: {self.output[-300:]!r}")
-            self._read(0.1)
+            self.read_available(0.1)
 
     def resize(self, rows: int, cols: int) -> None:
         """Resize the PTY (the kernel sends SIGWINCH); recorded in ``chunks`` as a marker."""
@@ -123,14 +124,14 @@ class PtyProgram:
             if time.monotonic() > deadline:
                 self.kill()
                 raise Timeout("program did not exit")
-            self._read(0.2)
+            self.read_available(0.2)
         _, status, usage = os.wait4(self.pid, 0)
         return os.waitstatus_to_exitcode(status), usage
 
     def wait_exit(self, timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout
         while not self.exited and time.monotonic() < deadline:
-            self._read(0.1)
+            self.read_available(0.1)
         try:
             _, status = os.waitpid(self.pid, 0 if self.exited else os.WNOHANG)
         except ChildProcessError:
@@ -146,7 +147,7 @@ class PtyProgram:
         n = -1
         while n != len(self.output) and time.monotonic() < deadline:
             n = len(self.output)
-            self._read(quiet)
+            self.read_available(quiet)
 
     def kill(self) -> None:
         try:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from term_oracle import TmuxPane
-from test_recorder import crowd_term, events_of
+from tests.terminal.term_oracle import TmuxPane
+from tests.terminal.standalone import crowd_term, events_of
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux plays the cast back")
 

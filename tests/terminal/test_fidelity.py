@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from term_corpus import SCENARIOS
-from term_oracle import compare_with_tmux
+from tests.terminal.term_corpus import SCENARIOS
+from tests.terminal.term_oracle import compare_with_tmux
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
                                 reason="tmux (installed by scripts/setup.sh) is the reference terminal")
@@ -69,10 +69,10 @@ sys.stdout.flush()
 def test_recorded_screens_match_tmux_at_their_sampled_byte_offsets(tmp_path) -> None:
     """End to end through `crowd term` and the real 10 Hz sampler: every recorded screen
     equals tmux's screen after the same output bytes (``output_bytes`` of the screen)."""
-    from test_recorder import crowd_term, events_of
+    from tests.terminal.standalone import crowd_term, events_of
 
     from crowd.terminal.model import TerminalModel
-    from term_oracle import TmuxPane, safe_boundary
+    from tests.terminal.term_oracle import TmuxPane, safe_boundary
 
     script = tmp_path / "live.py"
     script.write_text(LIVE)

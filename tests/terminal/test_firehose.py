@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from term_oracle import TMUX, PtyProgram, TmuxPane
+from tests.terminal.term_oracle import TMUX, PtyProgram, TmuxPane
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(TMUX is None, reason="tmux (installed by scripts/setup.sh) is the reference")]

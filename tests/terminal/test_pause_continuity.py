@@ -13,7 +13,8 @@ from pathlib import Path
 
 from crowd.format import read_recording
 from crowd.server.client import SidecarClient
-from term_oracle import PtyProgram, TmuxPane
+from tests.terminal.streaming import absorbed, streaming_sidecar
+from tests.terminal.term_oracle import PtyProgram, TmuxPane
 
 SCRIPT = ("echo before-pause; read a; printf '\\033[2J\\033[Hduring-pause\\n'; "
           "read b; echo after-resume; read c")
@@ -23,35 +24,26 @@ def test_first_screen_after_resume_includes_what_the_pause_hid(tmp_path: Path) -
     home = tmp_path / "home"
     ws_dir = tmp_path / "ws"
     ws_dir.mkdir()
-    client = SidecarClient(env={"CROWD_HOME": str(home)})
+    client = streaming_sidecar(home, ws_dir)
     prog = None
     try:
-        client.initialize([ws_dir], consent=True)
-        client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
-        client.wait_for((home / "sidecar-ws.json").exists, 30, "the token file")
         recording = client.status()["recording"]
         prog = PtyProgram([sys.executable, "-m", "crowd.cli", "term", "--", "bash", "-c", SCRIPT],
                           env={"CROWD_HOME": str(home), "HOME": str(tmp_path),
                                "PYTHONPATH": os.environ.get("PYTHONPATH", "")}, cwd=str(ws_dir))
-
-        def absorbed() -> bool:
-            """The sidecar's model has every byte the program wrote so far."""
-            prog._read(0.02)
-            terminals = client.status().get("terminals") or {}
-            return [t["outputBytes"] for t in terminals.values()] == [len(prog.output)]
 
         def screens() -> list[dict]:
             client.request("crowd/flush")
             return [e for e in read_recording(recording).events if e["kind"] == "terminal_screen"]
 
         prog.expect("before-pause")
-        client.wait_for(absorbed, 30, "the sidecar to absorb the first output")
+        client.wait_for(lambda: absorbed(client, prog), 30, "the sidecar to absorb the first output")
         client.wait_for(lambda: any("before-pause" in s["lines"][0] for s in screens()), 30, "a screen")
 
         assert client.request("crowd/pause")["state"] == "paused"
         prog.type("secret-while-paused\r")
         prog.expect("during-pause")
-        client.wait_for(absorbed, 30, "the sidecar to absorb the output of the pause")
+        client.wait_for(lambda: absorbed(client, prog), 30, "the sidecar to absorb the output of the pause")
         assert client.request("crowd/resume")["state"] == "recording"
         reference = TmuxPane(24, 80)
         try:

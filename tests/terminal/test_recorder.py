@@ -12,29 +12,8 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from crowd.format.schema import validate_event
-from term_oracle import PtyProgram
-
-CROWD = [sys.executable, "-m", "crowd.cli"]
-
-
-def crowd_term(tmp_path: Path, *cmd: str, rows: int = 24, cols: int = 80, env: dict | None = None) -> tuple[PtyProgram, Path]:
-    announce = tmp_path / "announce.txt"
-    full_env = {"CROWD_HOME": str(tmp_path / "home"), "SHELL": "/bin/bash", "HOME": str(tmp_path),
-                "PYTHONPATH": os.environ.get("PYTHONPATH", ""), **(env or {})}
-    argv = [*CROWD, "term", "--no-sidecar", "--recordings", str(tmp_path / "rec"),
-            "--workspace", str(tmp_path), "--announce", str(announce)]
-    if cmd:
-        argv += ["--", *cmd]
-    return PtyProgram(argv, rows, cols, env=full_env, cwd=str(tmp_path)), announce
-
-
-def events_of(announce: Path) -> list[dict]:
-    result = read_recording(Path(announce.read_text()))
-    assert not result.problems, result.problems
-    for event in result.events:
-        validate_event(event)
-    return result.events
+from tests.helpers.waiting import wait_for
+from tests.terminal.standalone import crowd_term, events_of
 
 
 def test_shell_session_commands_input_and_password_withheld(tmp_path: Path) -> None:
@@ -115,18 +94,14 @@ def test_vim_is_recorded_as_alt_screen_and_program(tmp_path: Path) -> None:
 def _wait_for_recorded_resize(announce: Path, rows: int, cols: int, timeout: float = 30.0) -> None:
     """Poll the live recording until crowd term has handled the SIGWINCH (it records the
     resize after applying it to the program's PTY)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def recorded() -> bool:
         try:
             events = read_recording(Path(announce.read_text())).events
         except (OSError, ValueError):   # not written yet
-            events = []
-        if any(e["kind"] == "terminal_resize" and (e["rows"], e["cols"]) == (rows, cols) for e in events):
-            return
-        time.sleep(0.05)   # polling the recording for the condition, with a deadline
-    raise AssertionError(f"no terminal_resize to {rows}x{cols} recorded within {timeout} s")
+            return False
+        return any(e["kind"] == "terminal_resize" and (e["rows"], e["cols"]) == (rows, cols) for e in events)
+
+    wait_for(recorded, timeout, f"a terminal_resize to {rows}x{cols}")
 
 
 def test_resize_is_recorded_and_applied(tmp_path: Path) -> None:

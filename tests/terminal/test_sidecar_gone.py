@@ -12,8 +12,8 @@ from pathlib import Path
 
 from crowd.format import read_recording
 from crowd.format.schema import validate_event
-from crowd.server.client import SidecarClient
-from term_oracle import PtyProgram
+from tests.terminal.streaming import absorbed, streaming_sidecar
+from tests.terminal.term_oracle import PtyProgram
 
 SCRIPT = "echo phase-one; read a; echo phase-two-$a; read b; echo done-$b"
 
@@ -23,12 +23,9 @@ def test_crowd_term_falls_back_to_its_own_recording_when_the_sidecar_dies(tmp_pa
     ws_dir = tmp_path / "ws"
     ws_dir.mkdir()
     announce = tmp_path / "announce.txt"
-    client = SidecarClient(env={"CROWD_HOME": str(home)})
+    client = streaming_sidecar(home, ws_dir)
     prog = None
     try:
-        client.initialize([ws_dir], consent=True)
-        client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
-        client.wait_for((home / "sidecar-ws.json").exists, 30, "the token file")
         prog = PtyProgram([sys.executable, "-m", "crowd.cli", "term", "--announce", str(announce),
                            "--", "bash", "-c", SCRIPT], rows=20, cols=70,
                           env={"CROWD_HOME": str(home), "HOME": str(tmp_path),
@@ -37,17 +34,12 @@ def test_crowd_term_falls_back_to_its_own_recording_when_the_sidecar_dies(tmp_pa
         client.wait_for(announce.exists, 30, "crowd term to say where it records")
         assert announce.read_text() == "sidecar"
 
-        def absorbed() -> bool:
-            prog._read(0.02)
-            terminals = client.status().get("terminals") or {}
-            return [t["outputBytes"] for t in terminals.values()] == [len(prog.output)]
-
-        client.wait_for(absorbed, 30, "the sidecar to absorb phase one")
+        client.wait_for(lambda: absorbed(client, prog), 30, "the sidecar to absorb phase one")
         client.kill()                                    # SIGKILL, mid-session
 
         prog.type("after\r")
         prog.expect("phase-two-after")                   # the terminal never noticed
-        client.wait_for(lambda: prog._read(0.02) and announce.read_text() != "sidecar", 30,
+        client.wait_for(lambda: prog.read_available(0.02) and announce.read_text() != "sidecar", 30,
                         "crowd term to fall back to a recording of its own")
         prog.type("zed\r")
         prog.expect("done-zed")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crowd.format import read_recording
 from crowd.server.workspace.folders import path_to_uri
-from term_oracle import PtyProgram
+from tests.terminal.term_oracle import PtyProgram
 
 
 def _rpc(ws, msg_id: int, method: str, params: dict) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from crowd.format import read_recording
 from crowd.server.client import SidecarClient
-from term_oracle import PtyProgram
+from tests.terminal.term_oracle import PtyProgram
 
 MARK = "side-door-output"
 

@@ -1,16 +1,11 @@
 """Fixtures: a real ingest server on loopback and a queue (helpers: transfer_helpers.py)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from crowd.transfer.ingest import IngestServer  # noqa: E402
-from crowd.transfer.queue import UploadQueue  # noqa: E402
-from transfer_helpers import TOKEN  # noqa: E402
+from crowd.transfer.ingest import IngestServer
+from crowd.transfer.queue import UploadQueue
+from tests.transfer.transfer_helpers import TOKEN
 
 
 @pytest.fixture

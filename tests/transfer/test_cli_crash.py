@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from transfer_helpers import TOKEN, make_recording
-from faultproxy import FaultProxy
+from tests.transfer.transfer_helpers import TOKEN, make_recording
+from tests.transfer.faultproxy import FaultProxy
 
 CROWD = [sys.executable, "-m", "crowd.cli"]
 

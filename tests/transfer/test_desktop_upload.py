@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from transfer_helpers import TOKEN, make_recording
+from tests.transfer.transfer_helpers import TOKEN, make_recording
 
 from crowd.capture.app import QueueSink
 from crowd.format.desktop.layout import segment_paths

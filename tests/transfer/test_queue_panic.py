@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from transfer_helpers import TOKEN, make_recording
+from tests.transfer.transfer_helpers import TOKEN, make_recording
 
 from crowd.transfer.bundle import desktop_candidates, editor_candidate
 from crowd.transfer.client import Uploader, UploaderConfig

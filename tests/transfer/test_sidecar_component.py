@@ -10,99 +10,52 @@ from __future__ import annotations
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from transfer_helpers import TOKEN, make_recording
 
 from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.transfer.bundle import editor_candidate
 from crowd.transfer.client import Uploader, UploaderConfig
 from crowd.transfer.queue import UploadQueue
-from crowd.server.workspace.folders import path_to_uri
+from tests.helpers.editor_events import insert, marker, open_event
+from tests.helpers.waiting import wait_for
+from tests.transfer.transfer_helpers import TOKEN, make_recording
 
 ROTATING = [sys.executable, "-c",
             "import sys; from crowd.format.writer import RecordingWriter as W; "
             "W.__init__.__kwdefaults__['segment_max_bytes'] = 1; "
             "from crowd.server.__main__ import main; sys.exit(main([]))"]
-WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
 
 
-def marker(tag: str) -> str:
-    """Low-entropy unique text (random hex would be redacted as a secret)."""
-    import random
-
-    return tag + "".join(random.choice(WORDS) for _ in range(4))
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "main.py").write_text("print('hello')\n")
-    return root
-
-
-@pytest.fixture
-def sidecars():
-    started: list[SidecarClient] = []
-    yield started
-    for client in started:
-        if client.alive:
-            client.close()
-
-
-def start(sidecars: list, home: Path, workspace: Path, settings: dict[str, Any]) -> SidecarClient:
-    client = SidecarClient(env={"CROWD_HOME": str(home)}, command=ROTATING)
-    sidecars.append(client)
-    client.initialize([workspace], consent=True, settings={"uploadScanSeconds": 0.05, **settings})
-    client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
-    return client
+def start(start_sidecar: Callable[..., SidecarClient], workspace: Path, settings: dict[str, Any]) -> SidecarClient:
+    """A recording sidecar whose writer rotates at every flush (``ROTATING``)."""
+    return start_sidecar([workspace], settings={"uploadScanSeconds": 0.05, **settings}, command=ROTATING)
 
 
 class Typist:
-    """Opens main.py and inserts text, one acknowledged batch at a time."""
+    """Opens src/app.py and inserts text, one acknowledged batch at a time."""
 
     def __init__(self, client: SidecarClient, workspace: Path) -> None:
         self.client = client
-        self.path = workspace / "main.py"
+        self.path = workspace / "src" / "app.py"
         self.version = 1
         self.offset = len(self.path.read_text())
-        client.events([{"kind": "document_open", "uri": path_to_uri(self.path), "text": self.path.read_text(),
-                        "languageId": "python", "version": 1}], ack=True)
+        client.events([open_event(self.path)], ack=True)
         client.request("crowd/flush")   # a segment exists now: the next flush rotates
 
     def type(self, text: str) -> None:
         self.version += 1
-        self.client.events([{"kind": "document_change", "uri": path_to_uri(self.path), "version": self.version,
-                             "changes": [{"offset": self.offset, "length": 0, "text": text}],
-                             "reason": None, "visible": True, "active": True}], ack=True)
+        self.client.events([insert(self.path, self.offset, text, self.version)], ack=True)
         self.offset += len(text)
         self.client.request("crowd/flush")
 
 
 def session_bundles(q: UploadQueue, session_id: str):
     return [b for b in q.bundles() if b.session_id == session_id]
-
-
-def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.02)
 
 
 def events_in_tars(tars: list[Path], dest: Path) -> list[dict[str, Any]]:
@@ -127,17 +80,17 @@ def events_in_tars(tars: list[Path], dest: Path) -> list[dict[str, Any]]:
     return read_recording(dest).events
 
 
-def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, sidecars, ingest, tmp_path):
+def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, start_sidecar, ingest, tmp_path):
     q = UploadQueue(home / "upload", hold_s=600)
     q.set("consent", "granted")
-    client = start(sidecars, home, workspace, {"upload": True, "uploadUrl": f"{ingest.url}/v1/presign"})
+    client = start(start_sidecar, workspace, {"upload": True, "uploadUrl": f"{ingest.url}/v1/presign"})
     sid = client.status()["sessionId"]
     folder = home / "recordings" / sid
     typist = Typist(client, workspace)
     first = marker("first")
     typist.type(first)
     # a rotation happened (segment size limit): the finished segments are queued, held
-    rotated = wait_until(lambda: session_bundles(q, sid), what="a bundle after rotation")
+    rotated = wait_for(lambda: session_bundles(q, sid), what="a bundle after rotation")
     assert not rotated[0].final and rotated[0].ready_at - rotated[0].created == pytest.approx(600)
     live = sorted(folder.glob("seg-*.crowd"))[-1]
     assert all(Path(s) != live for b in rotated for s in b.sources)   # never the open segment
@@ -165,11 +118,11 @@ def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, 
     assert not folder.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def test_nothing_queued_without_the_setting_or_upload_consent(home, workspace, sidecars):
+def test_nothing_queued_without_the_setting_or_upload_consent(home, workspace, start_sidecar):
     q = UploadQueue(home / "upload", hold_s=0)
     for settings, consent in (({}, "granted"), ({"upload": True}, "revoked")):
         q.set("consent", consent)
-        client = start(sidecars, home, workspace, settings)
+        client = start(start_sidecar, workspace, settings)
         sid = client.status()["sessionId"]
         typist = Typist(client, workspace)
         typist.type(marker("a"))
@@ -181,25 +134,25 @@ def test_nothing_queued_without_the_setting_or_upload_consent(home, workspace, s
     assert q.bundles() == [] and list((home / "upload" / "bundles").iterdir()) == []
 
 
-def test_panic_shreds_only_this_sessions_held_bundles_past_the_cutoff(home, workspace, sidecars, tmp_path):
+def test_panic_shreds_only_this_sessions_held_bundles_past_the_cutoff(home, workspace, start_sidecar, tmp_path):
     q = UploadQueue(home / "upload", hold_s=600)
     q.set("consent", "granted")
     # another session's recent held bundle (same kind, same time window): not this panic's business
     other = q.add(editor_candidate(make_recording(tmp_path / "elsewhere", "other-session", 2), final=True))
-    client = start(sidecars, home, workspace, {"upload": True})
+    client = start(start_sidecar, workspace, {"upload": True})
     sid = client.status()["sessionId"]
     typist = Typist(client, workspace)
     before = marker("before")
     typist.type(before)
-    early = wait_until(lambda: session_bundles(q, sid), what="a bundle before the cutoff")
+    early = wait_for(lambda: session_bundles(q, sid), what="a bundle before the cutoff")
     # panic works on wall time: leave a clear margin on each side of the cutoff
-    wait_until(lambda: time.time() > max(b.content_end for b in early) + 2, what="2 s after the first bundle")
+    wait_for(lambda: time.time() > max(b.content_end for b in early) + 2, what="2 s after the first bundle")
     cutoff = time.time()
-    wait_until(lambda: time.time() > cutoff + 2, what="2 s after the cutoff")
+    wait_for(lambda: time.time() > cutoff + 2, what="2 s after the cutoff")
     after = marker("after")
     typist.type(after)
     typist.type("  # end\n")   # the next flush rotates: the 'after' segment is finished
-    late = wait_until(lambda: [b for b in session_bundles(q, sid) if b.content_end > cutoff + 2],
+    late = wait_for(lambda: [b for b in session_bundles(q, sid) if b.content_end > cutoff + 2],
                       what="a bundle after the cutoff")
     late_paths = [b.path for b in late]
     assert all(p.exists() for p in late_paths)

@@ -10,8 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from transfer_helpers import TOKEN, editor_bundle
-from faultproxy import FaultProxy
+from tests.transfer.transfer_helpers import TOKEN, editor_bundle
+from tests.transfer.faultproxy import FaultProxy
 
 from crowd.transfer.client import Uploader, UploaderConfig
 from crowd.transfer.ingest import IngestServer

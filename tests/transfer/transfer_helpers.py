@@ -1,6 +1,4 @@
-"""Helpers shared by the transfer tests (a module with a unique name: several test folders
-have a ``conftest.py``, so ``from conftest import ...`` would find another folder's one when
-the whole suite runs)."""
+"""Helpers shared by the transfer tests: the ingest token and fake recordings to queue."""
 from __future__ import annotations
 
 import os

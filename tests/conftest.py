@@ -1,5 +1,5 @@
-"""Fixtures for the sidecar tests: every test talks to a real ``crowd sidecar`` subprocess
-over a real JSON-RPC pipe (``crowd.server.client.SidecarClient``), never to handlers."""
+"""Fixtures every test folder may use: a CROWD_HOME, a small workspace and real sidecars that are
+closed after the test. Folder conftests hold only what is specific to their folder."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from crowd.format import read_recording
 from crowd.server.client import SidecarClient
-from crowd.server.workspace.folders import path_to_uri
+from tests.helpers.sidecar import start_recording_sidecar
 
 
 @pytest.fixture
@@ -31,15 +30,14 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def start_sidecar(home: Path) -> Iterator[Callable[..., SidecarClient]]:
+    """``start(folders, consent=True, settings=None, env=None, **client_kwargs)``: a recording
+    sidecar on ``home``; every one started is closed when the test ends."""
     clients: list[SidecarClient] = []
 
     def start(folders: list[Path], consent: bool | None = True, settings: dict[str, Any] | None = None,
               env: dict[str, str] | None = None, **kwargs: Any) -> SidecarClient:
-        client = SidecarClient(env={"CROWD_HOME": str(home), **(env or {})}, **kwargs)
+        client = start_recording_sidecar(home, folders, consent, settings, env, **kwargs)
         clients.append(client)
-        client.initialize(folders, consent=consent, settings=settings)
-        if consent:
-            client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
         return client
 
     yield start

@@ -1,11 +1,15 @@
-"""Helpers shared by the core tests (event builders, reading a recording back)."""
+"""Editor events as the VS Code extension sends them, and the recording they end up in: tests
+drive the real sidecar with these instead of calling its handlers."""
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 from crowd.format import read_recording
 from crowd.server.workspace.folders import path_to_uri
+
+WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
 
 
 def open_event(path: Path, text: str | None = None, version: int = 1) -> dict[str, Any]:
@@ -20,19 +24,13 @@ def insert(path: Path, offset: int, text: str, version: int) -> dict[str, Any]:
 
 
 def recorded(directory: str | Path) -> list[dict[str, Any]]:
-    result = read_recording(directory)
-    return result.events
+    return read_recording(directory).events
 
 
 def edit_texts(events: list[dict[str, Any]]) -> list[str]:
     return [c["text"] for e in events if e.get("kind") == "edit" for c in e["changes"]]
 
 
-_WORDS = ["river", "stone", "maple", "quiet", "amber", "cloud", "tiger", "lemon", "harbor", "violet"]
-
-
 def marker(tag: str) -> str:
     """A unique, low-entropy marker (random hex would be redacted as a secret)."""
-    import random
-
-    return tag + "".join(random.choice(_WORDS) for _ in range(4))
+    return tag + "".join(random.choice(WORDS) for _ in range(4))
