@@ -11,33 +11,12 @@ import os
 import pwd
 from pathlib import Path
 
-import zstandard
-
 from crowd.format import read_recording
 from crowd.server.client import SidecarClient
 from crowd.privacy import Redactor
 from crowd.privacy.local_paths import LocalPathRewriter
 from crowd.server.workspace.folders import path_to_uri
-
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-def _all_bytes(root: Path) -> bytes:
-    """Every file under ``root``, raw and with each zstd frame in it decompressed."""
-    out = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        data = p.read_bytes()
-        out.append(data)
-        pos = data.find(ZSTD_MAGIC)
-        while pos >= 0:
-            try:
-                out.append(zstandard.ZstdDecompressor().decompressobj().decompress(data[pos:]))
-            except zstandard.ZstdError:
-                pass
-            pos = data.find(ZSTD_MAGIC, pos + 1)
-    return b"".join(out)
+from tests.helpers.disk import decoded_everywhere
 
 
 def _screens_recorded(client: SidecarClient, recording: Path, needle: str) -> bool:
@@ -87,7 +66,7 @@ def test_terminal_paths_never_reach_the_recording(tmp_path: Path) -> None:
     assert any(e.get("kind") == "terminal_command" and e.get("command") == "cd ./src" for e in recorded)
     assert any(e.get("kind") == "terminal_input" and e.get("data") == "cd ~/projects\r" for e in recorded)
     # no byte on disk holds the workspace's or the home directory's absolute path
-    data = _all_bytes(recording)
+    data = b"".join(decoded_everywhere(p.read_bytes()) for p in sorted(recording.rglob("*")) if p.is_file())
     for forbidden in {str(ws), os.path.realpath(ws), str(user_home), os.path.realpath(user_home)}:
         assert forbidden.encode() not in data, forbidden
     assert f"{login}@vm".encode() not in data or login == "user"

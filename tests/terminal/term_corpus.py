@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.terminal.term_oracle import PtyProgram
 
@@ -21,6 +22,13 @@ def _bash(rows: int = 24, cols: int = 80, cwd: str | None = None) -> PtyProgram:
     p = PtyProgram(["bash", "--norc", "--noprofile", "-i"], rows, cols, env=BASH_ENV, cwd=cwd)
     p.expect(PROMPT)
     return p
+
+
+def _python(tmp: Path, name: str, source: str, **kwargs: Any) -> PtyProgram:
+    """``source`` written to ``tmp/name`` and run by this Python in a PTY."""
+    script = tmp / name
+    script.write_text(source)
+    return PtyProgram([sys.executable, str(script)], **kwargs)
 
 
 def _run(p: PtyProgram, line: str, wait_for: str | None = None) -> None:
@@ -118,9 +126,7 @@ PROGRESS = ("import sys\n"
 
 
 def progress_bar(tmp: Path) -> PtyProgram:
-    script = tmp / "progress.py"
-    script.write_text(PROGRESS)
-    p = PtyProgram([sys.executable, str(script)])
+    p = _python(tmp, "progress.py", PROGRESS)
     for i in range(0, 101, 4):
         p.expect(f"{i:3d}%")
         p.send("\r")
@@ -152,9 +158,7 @@ sys.stdout.flush()
 
 
 def alt_screen_tui(tmp: Path) -> PtyProgram:
-    script = tmp / "tui.py"
-    script.write_text(ALT_TUI)
-    p = PtyProgram([sys.executable, str(script)])
+    p = _python(tmp, "tui.py", ALT_TUI)
     p.expect("scroll-region")
     p.send("\r")
     p.expect("after the TUI")
@@ -184,9 +188,7 @@ print("curses finished")
 
 
 def curses_program(tmp: Path, lang: str = "C.UTF-8") -> PtyProgram:
-    script = tmp / "cur.py"
-    script.write_text(CURSES)
-    p = PtyProgram([sys.executable, str(script)], env={"LANG": lang, "LC_ALL": lang})
+    p = _python(tmp, "cur.py", CURSES, env={"LANG": lang, "LC_ALL": lang})
     p.expect("inner window")
     for i in range(5):
         at = p.mark()
@@ -217,9 +219,7 @@ WIDE = ("import sys\n"
 
 
 def wide_combining(tmp: Path) -> PtyProgram:
-    script = tmp / "wide.py"
-    script.write_text(WIDE)
-    p = PtyProgram([sys.executable, str(script)])
+    p = _python(tmp, "wide.py", WIDE)
     p.wait_exit()
     return p
 
