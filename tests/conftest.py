@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from crowd.server.client import SidecarClient
+from tests.helpers.disk import DEMO_WORKSPACE, write_tree
 from tests.helpers.sidecar import start_recording_sidecar
 
 
@@ -21,11 +22,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text("def main():\n    return 1\n")
-    (root / "README.md").write_text("# demo\n")
-    return root
+    return write_tree(tmp_path / "ws", DEMO_WORKSPACE)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.attribution.harness import Sidecar, expect_edit_sources, expect_sources, judge
+from tests.helpers.disk import DEMO_WORKSPACE, write_tree
 
 FAMILY = "editor-user"
 INLINE = "editor-inline-agent"
@@ -21,12 +22,7 @@ INLINE = "editor-inline-agent"
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text("def main():\n    return 1\n")
-    (root / "src" / "util.py").write_text("def helper():\n    return 2\n")
-    (root / "README.md").write_text("# demo\n")
-    return root
+    return write_tree(tmp_path / "ws", {**DEMO_WORKSPACE, "src/util.py": "def helper():\n    return 2\n"})
 
 
 def test_user_types_and_saves(ws: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.attribution.harness import Sidecar, expect_sources, git, judge
 from tests.helpers.agents import make_agent
+from tests.helpers.disk import write_tree
 
 EXT = "external-process"
 AGENT = "named-agent"
@@ -24,12 +25,8 @@ AGENT = "named-agent"
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    (root / "pkg").mkdir(parents=True)
-    for i in range(5):
-        (root / "pkg" / f"m{i}.py").write_text(f"x{i} = {i}\n")
-    (root / "data.bin").write_bytes(bytes(range(256)))
-    return root
+    files: dict[str, str | bytes] = {f"pkg/m{i}.py": f"x{i} = {i}\n" for i in range(5)}
+    return write_tree(tmp_path / "ws", {**files, "data.bin": bytes(range(256))})
 
 
 def run_py(code: str, cwd: Path) -> None:

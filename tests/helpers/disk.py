@@ -1,13 +1,31 @@
-"""What a test reads back from disk: a folder as a dict of bytes, and every byte a folder holds
-with its zstd frames decompressed (to prove a secret or a panicked window left no trace)."""
+"""Files on disk for tests: a workspace written from a dict, a folder read back as a dict of
+bytes, and every byte a folder holds with its zstd frames decompressed (to prove a secret or a
+panicked window left no trace)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import zstandard
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# the small workspace of the ``workspace`` fixture (tests/conftest.py), which tests extend
+DEMO_WORKSPACE: dict[str, str | bytes] = {"src/app.py": "def main():\n    return 1\n", "README.md": "# demo\n"}
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Create ``root`` holding ``files`` (``/``-separated relative path -> text or bytes)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
 
 
 def disk_tree(root: Path, skip_git: bool = True) -> dict[str, bytes]:
