@@ -1,8 +1,9 @@
 """Scrubbing events before they are written: every secret becomes ``[REDACTED:<kind>]``.
 
 The recording pipeline (crowd.pipeline) calls ``Redactor.scrub_event(event)`` on each event
-before it reaches the writer; the event is changed in place and the returned notes (``what``, ``where``, ``file``)
-are recorded as ``redaction`` events, so a dataset knows text was removed and where.
+before it reaches the writer; the event is changed in place and the returned notes
+(``what``, ``where``, ``file``) are recorded as ``redaction`` events, so a dataset knows
+text was removed and where.
 
 Every string in the event is scrubbed except header and identifier fields (seq, type, kind,
 source, paths, ids): future event fields are covered without a change here. Lists of
