@@ -11,35 +11,67 @@ writes after the ``snapshot`` event. Content without findings is returned as the
 bytes, so a restored file without secrets is byte-identical. The detectors read about 1 MB
 of text per second, which is why this runs on the writer and not in the caller's thread.
 
-Not scrubbed: content that is not UTF-8 (binary files are stored as they are; secret files by
-name never get here, see ``is_secret_path``).
+**Fail closed**, as the recording pipeline does for events (crowd.pipeline): when the
+redactor could not be built (``RedactorUnavailable``) or raises on a file's text, ``scrub``
+returns None and the store withholds that content (no blob; the manifest lists the path
+under ``withheld``). ``take_errors`` then gives one message per reason for the recorder to
+write as a ``session``/``error`` event; a message names the reason (the exception's class,
+never its text, which could quote the secret), the snapshot and the files.
+
+Not scrubbed: content that is not UTF-8. Binary files are stored as they are, with or without
+a redactor, since the redactor never reads them; secret files by name never get here (see
+``is_secret_path``).
 
 A file's findings are noted once per content: scrubbing the same content of a path again
 (the full comparison after a panic notes again, see ``forget``) records no second note.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
+from crowd.pipeline import RedactorUnavailable
+from crowd.privacy import Redactor
+
+log = logging.getLogger(__name__)
+
+NAMED_FILES = 5     # an error message names this many withheld files, then counts the rest
+
 
 class SnapshotScrubber:
-    """The session's redactor applied to snapshot content, with the notes it produced."""
+    """The session's redactor applied to snapshot content, with the notes it produced.
 
-    def __init__(self, redactor: Any) -> None:
+    ``redactor`` is what the session records with when redaction is wanted: a ``Redactor``,
+    or a ``RedactorUnavailable`` (every text content is withheld). When the user turned
+    redaction off there is no scrubber at all.
+    """
+
+    def __init__(self, redactor: Redactor | RedactorUnavailable) -> None:
         self.redactor = redactor
         self._lock = threading.Lock()
         self._notes: list[dict[str, Any]] = []
+        self._withheld: dict[str, list[str]] = {}     # why -> files withheld since take_errors
         # rel -> (hash, length) of the content whose findings were last noted
         self._noted: dict[str, tuple[int, int]] = {}
 
-    def scrub(self, rel: str, data: bytes) -> bytes:
-        """``data`` with every secret replaced by its marker (the same object if none)."""
+    def scrub(self, rel: str, data: bytes) -> bytes | None:
+        """``data`` with every secret replaced by its marker (the same object if none);
+        None when the text cannot be scrubbed and must not be stored."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return data
-        new_text, findings = self.redactor.scrub_text(text, rel)
+        redactor = self.redactor
+        if isinstance(redactor, RedactorUnavailable):
+            self._withhold(rel, f"no redactor ({redactor.reason})")
+            return None
+        try:
+            new_text, findings = redactor.scrub_text(text, rel)
+        except Exception as exc:  # noqa: BLE001 - fail closed: this content is not stored
+            log.exception("redaction failed on a snapshot file; its content is not written")
+            self._withhold(rel, f"redaction failed ({type(exc).__name__})")
+            return None
         if not findings:
             return data
         key = (hash(data), len(data))
@@ -51,6 +83,10 @@ class SnapshotScrubber:
                                    for f in findings)
         return new_text.encode("utf-8")
 
+    def _withhold(self, rel: str, why: str) -> None:
+        with self._lock:
+            self._withheld.setdefault(why, []).append(rel)
+
     def take_notes(self, snapshot_id: str | None = None) -> list[dict[str, Any]]:
         """The findings since the last call (the recorder writes them as ``redaction`` events,
         after the ``snapshot`` event, naming the snapshot they were found for)."""
@@ -60,8 +96,24 @@ class SnapshotScrubber:
             notes = [{**n, "snapshot_id": snapshot_id} for n in notes]
         return notes
 
+    def take_errors(self, snapshot_id: str) -> list[str]:
+        """One message per reason for the content withheld since the last call (the recorder
+        writes each as a ``session``/``error`` event after the ``snapshot`` event)."""
+        with self._lock:
+            withheld, self._withheld = self._withheld, {}
+        messages = []
+        for why, files in withheld.items():
+            files = sorted(files)
+            named = ", ".join(files[:NAMED_FILES])
+            more = f" and {len(files) - NAMED_FILES} more" if len(files) > NAMED_FILES else ""
+            count = "1 file was" if len(files) == 1 else f"{len(files)} files were"
+            messages.append(f"{why}: the content of {count} not written to snapshot {snapshot_id} "
+                            f"({named}{more})")
+        return messages
+
     def forget(self) -> None:
         """After a panic: the notes were deleted with the events, note again when re-read."""
         with self._lock:
             self._notes = []
+            self._withheld = {}
             self._noted.clear()

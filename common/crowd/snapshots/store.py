@@ -4,7 +4,8 @@ Layout under ``<recording>/snapshots/``::
 
     blobs/<sha[:2]>/<sha[2:]>.zst      file bytes, zstd-compressed, written once
     manifests/snapshot_001.json         {"id", "index", "t", "wall", "parent", "files",
-                                         "set": {rel: sha}, "removed": [rel]}
+                                         "set": {rel: sha}, "removed": [rel],
+                                         "withheld": [rel]  (only when not empty)}
 
 WHY deltas: crowd-code 2.0 serialised the whole cache as JSON per agent batch, which costs
 O(workspace) per snapshot in time and bytes. Here a manifest holds only the paths whose
@@ -13,6 +14,12 @@ again, so a snapshot costs O(files changed since the previous one). The full fil
 snapshot is the chain of deltas from the first one; ``restore`` replays it.
 
 Paths are workspace-relative POSIX paths; nothing absolute is ever written.
+
+``withheld`` lists paths whose new content the ``scrub`` step refused (redaction could not
+run, see crowd.snapshots.redaction): no blob is written for them and from that snapshot on
+they are absent from the chain (``files``/``restore``/``export`` leave them out) until their
+content changes and is scrubbed again. Restoring a file with an old content would be wrong,
+and writing it unscrubbed would be fail open.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import zstandard
 log = logging.getLogger(__name__)
 
 MANIFEST_DIR = "manifests"
+Scrub = Callable[[str, bytes], "bytes | None"]   # (rel, content) -> what to store; None: withhold
 BLOB_DIR = "blobs"
 
 
@@ -120,12 +128,14 @@ class SnapshotStore:
         for rel in manifest.get("removed", ()):
             state.pop(rel, None)
         state.update(manifest.get("set", {}))
+        for rel in manifest.get("withheld", ()):
+            state.pop(rel, None)
 
     @staticmethod
     def _info(manifest: dict, bytes_added: int) -> SnapshotInfo:
         return SnapshotInfo(manifest["id"], manifest["index"], manifest["t"], manifest["wall"],
-                            manifest["files"], len(manifest.get("set", {})) + len(manifest.get("removed", ())),
-                            bytes_added)
+                            manifest["files"], len(manifest.get("set", {})) + len(manifest.get("removed", ()))
+                            + len(manifest.get("withheld", ())), bytes_added)
 
     def list(self) -> list[SnapshotInfo]:
         with self._lock:
@@ -230,7 +240,7 @@ class SnapshotStore:
         *,
         t: int,
         wall: int,
-        scrub: Callable[[str, bytes], bytes] | None = None,
+        scrub: Scrub | None = None,
         after: Callable[[str], None] | None = None,
     ) -> SnapshotInfo:
         """Record the workspace as ``read`` sees it now and return the new snapshot's info.
@@ -239,8 +249,8 @@ class SnapshotStore:
         (created, changed or deleted since); ``all_paths`` is called only when the store
         needs a full comparison (first snapshot, after a panic).
 
-        ``scrub(rel, data) -> bytes`` (secret redaction) is applied to every new content
-        before it is stored. It runs on the background writer, not in the caller's thread:
+        ``scrub(rel, data) -> bytes | None`` (secret redaction) is applied to every new content
+        before it is stored; None withholds that content (no blob, listed under ``withheld``). It runs on the background writer, not in the caller's thread:
         the caller only reads and hashes (the raw hashes stay in memory, to find what
         changed); the writer scrubs, stores the scrubbed bytes under their own hash, writes
         the manifest, and then calls ``after(snapshot_id)``. So the bytes on disk never held a secret
@@ -290,7 +300,7 @@ class SnapshotStore:
 
     def _take_scrubbed(self, read: Callable[[str], bytes | None], changed: Iterable[str],
                        all_paths: Callable[[], Iterable[str]], *, t: int, wall: int,
-                       scrub: Callable[[str, bytes], bytes], after: Callable[[str], None] | None) -> SnapshotInfo:
+                       scrub: Scrub, after: Callable[[str], None] | None) -> SnapshotInfo:
         with self._lock:
             paths = self._paths_to_compare(changed, all_paths)
             new: dict[str, bytes] = {}
@@ -327,13 +337,18 @@ class SnapshotStore:
             self._stale = False
             return info
 
-    def _write_scrubbed(self, manifest: dict, new: dict[str, bytes], scrub: Callable[[str, bytes], bytes],
+    def _write_scrubbed(self, manifest: dict, new: dict[str, bytes], scrub: Scrub,
                         after: Callable[[str], None] | None) -> None:
         """On the writer thread: scrub, store under the scrubbed bytes' hash, then the manifest.
-        A scrub that fails stores nothing of that snapshot (never the raw bytes)."""
+        Content ``scrub`` refuses (None) is withheld; a scrub that raises stores nothing of
+        that snapshot. Never the raw bytes."""
         set_: dict[str, str] = {}
+        withheld: list[str] = []
         for rel, data in new.items():
             stored = scrub(rel, data)
+            if stored is None:
+                withheld.append(rel)
+                continue
             sha = hashlib.sha256(stored).hexdigest()
             set_[rel] = sha
             if sha in self._known_blobs:
@@ -343,6 +358,8 @@ class SnapshotStore:
             if not path.exists():
                 self._write_blob(path, stored)
         manifest["set"] = set_
+        if withheld:
+            manifest["withheld"] = withheld
         data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
         self._write_manifest(f"{manifest['id']}.json", data)
         if after is not None:

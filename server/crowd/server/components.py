@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from crowd.pipeline import RecordingPipeline, RedactorUnavailable
+    from crowd.privacy import Redactor
     from crowd.server.bus import EventBus
     from crowd.server.workspace import WorkspaceCache
     from crowd.terminal.hub import TerminalHub
@@ -60,7 +62,13 @@ class SidecarSession(Protocol):
     component_factories: list[str]
     terminals: Terminals
     directory: Path | None
-    redactor: Any
+    session_id: str | None
+    # what the recording pipeline scrubs with: a Redactor; RedactorUnavailable when it could
+    # not be built (fail closed: what it would scrub is withheld); None when the user turned
+    # redaction off (``redact: false``) or before recording starts
+    redactor: Redactor | RedactorUnavailable | None
+    # the recording's one path to disk (crowd.pipeline); None when not recording
+    pipeline: RecordingPipeline | None
 
     @property
     def recording(self) -> bool: ...

@@ -94,8 +94,9 @@ class Session:
         self.terminals = TerminalService(self)   # the session's terminals, tracked once attached
         self.on_state_change = on_state_change
         self.writer_options = dict(writer_options or {})
+        # what the pipeline scrubs with (RedactorUnavailable: could not be built, fail closed);
         # None: redaction turned off by the user (``redact: false``) or not recording
-        self.redactor: Redactor | None = None
+        self.redactor: Redactor | RedactorUnavailable | None = None
         self.redactor_factory: Callable[[], Redactor] = Redactor
         self.state = State.AWAITING_CONSENT if consent is None else (State.STOPPED if consent else State.DECLINED)
         self.session_id: str | None = None
@@ -234,7 +235,7 @@ class Session:
         # a redactor that cannot be made withholds every event (fail closed)
         redactor = _make_redactor(self.settings, [(f.name, f.root) for f in self.workspace.folders.folders],
                                   factory=self.redactor_factory)
-        self.redactor = redactor if isinstance(redactor, Redactor) else None
+        self.redactor = redactor
         # the pipeline's typing guard holds keystroke-typed tokens until complete, so typed
         # secrets are caught; it reads the open documents for the line being typed on
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,

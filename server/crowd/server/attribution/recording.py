@@ -33,8 +33,10 @@ class ChangeRecorder:
         self.baseline = baseline
         self.snapshots = snapshots
         self.held = held
-        # snapshot blobs are written outside SidecarSession.record: secrets are scrubbed here
-        self.scrubber = SnapshotScrubber(session.redactor)
+        # snapshot blobs are written outside SidecarSession.record: secrets are scrubbed here,
+        # and content that cannot be scrubbed is withheld (None: the user turned redaction off)
+        redactor = session.redactor
+        self.scrubber = SnapshotScrubber(redactor) if redactor is not None else None
         self.stats: dict[str, int] = {}
         self.dirty: set[str] = set()          # paths changed since the last snapshot
         self._overlay: dict[str, Content | None] = {}
@@ -105,11 +107,13 @@ class ChangeRecorder:
             t, wall = self.session.now()
             dirty, self.dirty = self.dirty, set()
             # secrets are scrubbed on the store's writer thread, before any byte is written;
-            # its findings are recorded after the snapshot event (the gate keeps that order)
+            # its findings and what it withheld are recorded after the snapshot event (the
+            # gate keeps that order)
             recorded = threading.Event()
-            scrub = self.scrubber.scrub if self.scrubber.redactor is not None else None
-            info = self.snapshots.take(self._read_before, dirty, self._all_paths, t=t, wall=wall, scrub=scrub,
-                                       after=self._record_notes_after(recorded) if scrub else None)
+            scrubber = self.scrubber
+            info = self.snapshots.take(self._read_before, dirty, self._all_paths, t=t, wall=wall,
+                                       scrub=scrubber.scrub if scrubber is not None else None,
+                                       after=self._record_notes_after(scrubber, recorded) if scrubber else None)
         except Exception as exc:  # noqa: BLE001 - a failed snapshot must not lose the change
             log.exception("snapshot failed")
             self.session.record("session", "error", message=f"snapshot failed: {exc}")
@@ -120,12 +124,15 @@ class ChangeRecorder:
         finally:
             recorded.set()
 
-    def _record_notes_after(self, recorded: threading.Event) -> Callable[[str], None]:
-        """Runs on the store's writer thread once the snapshot is on disk."""
+    def _record_notes_after(self, scrubber: SnapshotScrubber, recorded: threading.Event) -> Callable[[str], None]:
+        """Runs on the store's writer thread once the snapshot is on disk: its redaction
+        notes, then a ``session``/``error`` event per reason content was withheld."""
         def record_notes(snap_id: str) -> None:
             recorded.wait(10.0)
-            for note in self.scrubber.take_notes(snap_id):
+            for note in scrubber.take_notes(snap_id):
                 self.session.record("redaction", "redaction", **note)
+            for message in scrubber.take_errors(snap_id):
+                self.session.record("session", "error", message=message)
         return record_notes
 
     def _read_before(self, rel: str) -> bytes | None:
@@ -159,4 +166,5 @@ class ChangeRecorder:
         if self.snapshots is not None:
             self.snapshots.panic(cutoff_t)
             self.dirty = set()
-            self.scrubber.forget()
+            if self.scrubber is not None:
+                self.scrubber.forget()
