@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from crowd.format import read_recording
-from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
 
 from tests.helpers.editor_events import open_event
+from tests.helpers.sidecar import start_recording_sidecar
 
 TRIALS = 20
 WORDS = "the quick brown fox jumps over a lazy dog while typing code".split()
@@ -36,9 +36,7 @@ def _typing_batches(uri: str, start_version: int):
 def _one_trial(home: Path, workspace: Path, rng: random.Random) -> tuple[int, int]:
     app = workspace / "src" / "app.py"
     app.write_text("")
-    client = SidecarClient(env={"CROWD_HOME": str(home)})
-    client.initialize([workspace], consent=True)
-    client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
+    client = start_recording_sidecar(home, [workspace])
     directory = Path(client.status()["recording"])
     client.events([open_event(app, "")], ack=True)
     acked: list[tuple[float, list[int]]] = []

@@ -17,6 +17,7 @@ from crowd.privacy import Redactor
 from crowd.privacy.local_paths import LocalPathRewriter
 from crowd.server.workspace.folders import path_to_uri
 from tests.helpers.disk import decoded_everywhere
+from tests.helpers.sidecar import start_recording_sidecar
 
 
 def _screens_recorded(client: SidecarClient, recording: Path, needle: str) -> bool:
@@ -31,10 +32,8 @@ def test_terminal_paths_never_reach_the_recording(tmp_path: Path) -> None:
     (ws / "src").mkdir(parents=True)
     crowd_home = tmp_path / "crowd-home"
     login = pwd.getpwuid(os.getuid()).pw_name
-    client = SidecarClient(env={"CROWD_HOME": str(crowd_home), "HOME": str(user_home)})
+    client = start_recording_sidecar(crowd_home, [ws], env={"HOME": str(user_home)})
     try:
-        client.initialize([ws])
-        client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
         recording = Path(client.status()["recording"])
         screen = (f"{login}@vm:{ws}# cd {ws}/src\r\n"
                   f"{login}@vm:{ws}/src# ls {user_home}/.cache\r\n"

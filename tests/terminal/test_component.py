@@ -7,8 +7,8 @@ import base64
 from pathlib import Path
 
 from crowd.format import read_recording
-from crowd.server.client import SidecarClient
 from crowd.server.workspace.folders import path_to_uri
+from tests.helpers.sidecar import start_recording_sidecar
 
 
 def _recording(home: Path) -> list[dict]:
@@ -21,10 +21,8 @@ def test_bridge_and_crowd_term_events_become_screens_and_actions(tmp_path: Path)
     ws = tmp_path / "ws"
     (ws / "src").mkdir(parents=True)
     home = tmp_path / "home"
-    client = SidecarClient(env={"CROWD_HOME": str(home), "HOME": str(tmp_path)})
+    client = start_recording_sidecar(home, [ws], env={"HOME": str(tmp_path)})
     try:
-        client.initialize([ws])
-        client.wait_for(lambda: client.status()["state"] == "recording", what="recording")
         bridge = [
             {"kind": "terminal_open", "terminal": "term-1", "name": "bash"},
             {"kind": "terminal_resize", "terminal": "term-1", "name": "bash", "rows": 10, "cols": 40},

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from crowd.format import read_recording
-from crowd.server.client import SidecarClient
+from tests.terminal.streaming import streaming_sidecar
 from tests.terminal.term_oracle import PtyProgram
 
 MARK = "side-door-output"
@@ -29,12 +29,9 @@ def test_crowd_term_streams_into_the_stdio_sidecar_and_panic_removes_it(tmp_path
     home = tmp_path / "home"
     ws_dir = tmp_path / "ws"
     ws_dir.mkdir()
-    client = SidecarClient(env={"CROWD_HOME": str(home)})
+    client = streaming_sidecar(home, ws_dir)
     try:
-        client.initialize([ws_dir], consent=True)
-        client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording")
         token_file = home / "sidecar-ws.json"
-        client.wait_for(token_file.exists, 30, "the stdio sidecar's token file")
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         status = client.status()
         info = json.loads(token_file.read_text())
