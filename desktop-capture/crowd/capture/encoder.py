@@ -2,7 +2,12 @@
 
 Frames arrive with their *slot* on the video clock; when slots were missed (the machine was
 too busy) the previous picture is repeated so the file stays constant-rate and frame k always
-means time k/fps -- the keylog's timestamps depend on that. The MP4 is fragmented by default
+means time k/fps -- the keylog's timestamps depend on that. Slots missed before the first
+picture of a segment repeat that first picture (black only when that picture is black):
+the segment's clock starts when it opens, and on a loaded machine the capture thread's
+first grab can land in slot 1. A black lead-in there was a frame no screen ever showed,
+which the IDM preparation then counts and drops as black (measured: the X11 synthetic
+session on 2 cores with 3 busy processes beside it lost frame 0 that way in 2 runs of 8). The MP4 is fragmented by default
 (a crash loses at most the last GOP instead of the whole segment) and B-frames are off, which
 makes the first frame's pts 0 in fragmented files too.
 """
@@ -84,11 +89,11 @@ class SegmentEncoder:
         if slot < self.next_slot:
             return 0
         repeated = 0
-        fill = self._last if self._last is not None else self.black_frame()  # black lead-in
+        frame = self.black_frame() if bgra is None else self._to_frame(bgra)
+        fill = self._last if self._last is not None else frame   # lead-in: the first picture
         while self.next_slot < slot:
             self._encode(fill)
             repeated += 1
-        frame = self.black_frame() if bgra is None else self._to_frame(bgra)
         self._encode(frame)
         self._last = frame
         self.repeats += repeated
