@@ -3,6 +3,7 @@ subprocess), for the tests that look at the component's cache or at the stop ord
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from crowd.server.attribution.component import AttributionComponent
 from crowd.server.session import Session
@@ -11,11 +12,13 @@ from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
 SPEC = "crowd.server.attribution.component:AttributionComponent"
 
 
-def attribution_session(tmp_path: Path, root: Path) -> tuple[Session, AttributionComponent]:
+def attribution_session(tmp_path: Path, root: Path, settings: dict[str, Any] | None = None,
+                        ) -> tuple[Session, AttributionComponent]:
     """A consenting Session recording ``root`` into ``tmp_path/rec``, its attribution ready."""
     cache = WorkspaceCache(WorkspaceFolders([(None, root)]))
     cache.start_scan()
-    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC])
+    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC],
+                      settings=settings)
     session.set_consent(True)
     component = next(c for c in session.components if isinstance(c, AttributionComponent))
     assert component.wait_ready(60)

@@ -11,31 +11,16 @@ from pathlib import Path
 import zstandard
 
 from crowd.format import read_recording
-from crowd.server.attribution.component import AttributionComponent
-from crowd.server.session import Session
 from crowd.snapshots import SnapshotStore
-from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
+from tests.attribution.in_process import attribution_session
 from tests.helpers.disk import disk_tree
 from tests.helpers.waiting import wait_for
-
-SPEC = "crowd.server.attribution.component:AttributionComponent"
 
 
 def _aws_key() -> str:
     """Built at run time so the repository holds no credential-shaped literal."""
     rng = random.Random(11)
     return "AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16))
-
-
-def _session(tmp_path: Path, root: Path, settings: dict | None = None) -> tuple[Session, AttributionComponent]:
-    cache = WorkspaceCache(WorkspaceFolders([(None, root)]))
-    cache.start_scan()
-    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC],
-                      settings=settings)
-    session.set_consent(True)
-    component = next(c for c in session.components if isinstance(c, AttributionComponent))
-    assert component.wait_ready(60)
-    return session, component
 
 
 def _blob_bytes(snapshots: Path) -> bytes:
@@ -49,7 +34,7 @@ def _blob_bytes(snapshots: Path) -> bytes:
 
 
 def _agent_edit_and_snapshot(tmp_path: Path, root: Path, settings: dict | None = None):
-    session, component = _session(tmp_path, root, settings)
+    session, component = attribution_session(tmp_path, root, settings)
     try:
         before = disk_tree(root)
         session.bus.publish({"kind": "terminal_exec_start", "terminal": "t", "command": "claude"})
