@@ -63,6 +63,7 @@ class SidecarSession(Protocol):
     terminals: Terminals
     directory: Path | None
     session_id: str | None
+    consent: bool | None   # the user's recording consent: None until asked
     # what the recording pipeline scrubs with: a Redactor; RedactorUnavailable when it could
     # not be built (fail closed: what it would scrub is withheld); None when the user turned
     # redaction off (``redact: false``) or before recording starts

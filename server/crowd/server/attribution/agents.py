@@ -5,10 +5,11 @@ wrote. What we can know is which agent processes were alive when the write happe
 poller samples /proc every ``interval`` seconds and keeps, per agent process, the interval
 it was seen alive; a change at time t is the agent's when an agent was alive at t. Agents
 are recognised by the executable name or, for script launchers (node, python, bun, deno),
-by the script's name. Scope: descendants of the recorded terminals' shells when the
-terminal component tells us their pids (``shell_pids``), else processes whose working
-directory is inside a workspace folder. The terminal component may also name the program in
-each recorded terminal's foreground (``foreground``); an agent there counts too.
+by the script's name. Scope: descendants of given shell pids when the caller passes them
+(``shell_pids``; the sidecar passes none: editors do not report their terminals' pids), else
+processes whose working directory is inside a workspace folder. The session's terminal
+service names the program in each recorded terminal's foreground (``foreground``); an agent
+there counts too.
 """
 from __future__ import annotations
 

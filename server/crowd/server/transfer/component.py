@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from crowd.server.components import Component
+from crowd.server.components import Component, SidecarSession
 from crowd.transfer.bundle import EDITOR_SEGMENT, editor_candidate
 from crowd.transfer.queue import Bundle, UploadQueue
 
@@ -54,7 +54,7 @@ class UploadComponent(Component):
         self.queue_dir = Path(queue_dir) if queue_dir is not None else None
         self.scan_interval_s = scan_interval_s
         self.queue: UploadQueue | None = None
-        self.session: Any = None
+        self.session: SidecarSession | None = None
         self.directory: Path | None = None
         self.session_id: str | None = None
         self.bundles: list[Bundle] = []      # what this component queued (tests, status)
@@ -64,7 +64,7 @@ class UploadComponent(Component):
         self._seen_segments = 0
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self, session: Any) -> None:
+    def start(self, session: SidecarSession) -> None:
         if not upload_enabled(session.settings) or session.directory is None or session.pipeline is None:
             return   # off: nothing is opened, nothing is queued
         self.session = session

@@ -1,4 +1,4 @@
-"""One watchdog observer per workspace folder, coalesced into per-path changes.
+"""One watchdog observer (a recursive watch per workspace folder), coalesced into per-path changes.
 
 WHY compare instead of trusting events: editors and tools save in many ways (write in place,
 write-then-rename, vim's f -> f~ / new f / delete f~, git deleting and recreating files), and
