@@ -12,9 +12,8 @@ import zstandard
 
 from crowd.format import read_recording
 from crowd.snapshots import SnapshotStore
-from tests.attribution.in_process import attribution_session
+from tests.attribution.in_process import agent_edit_and_snapshot
 from tests.helpers.disk import disk_tree
-from tests.helpers.waiting import wait_for
 
 
 def _aws_key() -> str:
@@ -34,16 +33,8 @@ def _blob_bytes(snapshots: Path) -> bytes:
 
 
 def _agent_edit_and_snapshot(tmp_path: Path, root: Path, settings: dict | None = None):
-    session, component = attribution_session(tmp_path, root, settings)
-    try:
-        before = disk_tree(root)
-        session.bus.publish({"kind": "terminal_exec_start", "terminal": "t", "command": "claude"})
-        (root / "plan.txt").write_text("after the agent\n")
-        wait_for(lambda: component.store is not None and component.store.list(), what="a snapshot")
-        component.store.flush()
-    finally:
-        session.stop()
-    return session, before
+    before = disk_tree(root)
+    return agent_edit_and_snapshot(tmp_path, root, settings), before
 
 
 def test_snapshot_blobs_hold_markers_not_secrets(tmp_path: Path) -> None:

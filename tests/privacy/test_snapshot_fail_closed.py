@@ -11,22 +11,17 @@ recording holds is read back, zstd frames decompressed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from crowd.format import read_recording
 from crowd.privacy import Redactor
 from crowd.privacy.detect import Finding
-from crowd.server.attribution.component import AttributionComponent
-from crowd.server.session import Session
-from crowd.server.workspace import WorkspaceCache, WorkspaceFolders
 from crowd.snapshots import SnapshotStore
+from tests.attribution.in_process import agent_edit_and_snapshot
 from tests.helpers.disk import all_bytes, decoded_everywhere, disk_tree, write_tree
-from tests.helpers.waiting import wait_for
 from tests.privacy.secrets_fixture import planted
 
-SPEC = "crowd.server.attribution.component:AttributionComponent"
 S = planted()
 POISON = "BOOM-cannot-scrub-this"
 BINARY = bytes(range(256))
@@ -56,28 +51,6 @@ def _workspace(tmp_path: Path) -> Path:
     })
 
 
-def _snapshot_with(tmp_path: Path, root: Path, factory: Callable[[], Redactor],
-                   settings: dict[str, Any] | None = None) -> Session:
-    """A recording session whose redactor comes from ``factory``; an agent edits plan.txt,
-    which takes a snapshot of the workspace just before; the session is stopped."""
-    cache = WorkspaceCache(WorkspaceFolders([(None, root)]))
-    cache.start_scan()
-    session = Session(cache, recordings_dir=tmp_path / "rec", consent=True, component_factories=[SPEC],
-                      settings=settings)
-    session.redactor_factory = factory
-    session.set_consent(True)
-    try:
-        component = next(c for c in session.components if isinstance(c, AttributionComponent))
-        assert component.wait_ready(60)
-        session.bus.publish({"kind": "terminal_exec_start", "terminal": "t", "command": "claude"})
-        (root / "plan.txt").write_text("after the agent\n")
-        wait_for(lambda: component.store is not None and component.store.list(), what="a snapshot")
-        component.store.flush()
-    finally:
-        session.stop()
-    return session
-
-
 def _no_secret_on_disk(directory: Path) -> None:
     """Every byte of the recording (events, blobs, manifests), zstd frames decompressed."""
     data = decoded_everywhere(all_bytes(directory))
@@ -96,7 +69,7 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
 
 def test_a_file_the_redactor_raises_on_is_withheld_from_the_snapshot(tmp_path: Path) -> None:
     root = _workspace(tmp_path)
-    session = _snapshot_with(tmp_path, root, FlakyRedactor)
+    session = agent_edit_and_snapshot(tmp_path, root, redactor_factory=FlakyRedactor)
     directory = session.directory
     assert directory is not None
     _no_secret_on_disk(directory)
@@ -128,7 +101,7 @@ def test_a_file_the_redactor_raises_on_is_withheld_from_the_snapshot(tmp_path: P
 
 def test_without_a_redactor_no_text_reaches_a_blob(tmp_path: Path) -> None:
     root = _workspace(tmp_path)
-    session = _snapshot_with(tmp_path, root, BrokenRedactor)
+    session = agent_edit_and_snapshot(tmp_path, root, redactor_factory=BrokenRedactor)
     directory = session.directory
     assert directory is not None
     _no_secret_on_disk(directory)
@@ -156,7 +129,7 @@ def test_with_redaction_turned_off_nothing_is_withheld(tmp_path: Path) -> None:
     in the blobs and nothing is withheld."""
     root = _workspace(tmp_path)
     # the factory is never called: redaction is off
-    session = _snapshot_with(tmp_path, root, BrokenRedactor, settings={"redact": False})
+    session = agent_edit_and_snapshot(tmp_path, root, redactor_factory=BrokenRedactor, settings={"redact": False})
     assert session.directory is not None
     snapshots = session.directory / "snapshots"
     [manifest] = _manifests(snapshots)
