@@ -7,9 +7,10 @@ picture of a segment repeat that first picture (black only when that picture is 
 the segment's clock starts when it opens, and on a loaded machine the capture thread's
 first grab can land in slot 1. A black lead-in there was a frame no screen ever showed,
 which the IDM preparation then counts and drops as black (measured: the X11 synthetic
-session on 2 cores with 3 busy processes beside it lost frame 0 that way in 2 runs of 8). The MP4 is fragmented by default
-(a crash loses at most the last GOP instead of the whole segment) and B-frames are off, which
-makes the first frame's pts 0 in fragmented files too.
+session on 2 cores with 3 busy processes beside it lost frame 0 that way in 2 runs of 8).
+
+The MP4 is fragmented by default (a crash loses at most the last GOP instead of the whole
+segment) and B-frames are off, which makes the first frame's pts 0 in fragmented files too.
 """
 from __future__ import annotations
 
