@@ -46,5 +46,5 @@ test('the first interpreter that can import crowd wins; none gives a message wit
   const msg = noPythonMessage(none.tried);
   assert.match(msg, /\/usr\/bin\/python3/);
   assert.match(msg, /crowd\.python/);
-  assert.match(msg, /pip install crowd/);
+  assert.match(msg, /pip install crowd-rollouts/);
 });
