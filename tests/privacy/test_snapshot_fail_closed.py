@@ -67,15 +67,20 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     return [e["message"] for e in events if e["type"] == "session" and e["kind"] == "error"]
 
 
-def test_a_file_the_redactor_raises_on_is_withheld_from_the_snapshot(tmp_path: Path) -> None:
-    root = _workspace(tmp_path)
-    session = agent_edit_and_snapshot(tmp_path, root, redactor_factory=FlakyRedactor)
+def _snapshot_without_secrets(tmp_path: Path, factory: type[Redactor]) -> tuple[Path, dict[str, Any]]:
+    """An agent edit (one snapshot) recorded with redactors from ``factory``; no planted
+    secret anywhere on disk; the recording's folder and the snapshot's manifest."""
+    session = agent_edit_and_snapshot(tmp_path, _workspace(tmp_path), redactor_factory=factory)
     directory = session.directory
     assert directory is not None
     _no_secret_on_disk(directory)
+    [manifest] = _manifests(directory / "snapshots")
+    return directory, manifest
 
+
+def test_a_file_the_redactor_raises_on_is_withheld_from_the_snapshot(tmp_path: Path) -> None:
+    directory, manifest = _snapshot_without_secrets(tmp_path, FlakyRedactor)
     snapshots = directory / "snapshots"
-    [manifest] = _manifests(snapshots)
     assert manifest["withheld"] == ["poison.py"]
     assert "poison.py" not in manifest["set"] and {"config.py", "plan.txt", "data.bin"} <= set(manifest["set"])
 
@@ -100,14 +105,8 @@ def test_a_file_the_redactor_raises_on_is_withheld_from_the_snapshot(tmp_path: P
 
 
 def test_without_a_redactor_no_text_reaches_a_blob(tmp_path: Path) -> None:
-    root = _workspace(tmp_path)
-    session = agent_edit_and_snapshot(tmp_path, root, redactor_factory=BrokenRedactor)
-    directory = session.directory
-    assert directory is not None
-    _no_secret_on_disk(directory)
-
+    directory, manifest = _snapshot_without_secrets(tmp_path, BrokenRedactor)
     snapshots = directory / "snapshots"
-    [manifest] = _manifests(snapshots)
     assert sorted(manifest["withheld"]) == ["config.py", "plan.txt", "poison.py"]
     # binary content is never read by the redactor, so it is stored as it would be with one
     assert list(manifest["set"]) == ["data.bin"]
