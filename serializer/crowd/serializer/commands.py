@@ -128,8 +128,10 @@ def _import(args: argparse.Namespace) -> int:
     events, redactions, secret_files = redact_events(events)
     if redactions or secret_files:
         print(f"redacted {redactions} secrets; left out {len(secret_files)} secret files", file=sys.stderr)
+    from crowd.serializer.interop.cc2_layout import path_component
+
     session_id = events[0].get("session_id") or "imported"
-    target = args.out / session_id
+    target = args.out / path_component(session_id)  # the id comes from the input: never a path
     if target.exists() and any(target.iterdir()):
         print(f"crowd import: {target} already exists and is not empty; nothing written", file=sys.stderr)
         return 1

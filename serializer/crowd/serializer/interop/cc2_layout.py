@@ -4,9 +4,15 @@
 ``{"version": "2.0", "sessionId", "startTime", "chunkIndex", "events": [...]}``;
 ``temp/snapshots/snapshot_NNN.json`` (from 001), a JSON object path -> content; uploads
 ``source_part_NNN.tar.gz`` (from 001) holding chunk files and ``snapshots/``.
+
+A session id comes from the file being imported (or from a recording that was itself
+imported), so it is untrusted: ``path_component`` is the one place that turns it into a
+folder name, and both the exporter and ``crowd import`` build paths only through it, so a
+``sessionId`` such as ``../../X`` or ``/etc`` can never place a file outside the output folder.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 
@@ -18,6 +24,28 @@ CHUNK_RE = re.compile(r"(?:^|/)chunk_(\d+)\.json$")
 SNAPSHOT_RE = re.compile(r"(?:^|/)snapshots/(snapshot_\d+)\.json$")
 PART_RE = re.compile(r"source_part_(\d+)\.tar\.gz$")
 FOLDER_RE = re.compile(r"^crowd-code-(?P<session>.+)-(?P<time>\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2})$")
+
+
+# what a session id may keep as is: letters, digits and "._-" (never "/", "\\", NUL or controls)
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_COMPONENT_BYTES = 120   # leaves room for "crowd-code-" + the time under the usual 255-byte limit
+
+
+def path_component(untrusted: object) -> str:
+    """``untrusted`` as one safe path component (a file or folder name, never a path).
+
+    Ids made of ASCII letters, digits and ``._-`` that start with a letter or digit (every
+    id crowd and crowd-code write: UUIDs, ``synthetic-0003``) come back unchanged. Anything
+    else -- separators, ``..``, a leading dot, controls, non-ASCII, empty or over
+    ``MAX_COMPONENT_BYTES`` -- has each unsafe character replaced by ``_`` and gets a short
+    hash of the original appended, so two different ids never share a folder.
+    """
+    text = untrusted if isinstance(untrusted, str) else str(untrusted)
+    if _SAFE_ID.fullmatch(text) and len(text) <= MAX_COMPONENT_BYTES:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    kept = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip("._-")[:MAX_COMPONENT_BYTES - 13]
+    return f"{kept}-{digest}" if kept else f"id-{digest}"
 
 
 def chunk_name(index: int) -> str:
@@ -33,6 +61,10 @@ def part_name(number: int) -> str:
 
 
 def folder_name(session_id: str, start_ms: int) -> str:
-    """The session folder name; the time is rendered in UTC so exports are reproducible."""
-    stamp = time.strftime("%Y_%m_%d-%H.%M.%S", time.gmtime(start_ms / 1000))
-    return f"crowd-code-{session_id}-{stamp}"
+    """The session folder name (the id made safe by ``path_component``); the time is rendered
+    in UTC so exports are reproducible."""
+    try:
+        stamp = time.strftime("%Y_%m_%d-%H.%M.%S", time.gmtime(start_ms / 1000))
+    except (OverflowError, OSError, ValueError, TypeError):  # a start time no calendar holds
+        stamp = "0000_00_00-00.00.00"
+    return f"crowd-code-{path_component(session_id)}-{stamp}"
