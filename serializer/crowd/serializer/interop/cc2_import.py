@@ -9,17 +9,24 @@ the snapshot id. crowd-code 2.0 keys snapshots by absolute path (a privacy leak)
 finds the workspace root from the relative paths of the session's own events and keeps only
 workspace-relative paths, reporting anything outside.
 
-Damaged input (a chunk that is not JSON, a tarball that does not open) is reported in
-``problems`` and the rest still imports; nothing readable is dropped silently.
+Damaged input (a chunk that is not JSON, a tarball that does not open or is cut short) is
+reported in ``problems`` and the rest still imports; nothing readable is dropped silently.
+The files are untrusted: nothing outside the imported folder is read through a symlink, and
+tarball members that are links or have absolute or ``..`` names are refused, each with a problem.
 """
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
+import os
 import posixpath
 import tarfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.serializer.interop.cc2_layout import CHUNK_RE, FOLDER_RE, PART_RE, SNAPSHOT_RE
@@ -107,42 +114,158 @@ def read_cc2(*paths: Path | str) -> Cc2Session:
     return Cc2Session(session_id, start, ordered, snapshots, problems)
 
 
-def _members(path: Path, problems: list[str]):
+def _members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every file under ``path``: folders are walked, tarballs opened."""
     if path.is_dir():
-        loose: list[int] = []
-        parts: list[Path] = []
-        for child in sorted(path.rglob("*")):
-            if child.is_file():
-                rel = child.relative_to(path).as_posix()
-                if PART_RE.search(child.name):
-                    parts.append(child)
-                elif CHUNK_RE.search(rel) or SNAPSHOT_RE.search(rel):
-                    m = CHUNK_RE.search(rel)
-                    if m:
-                        loose.append(int(m.group(1)))
-                    yield rel, child.read_bytes()
-        # The uploaded source parts repeat the chunks of temp/; open them only when temp/ is
-        # incomplete (no chunks, or a gap), instead of unpacking every chunk twice.
-        if not loose or sorted(loose) != list(range(len(loose))):
-            for part in parts:
-                yield from _members(part, problems)
+        yield from _folder_members(path, problems)
         return
     if PART_RE.search(path.name) or path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        try:
-            with tarfile.open(path) as tar:
-                for member in tar.getmembers():
-                    if member.isfile():
-                        fh = tar.extractfile(member)
-                        if fh is not None:
-                            yield member.name, fh.read()
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            problems.append(f"{path.name}: tarball does not open ({exc}); skipped")
+        yield from _tar_members(path, problems)
         return
     if path.is_file():
         yield path.name, path.read_bytes()
         return
     raise Cc2ImportError(f"{path} does not exist")
+
+
+def _folder_members(folder: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The chunk and snapshot files under ``folder``, never reading outside it.
+
+    The folder is untrusted: a symlink that leads outside it (to ``~/.ssh/id_rsa`` named
+    ``chunk_000.json``, or to a folder elsewhere) is refused with a problem; links that stay
+    inside are read where they point. Folders reached through a link are not walked (their
+    contents are read under their real place, if that is inside).
+    """
+    root = folder.resolve()
+    loose: list[int] = []
+    parts: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in list(dirnames):
+            child = here / name
+            if child.is_symlink() and not _inside(child, root):
+                problems.append(f"{child.relative_to(folder).as_posix()}: a link to a folder outside "
+                                f"{folder.name} was not followed")
+        for name in sorted(filenames):
+            child = here / name
+            rel = child.relative_to(folder).as_posix()
+            wanted = PART_RE.search(name) or CHUNK_RE.search(rel) or SNAPSHOT_RE.search(rel)
+            if not wanted:
+                continue
+            if child.is_symlink() and not _inside(child, root):
+                problems.append(f"{rel}: a link that leads outside {folder.name} (or nowhere) was not "
+                                "followed; skipped")
+                continue
+            if not child.is_file():
+                problems.append(f"{rel}: not a regular file; skipped")
+                continue
+            if PART_RE.search(name):
+                parts.append(child)
+                continue
+            m = CHUNK_RE.search(rel)
+            if m:
+                loose.append(int(m.group(1)))
+            yield rel, child.read_bytes()
+    # The uploaded source parts repeat the chunks of temp/; open them only when temp/ is
+    # incomplete (no chunks, or a gap), instead of unpacking every chunk twice.
+    if not loose or sorted(loose) != list(range(len(loose))):
+        for part in parts:
+            yield from _tar_members(part, problems)
+
+
+def _inside(link: Path, root: Path) -> bool:
+    """Whether ``link`` (inside the imported folder) resolves to a place inside ``root``."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or looping: nothing to read there
+        return False
+    return target == root or root in target.parents
+
+
+def _tar_members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The regular files of a tarball, each checked; what was read before damage is kept.
+
+    Links (symbolic or hard), devices and names that are absolute or climb with ``..`` are
+    refused with a problem each. A truncated archive -- a gzip stream cut short, a member cut
+    short, or no end-of-archive marker -- is reported, and every member read before the
+    damage is still imported.
+    """
+    label = path.name
+    try:
+        with _tar_stream(path) as stream:
+            tap = _ReadTap(stream)
+            with tarfile.open(fileobj=tap, mode="r:") as tar:  # type: ignore[call-overload]
+                last: tarfile.TarInfo | None = None
+                for member in tar:
+                    last = member
+                    refused = _refusal(member)
+                    if refused:
+                        problems.append(f"{label}: member {member.name!r} {refused}; skipped")
+                        continue
+                    if not member.isfile():
+                        continue  # folders carry nothing
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        data = fh.read()
+                        if len(data) != member.size:
+                            raise tarfile.ReadError(f"member {member.name!r} is cut short")
+                        yield member.name, data
+            if last is not None:
+                # tarfile ends quietly at a cut-off or unreadable header: the last block it read
+                # must be the end-of-archive marker (zeros) right after the last member
+                end = last.offset_data + -(-last.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+                at, block = tap.last
+                if at != end or len(block) < tarfile.BLOCKSIZE or block.strip(b"\0"):
+                    problems.append(f"{label}: truncated or damaged after member {last.name!r} (no "
+                                    "end-of-archive marker); members after it, if any, are lost")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        problems.append(f"{label}: tarball damaged or truncated ({exc}); kept what was read before it")
+
+
+class _ReadTap:
+    """A read-only file that remembers where its last read started and what it returned."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.last: tuple[int, bytes] = (0, b"")
+
+    def read(self, size: int = -1) -> bytes:
+        at = self.inner.tell()
+        data = self.inner.read(size)
+        self.last = (at, data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.inner.tell()
+
+
+@contextlib.contextmanager
+def _tar_stream(path: Path) -> Iterator[BinaryIO]:
+    """The archive's bytes, gunzipped when it is gzip (by its magic, not its name)."""
+    with open(path, "rb") as raw:
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                yield gz  # type: ignore[misc]
+        else:
+            raw.seek(0)
+            yield raw
+
+
+def _refusal(member: tarfile.TarInfo) -> str | None:
+    """Why ``member`` may not be imported, or None."""
+    name = member.name.replace("\\", "/")
+    if member.issym() or member.islnk():
+        return f"is a link (to {member.linkname!r}), not a file"
+    if name.startswith("/") or ":" in name[:3] or ".." in name.split("/"):
+        return "has an absolute or '..' path"
+    if not (member.isfile() or member.isdir()):
+        return "is not a regular file"
+    return None
 
 
 def _workspace_root(abs_paths: list[str], rel_paths: set[str]) -> str | None:
