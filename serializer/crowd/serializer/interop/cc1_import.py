@@ -1,36 +1,49 @@
 """Import crowd-code 1.0 CSV recordings.
 
 Columns ``Sequence,Time,File,RangeOffset,RangeLength,Text,Language,Type``; ``Time`` is ms
-since the recording started, ``Text`` escapes newlines as literal ``\\n`` / ``\\r`` (1.0
-does not escape backslashes, so a literal backslash-n in source code is indistinguishable
+since the recording started, ``Text`` escapes CR/LF/tab as literal ``\\r``/``\\n``/``\\t``
+(1.0 does not escape backslashes, so a literal backslash-n in source code is indistinguishable
 and comes back as a newline: a limit of the format, not of the importer). Rows whose
 ``File`` is ``TERMINAL`` are terminal text. 1.0 had no attribution: edits come in as
 ``user``. Terminal output is run through a real terminal emulator (pyte) so the replay shows
 a screen, not a stream of escape sequences.
+
+What real files hold, and why the importer follows the anchors' readers there (reading the
+rows themselves, repairs included, is ``cc1_csv``'s job):
+
+- a ``tab`` row with text is the file's whole text (sent after a branch checkout, and on every
+  tab switch before June 2025): it *replaces* the file, otherwise later offsets drift;
+- ``Time`` is not needed to rebuild anything: a row whose ``Time`` is no number is kept, at
+  the time of the row before it;
+- real files are ``crowd-code-<session>-<timestamp>/source.csv``: the session id comes from
+  that folder, so two recordings never import to the same place;
+- a branch checkout's text is ``Switched from branch 'a' to 'b'``: the branch is ``b``;
+- an import that keeps nothing is an error, never an empty recording.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.serializer.bulk import bulk
+from crowd.serializer.interop.cc1_csv import (
+    COLUMNS,
+    Cc1ImportError,
+    RawRow,
+    parse_time,
+    preview,
+    read_rows,
+    unescape,
+)
 
-COLUMNS = ["Sequence", "Time", "File", "RangeOffset", "RangeLength", "Text", "Language", "Type"]
-_ESCAPE = re.compile(r"\\([nr])")
+__all__ = ["COLUMNS", "Cc1ImportError", "import_cc1", "is_cc1", "session_id_for", "unescape"]
+
 TERMINAL_ID = "terminal-1"
 ROWS, COLS = 24, 120
-
-
-class Cc1ImportError(ValueError):
-    """The file is not a crowd-code 1.0 CSV."""
-
-
-def unescape(text: str) -> str:
-    return _ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\r", text)
+_CHECKOUT = re.compile(r"Switched from branch '(?P<old>.*?)' to '(?P<new>.*)'", re.DOTALL)
+_FOLDER = re.compile(r"crowd-code-(?P<id>.+)")
 
 
 def is_cc1(path: Path) -> bool:
@@ -39,6 +52,26 @@ def is_cc1(path: Path) -> bool:
         return False
     with open(path, encoding="utf-8", errors="replace") as fh:
         return fh.readline().strip().lstrip("\ufeff").split(",")[:2] == COLUMNS[:2]
+
+
+def session_id_for(path: Path | str) -> str:
+    """The session id of a 1.0 file: every real file is named ``source.csv`` inside a
+    ``crowd-code-<session>-<timestamp>`` folder, so the folder names the session; any other
+    file is named by its stem."""
+    path = Path(path).resolve()
+    if path.stem.lower() == "source" and path.parent.name:
+        m = _FOLDER.fullmatch(path.parent.name)
+        return m.group("id") if m else path.parent.name
+    return path.stem
+
+
+def parse_checkout(text: str) -> tuple[str, str | None]:
+    """(branch, previous branch) of a ``git_branch_checkout`` row's text; a text that is not
+    1.0's sentence is taken as a bare branch name."""
+    m = _CHECKOUT.fullmatch(text.strip())
+    if m:
+        return m.group("new"), m.group("old")
+    return text.strip(), None
 
 
 class _Terminal:
@@ -60,7 +93,8 @@ class _Terminal:
 def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
     """Our events and the problems found for a crowd-code 1.0 CSV file.
 
-    ``start_wall`` (epoch ms) anchors ``wall``: 1.0 stores only time since start.
+    ``start_wall`` (epoch ms) anchors ``wall``: 1.0 stores only time since start. Raises
+    Cc1ImportError when the file is not 1.0's or when not one row of it can be used.
     """
     path = Path(path)
     raw = path.read_bytes()
@@ -68,17 +102,15 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Cc1ImportError(f"{path}: not UTF-8 ({exc})") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames[:len(COLUMNS)]] != COLUMNS:
-        raise Cc1ImportError(f"{path}: header is {reader.fieldnames!r}, expected {','.join(COLUMNS)}")
-    problems: list[str] = []
-    rows = []
-    for lineno, row in enumerate(reader, start=2):
+    raw_rows, problems = read_rows(text, str(path))
+    rows: list[tuple[int, RawRow]] = []
+    for row in raw_rows:
         try:
-            rows.append((int(row["Sequence"]), int(float(row["Time"])), lineno, row))
-        except (TypeError, ValueError):
-            problems.append(f"line {lineno}: bad Sequence/Time {row.get('Sequence')!r}/{row.get('Time')!r}; row skipped")
-    rows.sort(key=lambda r: (r[0], r[2]))
+            rows.append((int(row.get("Sequence")), row))
+        except ValueError:
+            problems.append(f"line {row.line}: bad Sequence {row.get('Sequence')!r}; row skipped: "
+                            f"{preview(','.join(row.fields))}")
+    rows.sort(key=lambda r: (r[0], r[1].line))
     out: list[dict[str, Any]] = []
     seq = 0
     last_t = 0
@@ -91,31 +123,39 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
         ev.update(fields)
         out.append(ev)
 
-    emit("session", "start", 0, session_id=path.stem, format=FORMAT_NAME, format_version=FORMAT_VERSION,
-         folders=[], client={"name": "crowd-code", "version": "1.0"}, settings={}, imported_from="crowd-code-1.0")
-    seen: set[str] = set()
+    emit("session", "start", 0, session_id=session_id_for(path), format=FORMAT_NAME,
+         format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "1.0"},
+         settings={}, imported_from="crowd-code-1.0")
     active: str | None = None
     terminal: _Terminal | None = None
-    for _, ms, lineno, row in rows:
-        kind = (row.get("Type") or "").strip()
-        file = row.get("File") or ""
-        body = unescape(row.get("Text") or "")
-        try:
-            offset = int(row.get("RangeOffset") or 0)
-            length = int(row.get("RangeLength") or 0)
-        except ValueError:
-            problems.append(f"line {lineno}: bad RangeOffset/RangeLength; row skipped")
-            continue
+    last_ms = 0
+    untimed: list[RawRow] = []
+    for _, row in rows:
+        kind = row.get("Type").strip()
+        file = row.get("File")
+        body = unescape(row.get("Text"))
+        ms = parse_time(row.get("Time"))
+        if ms is None:  # the anchors ignore Time: keep the row, at the time of the row before
+            untimed.append(row)
+            ms = last_ms
+        last_ms = ms
+        if kind in ("content", "selection_command", "selection_mouse", "selection_keyboard"):
+            try:
+                offset = int(row.get("RangeOffset"))
+                length = int(row.get("RangeLength"))
+            except ValueError:
+                problems.append(f"line {row.line}: bad RangeOffset/RangeLength {row.get('RangeOffset')!r}/"
+                                f"{row.get('RangeLength')!r}; {kind} row skipped")
+                continue
         if kind == "tab":
             emit("action", "tab_switch", ms, source="user", file=file, previous_file=active)
             active = file
-            if body and file not in seen:
+            if body:  # the file's whole text (first visit, after a checkout, every tab before 06/2025)
                 emit("observation", "file_content", ms, file=file, text=body)
-            seen.add(file)
         elif kind == "content":
             emit("action", "edit", ms, source="user", file=file,
                  changes=[{"offset": offset, "length": length, "text": body}], reason=None, version=None)
-        elif kind.startswith("selection"):
+        elif kind.startswith("selection_"):
             emit("action", "selection", ms, source="user", file=file,
                  selections=[{"anchor": offset, "active": offset + length}], how=kind.removeprefix("selection_"))
         elif kind == "terminal_command":
@@ -129,8 +169,16 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
         elif kind == "terminal_focus":
             emit("action", "terminal_focus", ms, source="user", terminal=TERMINAL_ID, name=body or "terminal")
         elif kind == "git_branch_checkout":
+            branch, previous = parse_checkout(body)
             emit("action", "editor_command", ms, source="git_checkout", command="git.checkout", phase="end",
-                 branch=body.strip())
+                 branch=branch, previous_branch=previous)
         else:
-            problems.append(f"line {lineno}: unknown Type {kind!r}; row skipped")
+            problems.append(f"line {row.line}: unknown Type {kind!r}; row skipped: {preview(','.join(row.fields))}")
+    if untimed:
+        problems.append(f"Time is not a number in {len(untimed)} rows (first: line {untimed[0].line}, "
+                        f"{untimed[0].get('Time')!r}); kept at the time of the row before")
+    if len(out) == 1:
+        why = (f"all {len(raw_rows)} rows were unusable" if raw_rows else "no usable row after the header")
+        detail = "; ".join(problems[:3])
+        raise Cc1ImportError(f"{path}: nothing to import: {why}" + (f" ({detail})" if detail else ""))
     return out, problems
