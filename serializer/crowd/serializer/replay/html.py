@@ -4,6 +4,10 @@ The events are embedded as gzip-compressed JSON (base64; the browser's Decompres
 unpacks it) and a small script replays them with the same rules as
 ``ReplayState`` (JavaScript strings are UTF-16, so recorded offsets apply natively).
 Nothing is fetched from the network; the file works offline and from ``file://``.
+
+A recording is untrusted input (it may be imported, or crafted): its events travel as
+base64 data, the title is HTML-escaped, and the page inserts every recorded string as text
+(``textContent``), never as HTML, so no recorded value can run script in the viewer.
 """
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ import base64
 import gzip
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 from crowd.serializer.bulk import bulk
 
 TEMPLATE = Path(__file__).with_name("assets") / "player.html"
+_PLACEHOLDER = re.compile(r"__(?:TITLE|LIVE|ENCODING|EVENTS)__")
 
 
 @bulk
@@ -50,10 +56,10 @@ def render_html(events: list[dict[str, Any]], title: str = "recording", live: bo
         events = compact_events(events)
     payload = base64.b64encode(gzip.compress(json.dumps(events, ensure_ascii=False, separators=(",", ":"))
                                              .encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
-    return (page.replace("__TITLE__", html.escape(title))
-                .replace("__LIVE__", "true" if live else "false")
-                .replace("__ENCODING__", "gzip+base64")
-                .replace("__EVENTS__", payload))
+    values = {"__TITLE__": html.escape(title), "__LIVE__": "true" if live else "false",
+              "__ENCODING__": "gzip+base64", "__EVENTS__": payload}
+    # one pass: a value (the title comes from the recording) is never searched for placeholders
+    return _PLACEHOLDER.sub(lambda m: values[m.group(0)], page)
 
 
 def write_html(events: list[dict[str, Any]], out: Path | str, title: str = "recording") -> Path:
