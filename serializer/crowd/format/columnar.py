@@ -19,6 +19,8 @@ from typing import Any
 
 import msgpack
 
+from crowd.format.schema import INT_MAX, INT_MIN
+
 VERSION = 1
 _SAME = msgpack.ExtType(1, b"")          # the value equals the previous one
 _DELTA = 2                               # ExtType(2, packed int): previous + delta
@@ -29,7 +31,8 @@ _MISSING = object()
 def _enc(prev: Any, cur: Any) -> Any:
     if type(cur) is type(prev) and cur == prev:
         return _SAME
-    if type(cur) is int and type(prev) is int:
+    if type(cur) is int and type(prev) is int and INT_MIN <= cur - prev <= INT_MAX:
+        # a delta of two 64-bit values can exceed 64 bits: then the value is stored as is
         return msgpack.ExtType(_DELTA, msgpack.packb(cur - prev))
     if type(cur) is dict and type(prev) is dict:
         out: dict[Any, Any] = {}

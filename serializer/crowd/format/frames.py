@@ -25,8 +25,16 @@ HEADER_SIZE = _HEADER.size
 MAX_FRAME = 256 * 1024 * 1024
 
 
+class FrameTooLarge(ValueError):
+    """A frame's payload would exceed ``MAX_FRAME``, which readers treat as damage."""
+
+
 def encode_frame(events: list[dict[str, Any]], compressor: zstandard.ZstdCompressor) -> bytes:
+    """One live frame of ``events``; raises (never writes) when they cannot be encoded:
+    msgpack's errors for values it cannot carry, ``FrameTooLarge`` for an oversized payload."""
     payload = compressor.compress(msgpack.packb(events, use_bin_type=True))
+    if len(payload) > MAX_FRAME:
+        raise FrameTooLarge(f"frame payload of {len(payload)} bytes exceeds {MAX_FRAME}")
     return _HEADER.pack(FRAME_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 

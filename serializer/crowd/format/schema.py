@@ -40,6 +40,14 @@ OBSERVATION_KINDS = (
 
 _REQUIRED = ("seq", "t", "wall", "type", "kind")
 
+# What a value in an event may be (docs/format.md, "Values"): msgpack carries integers in
+# int64/uint64 only, strings as UTF-8 (so no lone UTF-16 surrogates), and the readers walk
+# nested values recursively, so nesting is bounded well below Python's recursion limit.
+# crowd.pipeline fits every event to these before it reaches a writer.
+INT_MIN = -(2 ** 63)
+INT_MAX = 2 ** 64 - 1
+MAX_DEPTH = 64          # containers inside an event (the event itself is level 1)
+
 
 def make_event(type_: str, kind: str, *, seq: int, t: int, wall: int, **fields: Any) -> dict[str, Any]:
     """Build an event dict with the common header in a fixed key order."""

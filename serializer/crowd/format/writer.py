@@ -5,9 +5,18 @@ background thread turns what accumulated into one frame at most every ``flush_in
 seconds (well under the format's one-second promise) and writes it with a single
 ``write`` call, so a killed process leaves every earlier frame intact. Segments rotate by
 size and age so finished segments can be uploaded while recording goes on.
+
+What it has written it never rewrites: a failed write is cut back to the offset where *that*
+write began, never further. A batch that does not encode (a value msgpack cannot carry:
+crowd.pipeline fits events before they get here, so this means a bug in some producer) is
+split, the events that encode are written, and only the ones that do not are dropped and
+reported (``events_dropped``, ``on_error`` with ``UnencodableEvents``); they are not retried,
+because encoding the same value again fails again and would stop every later write.
+Events that failed to *write* (disk full) stay queued and are retried.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -17,11 +26,26 @@ from typing import Any
 
 import zstandard
 
-from crowd.format.frames import FILE_MAGIC, Frame, encode_compact_frame, encode_frame, scan_frames
+from crowd.format.frames import (FILE_MAGIC, Frame, FrameTooLarge, encode_compact_frame, encode_frame,
+                                 scan_frames)
 
 SEGMENT_GLOB = "seg-*.crowd"
 COMPACT_SUFFIX = ".compact.tmp"
 COMPACT_EVENTS_PER_FRAME = 50_000
+
+
+class UnencodableEvents(ValueError):
+    """Events the writer dropped because they cannot be encoded (named by seq/type/kind)."""
+
+    def __init__(self, events: list[dict[str, Any]], cause: BaseException) -> None:
+        self.count = len(events)
+        shown = ", ".join(f"seq {e.get('seq')!r:.24} {e.get('type')!r:.24}/{e.get('kind')!r:.32}"
+                          for e in events[:3])
+        super().__init__(f"{self.count} event(s) cannot be encoded and were not written "
+                         f"({type(cause).__name__}): {shown}")
+
+
+_ENCODE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, RecursionError)
 
 
 def segment_name(index: int) -> str:
@@ -66,6 +90,7 @@ class RecordingWriter:
         self._segment_index = len(list_segments(self.directory))
         self._segment_started = 0.0
         self.events_written = 0
+        self.events_dropped = 0              # unencodable events (see the module docstring)
         self.bytes_written = 0
         self.last_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="crowd-recording-writer", daemon=True)
@@ -94,41 +119,88 @@ class RecordingWriter:
                     self.on_error(exc)
 
     def flush(self) -> int:
-        """Write everything pending as one frame now; returns the number of events written.
+        """Write everything pending now; returns the number of events written.
 
-        If the write fails (disk full, permissions) the events go back to the front of the
-        queue, so nothing is lost and the next flush retries.
+        If a write fails (disk full, permissions) the events not yet written go back to the
+        front of the queue and the file is cut back to where that write began, so nothing
+        is lost, nothing already written is touched, and the next flush retries. Events
+        that cannot be encoded are dropped and reported instead (module docstring).
         """
         with self._io_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
             if not batch:
                 return 0
-            try:
-                frame = encode_frame(batch, self._compressor)
-                fh = self._segment_for(len(frame))
-                fh.write(frame)
-                fh.flush()
-                if self.fsync:
-                    os.fsync(fh.fileno())
-            except BaseException:
-                with self._lock:
-                    self._pending[:0] = batch
-                self._discard_partial()
-                raise
-            self.last_error = None
-            self.events_written += len(batch)
-            self.bytes_written += len(frame)
-            return len(batch)
+            causes: list[BaseException] = []
+            chunks, dropped = self._encode(batch, causes)
+            if dropped:
+                self.events_dropped += len(dropped)
+                error = UnencodableEvents(dropped, causes[0])
+                self.last_error = error
+                if self.on_error:
+                    self.on_error(error)
+            written = 0
+            for i, (events, frame) in enumerate(chunks):
+                start: int | None = None
+                try:
+                    fh = self._segment_for(len(frame))
+                    start = self._fh.tell() if self._fh is not None else None
+                    fh.write(frame)
+                    fh.flush()
+                    if self.fsync:
+                        os.fsync(fh.fileno())
+                except BaseException:
+                    unwritten = [e for pending, _ in chunks[i:] for e in pending]
+                    with self._lock:
+                        self._pending[:0] = unwritten
+                    if start is not None:
+                        self._discard_partial(start)
+                    raise
+                written += len(events)
+                self.events_written += len(events)
+                self.bytes_written += len(frame)
+            if not dropped:
+                self.last_error = None
+            return written
 
-    def _discard_partial(self) -> None:
-        """After a failed write, cut the segment back to its last complete frame."""
+    def _encode(self, batch: list[dict[str, Any]], causes: list[BaseException]
+                ) -> tuple[list[tuple[list[dict[str, Any]], bytes]], list[dict[str, Any]]]:
+        """Frames for ``batch`` (in order) and the events that cannot be encoded at all;
+        what went wrong is appended to ``causes``. Only a failing batch costs more than one
+        encoding: it is split into single events, an oversized frame into halves."""
+        try:
+            return [(batch, encode_frame(batch, self._compressor))], []
+        except FrameTooLarge as exc:
+            causes.append(exc)
+            if len(batch) == 1:
+                return [], batch
+            half = len(batch) // 2
+            first, bad_first = self._encode(batch[:half], causes)
+            second, bad_second = self._encode(batch[half:], causes)
+            return first + second, bad_first + bad_second
+        except _ENCODE_ERRORS as exc:
+            causes.append(exc)
+        good: list[dict[str, Any]] = []
+        bad: list[dict[str, Any]] = []
+        for event in batch:
+            try:
+                encode_frame([event], self._compressor)
+            except _ENCODE_ERRORS:
+                bad.append(event)
+            else:
+                good.append(event)
+        if not good:
+            return [], bad
+        chunks, worse = self._encode(good, causes)
+        return chunks, bad + worse
+
+    def _discard_partial(self, start: int) -> None:
+        """After a failed write, cut the segment back to ``start``, where that write began."""
         if self._fh is None:
             return
         try:
-            good = self._fh_good_size
-            self._fh.truncate(good)
-            self._fh.seek(good)
+            self._fh.truncate(start)
+            self._fh.seek(start)
         except OSError:
             self._fh = None
 
@@ -148,7 +220,6 @@ class RecordingWriter:
                 fh.flush()
             self._fh = fh
             self._segment_started = now
-        self._fh_good_size = self._fh.tell()
         return self._fh
 
     def _close_segment(self, compact: bool | None = None) -> None:
@@ -179,12 +250,16 @@ class RecordingWriter:
             self._close_segment()
 
     def close(self) -> None:
+        """Write what is pending and finish the segment; the segment is finished (synced,
+        closed) even when that last write fails, and the failure is raised after."""
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=5)
-        self.flush()
-        with self._io_lock:
-            self._close_segment()
+        try:
+            self.flush()
+        finally:
+            with self._io_lock:
+                self._close_segment()
 
     # -- panic -------------------------------------------------------------------------------
     def drop_where(self, doomed: Callable[[dict[str, Any]], bool]) -> int:
@@ -258,12 +333,20 @@ def compact_segment(path: Path, compressor: zstandard.ZstdCompressor) -> bool:
     events = [e for frame in frames for e in frame.events]
     tmp = path.with_name(path.name + COMPACT_SUFFIX)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(FILE_MAGIC)
-        for i in range(0, len(events), COMPACT_EVENTS_PER_FRAME):
-            fh.write(encode_compact_frame(events[i:i + COMPACT_EVENTS_PER_FRAME], compressor))
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(FILE_MAGIC)
+            for i in range(0, len(events), COMPACT_EVENTS_PER_FRAME):
+                fh.write(encode_compact_frame(events[i:i + COMPACT_EVENTS_PER_FRAME], compressor))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        # e.g. a column delta beyond 64 bits: the segment stays as it is, no half copy beside it
+        with contextlib.suppress(OSError):
+            _zero_and_truncate(tmp, 0)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     with open(path, "r+b") as old:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
