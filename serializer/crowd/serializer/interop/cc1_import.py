@@ -139,6 +139,7 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
             untimed.append(row)
             ms = last_ms
         last_ms = ms
+        offset = length = 0
         if kind in ("content", "selection_command", "selection_mouse", "selection_keyboard"):
             try:
                 offset = int(row.get("RangeOffset"))
