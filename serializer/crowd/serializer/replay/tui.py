@@ -5,6 +5,12 @@ with snapshot markers, the editor pane (line numbers, cursors in reverse video),
 terminal pane, the diff of the last agent/git/external change, and the action log coloured
 by actor. Keys: space play/pause, right/left step, up/down step 10, PgUp/PgDn 100,
 Home/End, 0-9 seek to that tenth, n/p next/previous snapshot, +/- speed, i idle skip, q quit.
+
+A recording is untrusted (imported, or crafted): its strings may hold escape sequences that
+would retitle, recolour or reprogram the user's terminal, or move the cursor over the UI.
+Every recorded string passes through ``visible`` before it is drawn, which turns each control
+character into a visible stand-in of the same width; the only escape sequences written are
+the UI's own.
 """
 from __future__ import annotations
 
@@ -19,6 +25,15 @@ import tty
 from typing import Any
 
 from crowd.serializer.replay.frames import SOURCE_COLORS, Frame, Player
+
+# C0 controls -> their Unicode control pictures, DEL -> "␡", C1 controls (8-bit CSI/OSC...) -> "�"
+_VISIBLE = {**{c: chr(0x2400 + c) for c in range(0x20)}, 0x7F: "\u2421", **{c: "\ufffd" for c in range(0x80, 0xA0)}}
+
+
+def visible(text: object) -> str:
+    """``text`` with every control character made a visible, one-column stand-in."""
+    return str(text).translate(_VISIBLE)
+
 
 _COLORS = {"green": 32, "magenta": 35, "yellow": 33, "cyan": 36, "red": 31, "white": 37}
 
@@ -37,7 +52,7 @@ def _c(text: str, color: str | None = None, bold: bool = False, reverse: bool = 
 
 
 def _fit(text: str, width: int) -> str:
-    text = text.replace("\t", "    ").replace("\r", "")
+    text = visible(str(text).replace("\t", "    ").replace("\r", ""))
     return text[:width]
 
 
@@ -78,7 +93,7 @@ def render(frame: Frame, width: int, height: int, playing: bool = False, speed: 
         if i >= len(ed.lines):
             out.append(c("      ~", dim=True))
             continue
-        text = ed.lines[i].replace("\t", "    ")
+        text = visible(str(ed.lines[i]).removesuffix("\r").replace("\t", "    "))
         body = text[:width - 7]
         if n in cursor_lines and color:
             col = min(cursor_lines[n][0], len(body))
@@ -101,7 +116,8 @@ def render(frame: Frame, width: int, height: int, playing: bool = False, speed: 
     out.append(c(_fit("── actions " + "─" * width, width), bold=True))
     for step in frame.log[-log_rows:]:
         who = (step.source or step.event.get("type", "")) + (f":{step.event['agent']}" if step.event.get("agent") else "")
-        out.append(c(f"{who:>14} ", SOURCE_COLORS.get(step.source, "white"), bold=True) + _fit(step.summary, width - 15))
+        out.append(c(f"{visible(who):>14} ", SOURCE_COLORS.get(step.source, "white"), bold=True)
+                   + _fit(step.summary, width - 15))
     return out[:height]
 
 
