@@ -1,4 +1,4 @@
-"""One recording pipeline for every recorder: stamp, scrub, hold typed secrets, write.
+"""One recording pipeline for every recorder: stamp, fit, scrub, hold typed secrets, write.
 
 It exists so that the privacy promises (docs/privacy.md) are kept in one place instead of
 once per recorder: the sidecar session, ``crowd term``'s standalone recording and the
@@ -8,7 +8,8 @@ crowd.privacy and crowd.format, below every recorder (see .importlinter).
 """
 from crowd.pipeline.recording import Clock, RecordingPipeline, monotonic_clock
 from crowd.pipeline.redaction import RedactorUnavailable, open_redactor
+from crowd.pipeline.values import Unrecordable, fit_event
 from crowd.pipeline.writer import Event, EventWriter, ListWriter
 
 __all__ = ["Clock", "Event", "EventWriter", "ListWriter", "RecordingPipeline", "RedactorUnavailable",
-           "monotonic_clock", "open_redactor"]
+           "Unrecordable", "fit_event", "monotonic_clock", "open_redactor"]

@@ -8,10 +8,15 @@ raised. This object is that path, once:
 1. **stamp**: ``seq`` (1-based, strictly increasing in the order events reach the writer),
    and ``t``/``wall`` from the recorder's clock (``record``) or kept as given (``write``,
    for importers whose events carry their own times);
-2. **scrub**: ``Redactor.scrub_event``; each finding becomes a ``redaction`` event after it;
-3. **hold typed secrets**: a ``TypingGuard`` (crowd.privacy.typing) holds secret-shaped
+2. **fit**: ``values.fit_event`` makes every value one the format can carry (lone
+   surrogates become U+FFFD, integers beyond 64 bits their decimal string, a
+   ``session``/``error`` note after the event says what was repaired); an event it cannot
+   represent is refused like one the redactor cannot scrub (below). This is the one place
+   that sanitises what enters a recording, so no recorder's field can make the writer fail;
+3. **scrub**: ``Redactor.scrub_event``; each finding becomes a ``redaction`` event after it;
+4. **hold typed secrets**: a ``TypingGuard`` (crowd.privacy.typing) holds secret-shaped
    keystroke tokens, and a small thread releases tokens that went idle;
-4. **write**: to an ``EventWriter`` (``RecordingWriter``, or a list for importers).
+5. **write**: to an ``EventWriter`` (``RecordingWriter``, or a list for importers).
 
 **Fail closed.** If the redactor raises on an event, or could not be constructed at all
 (``RedactorUnavailable``), that event is *not* written: a ``session``/``error`` event (a kind
@@ -33,6 +38,7 @@ import time
 from collections.abc import Callable
 
 from crowd.pipeline.redaction import RedactorUnavailable
+from crowd.pipeline.values import Unrecordable, event_label, fit_event, fits_int, repair_message
 from crowd.pipeline.writer import Event, EventWriter
 from crowd.privacy import Redactor
 from crowd.privacy.typing import Documents, TypingGuard, document_line_context
@@ -72,7 +78,8 @@ class RecordingPipeline:
         self.clock = clock or monotonic_clock()
         self.on_error = on_error
         self.redactions = 0           # redaction notes written
-        self.withheld = 0             # events not written because redaction failed
+        self.withheld = 0             # events not written: redaction failed, or unrecordable
+        self.repaired = 0             # events written with values fitted to the format
         self._seq = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -131,6 +138,11 @@ class RecordingPipeline:
             return self._pass(event)
 
     def _pass(self, event: Event) -> Event | None:
+        try:
+            event, repairs = fit_event(event)
+        except Unrecordable as exc:
+            self._withhold(event, f"not recordable ({exc})")
+            return None
         redactor = self.redactor
         notes: list[Event] = []
         if redactor is not None:
@@ -144,6 +156,11 @@ class RecordingPipeline:
                 self._withhold(event, f"redaction failed ({type(exc).__name__})")
                 return None
         out = [event]
+        if repairs:
+            self.repaired += 1
+            self._seq += 1
+            out.append({"seq": self._seq, "t": event["t"], "wall": event["wall"], "type": "session",
+                        "kind": "error", "message": repair_message(event, repairs)})
         for note in notes:
             self._seq += 1
             out.append({"seq": self._seq, "t": event["t"], "wall": event["wall"], "type": "redaction",
@@ -166,8 +183,11 @@ class RecordingPipeline:
     def _withhold(self, event: Event, why: str) -> None:
         """Write an error event in ``event``'s place (its seq and time) instead of it."""
         self.withheld += 1
-        message = f"{why}: a {event.get('type')}/{event.get('kind')} event was not written"
-        self._write_error(event["seq"], event.get("t", 0), event.get("wall", 0), message)
+        message = f"{why}: a {event_label(event)} event was not written"
+        t, wall = event.get("t", 0), event.get("wall", 0)
+        if not (fits_int(t) and fits_int(wall)):     # an imported event's own times
+            t, wall = self.clock()
+        self._write_error(event["seq"], t, wall, message)
 
     def _guard_failed(self, exc: Exception, event: Event | None) -> None:
         log.exception("the typing guard failed; the events it held are not written")
