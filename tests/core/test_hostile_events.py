@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from crowd.format import read_recording
+from crowd.serializer.replay.state import ReplayState
 from crowd.server.workspace.folders import path_to_uri
 from tests.helpers.editor_events import edit_texts, insert, open_event
 from tests.helpers.sidecar import start_recording_sidecar
@@ -100,6 +101,11 @@ def test_hostile_values_lose_no_acknowledged_event(home: Path, workspace: Path) 
         assert on_disk == state["recorded"] + 1              # the acks told the truth
         seqs = [e["seq"] for e in result.events]
         assert seqs == sorted(set(seqs))
+        replay = ReplayState()                               # and it still replays, to the same text
+        for event in result.events:
+            replay.apply(event)
+        final = replay.doc("src/app.py").text
+        assert all(text in final for text in state["acked"]) and final.startswith("lastz")
     finally:
         if client.alive:
             client.close()
