@@ -19,6 +19,7 @@ check that against naive feeding and against tmux.
 from __future__ import annotations
 
 import codecs
+import re
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -231,7 +232,7 @@ class TerminalModel:
             elif feed:
                 call = dispatch.get(feed)
                 if call is None:
-                    call = self._csi_call(m, feed)
+                    call = self._csi_call(feed)
                 if call is False:
                     parts.append(feed)
                 else:
@@ -248,20 +249,22 @@ class TerminalModel:
         if title is not None:
             self.title = title
 
-    def _csi_call(self, m, feed: str):
+    def _csi_call(self, feed: str) -> Any:
         """(method, args, kwargs) for a CSI pyte would dispatch, or False (feed it as text).
 
-        Mirrors pyte's parser: parameters default to 0 and are capped at 9999; a leading '?'
-        makes the call private. Cached per sequence (a handful of distinct ones repeat)."""
+        ``feed`` is the canonical CSI of ``tokens.csi_text`` (plain parameters, capped, no
+        more than the final takes), so this mirrors pyte's parser exactly: parameters default
+        to 0; a leading '?' makes the call private. Cached per sequence (a handful of
+        distinct ones repeat)."""
         call: Any = False
-        cf = m.group("cf")
-        if cf is not None and feed == m.group(0) and not m.group("ci"):
-            cp = m.group("cp")
+        cf = feed[-1]
+        name = TerminalStream.csi.get(cf)
+        if feed.startswith("\x1b[") and name is not None:
+            cp = feed[2:-1]
             private = cp.startswith("?")
             body = cp[1:] if private else cp
-            name = TerminalStream.csi.get(cf)
-            if name is not None and (not body or body.replace(";", "").isdigit()):
-                params = tuple(min(int(x or 0), 9999) for x in body.split(";"))
+            if not body or body.replace(";", "").isdigit():
+                params = tuple(int(x or 0) for x in body.split(";"))
                 call = (getattr(self.screen, name), params, {"private": True} if private else {})
         if len(self._csi_dispatch) > 4096:
             self._csi_dispatch.clear()
@@ -364,10 +367,16 @@ def _sgr_chain(s: str, a: int, p: int) -> str:
         found = list(tk.SGR_RE.finditer(s, lo, p))
         for i in range(len(found) - 1, -1, -1):
             if tk.sgr_resets(found[i].group(1)):
-                return "".join(m.group(0) for m in found[i:])
+                return _sgr_text(found[i:])
         if lo == a:
-            return "".join(m.group(0) for m in found)
+            return _sgr_text(found)
         width *= 8
+
+
+def _sgr_text(found: list[re.Match]) -> str:
+    """The SGRs found, each in the canonical form pyte is fed (parameters capped)."""
+    return "".join(m.group(0) if len(m.group(0)) <= 32 else (tk.csi_text(m.group(1), "m") or "")
+                   for m in found)
 
 
 def _apply_decstbm(region: tuple[int, int] | None, feed: str, rows: int) -> tuple[int, int] | None:

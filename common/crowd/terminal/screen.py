@@ -11,7 +11,13 @@ up as a garbled screen in a recording:
 - a zero-width character that is not a combining mark (variation selector, ZWJ) makes
   ``draw`` silently drop the rest of the text; combining marks are NFC-normalised (tmux keeps
   the code points as sent);
-- a wide character at the last column is cut in half instead of wrapping.
+- a wide character at the last column is cut in half instead of wrapping;
+- ``CSI n d`` in origin mode without a scroll region fails an assertion, and erasing and
+  ``ESC # 8`` write cell by cell in Python (hundreds of writes per input byte).
+
+Counts are clamped to the screen (``CSI n I``/``Z``/``S``/``T``/``b``), so no sequence costs more
+than a pass over the screen whatever its count. Malformed parameters never get this far:
+``tokens.csi_text`` canonicalises every CSI before it is fed.
 
 Rendering is done here too (``text_lines``) because pyte's ``display`` calls ``wcwidth`` per
 cell and treats an overwritten half of a wide character wrongly.
@@ -181,37 +187,107 @@ class TerminalScreen(pyte.Screen):
             self.cursor_down()
 
     def scroll_up(self, count: int | None = None) -> None:
-        """SU (CSI n S): scroll the region up without moving the cursor."""
+        """SU (CSI n S): scroll the region up without moving the cursor (one pass over the
+        region whatever the count: a count beyond it clears the region)."""
         top, bottom = self.margins or Margins(0, self.lines - 1)
-        for _ in range(min(count or 1, bottom - top + 1)):
-            for y in range(top, bottom):
-                self.buffer[y] = self.buffer[y + 1]
-            self.buffer.pop(bottom, None)
+        n = min(count or 1, bottom - top + 1)
+        buf = self.buffer
+        for y in range(top, bottom + 1):
+            if y + n <= bottom and y + n in buf:
+                buf[y] = buf[y + n]
+            else:
+                buf.pop(y, None)
         self.dirty.update(range(top, bottom + 1))
 
     def scroll_down(self, count: int | None = None, *args: Any) -> None:
         """SD (CSI n T): scroll the region down without moving the cursor."""
         top, bottom = self.margins or Margins(0, self.lines - 1)
-        for _ in range(min(count or 1, bottom - top + 1)):
-            for y in range(bottom, top, -1):
-                self.buffer[y] = self.buffer[y - 1]
-            self.buffer.pop(top, None)
+        n = min(count or 1, bottom - top + 1)
+        buf = self.buffer
+        for y in range(bottom, top - 1, -1):
+            if y - n >= top and y - n in buf:
+                buf[y] = buf[y - n]
+            else:
+                buf.pop(y, None)
         self.dirty.update(range(top, bottom + 1))
 
     def tab_back(self, count: int | None = None) -> None:
-        """CBT (CSI n Z)."""
-        for _ in range(count or 1):
-            stops = [s for s in self.tabstops if s < self.cursor.x]
-            self.cursor.x = max(stops) if stops else 0
+        """CBT (CSI n Z); more tabs than columns all end at column 0."""
+        stops = sorted(s for s in self.tabstops if s < min(self.cursor.x, self.columns))
+        n = min(count or 1, self.columns)
+        self.cursor.x = stops[-n] if n <= len(stops) else 0
 
     def tab_forward(self, count: int | None = None) -> None:
-        """CHT (CSI n I)."""
-        for _ in range(count or 1):
+        """CHT (CSI n I); more tabs than columns all end at the last column."""
+        for _ in range(min(count or 1, self.columns)):
+            x = self.cursor.x
             self.tab()
+            if self.cursor.x == x:
+                break
 
     def repeat_char(self, count: int | None = None) -> None:
-        """REP (CSI n b): repeat the last printed graphic character."""
-        self.draw(self._last_char * min(count or 1, self.columns * self.lines))
+        """REP (CSI n b): repeat the last printed graphic character, at most to the end of
+        the line, as tmux does (xterm would wrap; tmux is the reference here, and the clamp
+        keeps a huge count from costing the whole screen per sequence)."""
+        n = min(count or 1, self.columns - self.cursor.x)
+        if n > 0:
+            self.draw(self._last_char * n)
+
+    def cursor_to_line(self, line: int | None = None) -> None:
+        """VPA (CSI n d); in origin mode without a scroll region the region is the whole
+        screen (pyte asserts there is one)."""
+        if self.margins is None and mo.DECOM in self.mode:
+            self.cursor.y = (line or 1) - 1
+            self.ensure_vbounds()
+            return
+        super().cursor_to_line(line)
+
+    # -- erasing: whole rows at C speed ----------------------------------------------------
+    # pyte erases and aligns cell by cell in Python; a stream of ``CSI 2 J`` or ``ESC # 8``
+    # then costs hundreds of cell writes per input byte (minutes per MB). Same cells here,
+    # written with dict operations; an unknown mode does nothing instead of raising.
+    def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+        x = self.cursor.x
+        if how == 0:
+            cells = range(x, self.columns)
+        elif how == 1:
+            cells = range(min(x, self.columns - 1) + 1)
+        elif how == 2:
+            cells = range(self.columns)
+        else:
+            return
+        self.dirty.add(self.cursor.y)
+        self.buffer[self.cursor.y].update(dict.fromkeys(cells, self.cursor.attrs))
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        if how == 0:
+            rows = range(self.cursor.y + 1, self.lines)
+        elif how == 1:
+            rows = range(self.cursor.y)
+        elif how in (2, 3):
+            rows = range(self.lines)
+        else:
+            return
+        self.dirty.update(rows)
+        attrs = self.cursor.attrs
+        buf = self.buffer
+        for y in rows:
+            line = buf.get(y)
+            if line is None:
+                continue
+            if attrs == line.default:
+                del buf[y]           # reads the same: every cell is the row's default
+            else:
+                line.update(dict.fromkeys(line, attrs))
+        if how in (0, 1):
+            self.erase_in_line(how)
+
+    def alignment_display(self) -> None:
+        """DECALN (ESC # 8): the screen full of E's, as tmux fills it (default rendition)."""
+        self.dirty.update(range(self.lines))
+        row = dict.fromkeys(range(self.columns), self.default_char._replace(data="E"))
+        for y in range(self.lines):
+            self.buffer[y].update(row)
 
     # -- drawing -----------------------------------------------------------------------------
     def draw(self, data: str) -> None:

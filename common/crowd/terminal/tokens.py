@@ -18,6 +18,14 @@ Every escape sequence is put in one category that says how the fast path may tre
 pyte mis-parses some sequences (``CSI > 4;2 m`` becomes bold+underline, DCS payloads are
 drawn as text, colon SGR parameters are drawn as text); those are dropped here, so pyte only
 ever sees sequences it handles like xterm does.
+
+Malformed CSIs are this module's job too, because pyte raises on them and an exception in
+the emulator loses the rest of the batch (and, in ``crowd term``, the recording's end):
+extra parameters (``CSI 1;2 A``) are ignored as xterm ignores them, erase modes no terminal
+defines (``CSI 4 J``, ``CSI 3 K``) make the sequence a no-op, and every parameter is read
+without ``int()`` on its digits (a parameter of 5,000 digits exceeds Python's int-string
+limit) and capped at 9999 as pyte's own parser caps it. ``csi_text`` writes the one canonical
+form of every CSI fed to pyte, whichever path feeds it.
 """
 from __future__ import annotations
 
@@ -84,36 +92,41 @@ def _classify(m: re.Match) -> tuple[int, str]:
         if cp and cp[0] in "<=>":
             return DROP, ""                      # xterm extensions pyte would misread
         if cp[:1] == "?":
+            known = cf in "hl" or cf in _LOCAL_PRIVATE_CSI or cf in _MOVE_PRIVATE_CSI
+            feed = csi_text(cp, cf) if known else None
+            if feed is None:
+                return DROP, ""
             if cf in "hl":
-                params = cp[1:].split(";")
+                params = feed[3:-1].split(";")
                 if any(p in ALT_MODES for p in params):
-                    return BARRIER, m.group(0)
+                    return BARRIER, feed
                 if "6" in params:
-                    return STATE_MOVE, m.group(0)
-                return STATE, m.group(0)
+                    return STATE_MOVE, feed
+                return STATE, feed
             if cf in _LOCAL_PRIVATE_CSI:
-                return LOCAL, m.group(0)
-            if cf in _MOVE_PRIVATE_CSI:
-                return MOVE, m.group(0)
-            return DROP, ""
+                return LOCAL, feed
+            return MOVE, feed
         if not _plain_params(cp):
             return DROP, ""                      # colon sub-parameters etc.
+        feed = csi_text(cp, cf)
+        if feed is None:
+            return DROP, ""                      # an erase/tab-clear mode no terminal defines
         if cf == "m":
-            return LOCAL, m.group(0)
+            return LOCAL, feed
         if cf in _LOCAL_CSI:
-            return LOCAL, m.group(0)
+            return LOCAL, feed
         if cf in _MOVE_CSI:
-            return MOVE, m.group(0)
+            return MOVE, feed
         if cf in "hl":
-            return STATE, m.group(0)
+            return STATE, feed
         if cf == "r":
-            return STATE_MOVE, m.group(0)
+            return STATE_MOVE, feed
         if cf == "s" and not cp:
             return BARRIER, "\x1b7"
         if cf == "u" and not cp:
             return BARRIER, "\x1b8"
         if cf in "gb":
-            return BARRIER, m.group(0)
+            return BARRIER, feed
         return DROP, ""                          # DA, DSR, window ops, ...
     osc = m.group("osc")
     if osc is not None:
@@ -143,6 +156,47 @@ def _classify(m: re.Match) -> tuple[int, str]:
             return STATE, c0
         return DROP, ""
     return DROP, ""                              # DCS / SOS / PM / APC strings
+
+
+MAX_PARAM = 9999                 # pyte's parser caps every parameter so; so does csi_text
+# How many parameters each CSI final takes (the rest are ignored, as xterm does); finals
+# not listed take any number (SGR, modes).
+_ARITY = dict.fromkeys("@ABCDEFGIJKLMPSTXZabdeg`", 1) | dict.fromkeys("Hfr", 2)
+# Finals whose only parameter selects a mode: any other value makes the sequence a no-op
+# (pyte would fail on it). Private (DEC selective) erase knows only 0-2.
+_MODES = {"J": frozenset((0, 1, 2, 3)), "K": frozenset((0, 1, 2)), "g": frozenset((0, 3))}
+_PRIVATE_MODES = {"J": frozenset((0, 1, 2)), "K": frozenset((0, 1, 2))}
+
+
+def param_value(digits: str) -> int:
+    """One CSI parameter's value, capped at ``MAX_PARAM``, without converting more than a
+    handful of digits (``int()`` refuses strings over 4,300 digits)."""
+    digits = digits.lstrip("0")
+    if len(digits) > len(str(MAX_PARAM)):
+        return MAX_PARAM
+    return min(int(digits or 0), MAX_PARAM)
+
+
+def csi_text(cp: str, cf: str) -> str | None:
+    """The canonical ``CSI`` for parameters ``cp`` (a leading ``?`` kept) and final ``cf``:
+    at most the parameters ``cf`` takes, each capped at ``MAX_PARAM`` (empty ones stay empty:
+    they mean the default); None when it selects a mode no terminal defines, or a parameter
+    is not a plain number."""
+    private = cp.startswith("?")
+    body = cp[1:] if private else cp
+    params = body.split(";") if body else []
+    arity = _ARITY.get(cf)
+    if arity is not None:
+        params = params[:arity]
+    out: list[str] = []
+    for p in params:
+        if p and not (p.isascii() and p.isdigit()):
+            return None
+        out.append(str(param_value(p)) if p else "")
+    modes = (_PRIVATE_MODES if private else _MODES).get(cf)
+    if modes is not None and (param_value(out[0]) if out and out[0] else 0) not in modes:
+        return None
+    return "\x1b[" + ("?" if private else "") + ";".join(out) + cf
 
 
 def _plain_params(cp: str) -> bool:
