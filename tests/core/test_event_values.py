@@ -91,6 +91,7 @@ def test_keys_that_collide_after_repair_keep_both_values() -> None:
 def test_unrepresentable_events_are_refused() -> None:
     base = {"seq": 1, "t": 0, "wall": 0, "type": "action", "kind": "editor_command"}
     assert fit_event({**base, "phase": _deep(MAX_DEPTH - 1)})[1] == []
+    assert fit_event({**base, "t": 1.5, "wall": 2.5e12})[1] == []    # an importer's float times
     for bad in ({"phase": _deep(MAX_DEPTH)}, {"phase": {1, 2}}, {"phase": {(1, 2): 3}},
                 {"t": 2 ** 64}, {"wall": "soon"}):
         with pytest.raises(Unrecordable):

@@ -101,7 +101,7 @@ def test_hostile_values_lose_no_acknowledged_event(home: Path, workspace: Path) 
         assert on_disk == state["recorded"] + 1              # the acks told the truth
         seqs = [e["seq"] for e in result.events]
         assert seqs == sorted(set(seqs))
-        replay = ReplayState()                               # and it still replays, to the same text
+        replay = ReplayState()                               # and it still replays
         for event in result.events:
             replay.apply(event)
         final = replay.doc("src/app.py").text

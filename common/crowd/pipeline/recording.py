@@ -185,7 +185,7 @@ class RecordingPipeline:
         self.withheld += 1
         message = f"{why}: a {event_label(event)} event was not written"
         t, wall = event.get("t", 0), event.get("wall", 0)
-        if not (fits_int(t) and fits_int(wall)):     # an imported event's own times
+        if not all(fits_int(v) or type(v) is float for v in (t, wall)):  # an import's bad times
             t, wall = self.clock()
         self._write_error(event["seq"], t, wall, message)
 

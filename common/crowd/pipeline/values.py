@@ -17,7 +17,7 @@ What happens to each (documented in docs/format.md, "Values"):
   kept, since dropping it would break every later replay step, and the odd field is
   visible as a string instead of silently clamped;
 - an event nested deeper than ``MAX_DEPTH``, holding a value msgpack has no type for, or
-  whose ``t``/``wall`` is not a 64-bit integer is refused (``Unrecordable``); the pipeline
+  whose ``t``/``wall`` is not a 64-bit integer (an importer's float is let through) is refused (``Unrecordable``); the pipeline
   writes a ``session``/``error`` event in its place.
 
 Each repair is listed (field path and what was done) so the pipeline can write one
@@ -48,7 +48,8 @@ def fit_event(event: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     Raises ``Unrecordable`` when no faithful representation exists (see the module docstring).
     """
     for key in ("t", "wall"):
-        if key in event and not fits_int(event[key]):
+        # readers order and subtract these: a string in their place would break every replay
+        if key in event and not (fits_int(event[key]) or type(event[key]) is float):
             raise Unrecordable(f"{key} is not a 64-bit integer")
     if _clean(event, 1):
         return event, []
