@@ -83,6 +83,12 @@ def test_notes_show_only_plain_key_names() -> None:
     assert not any("AKIA" in r for r in repairs) and any("settings.?" in r for r in repairs)
 
 
+def test_many_repairs_are_counted_not_listed() -> None:
+    fitted, repairs = fit_event({"seq": 1, "t": 0, "wall": 0, "lines": ["\ud800"] * 10_000})
+    assert fitted["lines"] == ["\ufffd"] * 10_000
+    assert len(repairs) == 101 and repairs[-1].startswith("9900 more repairs")
+
+
 def test_keys_that_collide_after_repair_keep_both_values() -> None:
     fitted, _ = fit_event({"seq": 1, "t": 0, "wall": 0, "m": {"\ud800": 1, "\ud801": 2}})
     assert sorted(fitted["m"].values()) == [1, 2]

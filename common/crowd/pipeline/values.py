@@ -32,7 +32,8 @@ from typing import Any
 from crowd.format.schema import INT_MAX, INT_MIN, MAX_DEPTH
 from crowd.text.utf16 import clean_text
 
-MAX_REPAIRS_LISTED = 3
+MAX_REPAIRS_LISTED = 3        # in the note
+MAX_REPAIRS_KEPT = 100        # described at all: a huge list of bad strings is counted, not listed
 _KEY_SHOWN = 40               # characters of a key shown in a field path
 _PATH_SHOWN = 200             # characters of a field path shown in a message
 
@@ -53,9 +54,9 @@ def fit_event(event: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             raise Unrecordable(f"{key} is not a 64-bit integer")
     if _clean(event, 1):
         return event, []
-    repairs: list[str] = []
+    repairs = _Repairs()
     fitted = _fit(event, 1, (), repairs)
-    return fitted, repairs
+    return fitted, repairs.as_list()
 
 
 def repair_message(event: dict[str, Any], repairs: list[str]) -> str:
@@ -156,20 +157,38 @@ def _path_text(path: tuple[Any, ...]) -> str:
     return text if len(text) <= _PATH_SHOWN else "..." + text[-_PATH_SHOWN:]
 
 
-def _fit(value: Any, depth: int, path: tuple[Any, ...], repairs: list[str]) -> Any:
+class _Repairs:
+    """The first ``MAX_REPAIRS_KEPT`` repairs described (building a path costs), the rest counted."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.more = 0
+
+    def full(self) -> bool:
+        if len(self.kept) < MAX_REPAIRS_KEPT:
+            return False
+        self.more += 1
+        return True
+
+    def as_list(self) -> list[str]:
+        return self.kept + ([f"{self.more} more repairs of the same kinds"] if self.more else [])
+
+
+def _fit(value: Any, depth: int, path: tuple[Any, ...], repairs: _Repairs) -> Any:
     if isinstance(value, bool) or value is None:
         return value if type(value) is bool or value is None else bool(value)
     if isinstance(value, str):
         text = str.__str__(value)
         fixed, changed = clean_text(text)
-        if changed:
-            repairs.append(f"lone UTF-16 surrogates replaced by U+FFFD at {_path_text(path)}")
+        if changed and not repairs.full():
+            repairs.kept.append(f"lone UTF-16 surrogates replaced by U+FFFD at {_path_text(path)}")
         return fixed
     if isinstance(value, int):
         number = int(value)
         if INT_MIN <= number <= INT_MAX:
             return number
-        repairs.append(f"integer beyond 64 bits at {_path_text(path)} recorded as its decimal string")
+        if not repairs.full():
+            repairs.kept.append(f"integer beyond 64 bits at {_path_text(path)} recorded as its decimal string")
         return _int_text(number)
     if isinstance(value, float):
         return float(value)
@@ -192,11 +211,11 @@ def _fit(value: Any, depth: int, path: tuple[Any, ...], repairs: list[str]) -> A
     raise Unrecordable(f"a {type(value).__name__} value at {_path_text(path)} has no representation in the format")
 
 
-def _fit_key(key: Any, depth: int, path: tuple[Any, ...], repairs: list[str]) -> Any:
+def _fit_key(key: Any, depth: int, path: tuple[Any, ...], repairs: _Repairs) -> Any:
     if isinstance(key, str):
         fixed, changed = clean_text(str.__str__(key))
-        if changed:
-            repairs.append(f"lone UTF-16 surrogates replaced by U+FFFD in a key under {_path_text(path)}")
+        if changed and not repairs.full():
+            repairs.kept.append(f"lone UTF-16 surrogates replaced by U+FFFD in a key under {_path_text(path)}")
         return fixed
     if isinstance(key, (int, float, bytes)) or key is None:
         return _fit(key, depth, path, repairs)
