@@ -8,11 +8,13 @@ with no pipeline in front of it, as a producer with a bug would.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import zstandard
+from hypothesis import given, settings, strategies as st
 
 from crowd.format import RecordingWriter, frames, read_recording
 from crowd.format.frames import FrameTooLarge, encode_frame
@@ -86,3 +88,36 @@ def test_compaction_of_extreme_64_bit_values(tmp_path: Path) -> None:
     assert compact_segment(segment, zstandard.ZstdCompressor(level=3))
     assert [e["version"] for e in read_recording(tmp_path).events] == values
     assert not list(tmp_path.glob("*.tmp"))
+
+
+bad_values = st.sampled_from(["\ud800", "a\udfffb", 10 ** 30, -(2 ** 63) - 1, {1, 2}, object()])
+
+
+@settings(max_examples=25, deadline=None)
+@given(batches=st.lists(st.lists(st.one_of(st.none(), bad_values), min_size=1, max_size=5), min_size=1, max_size=6))
+def test_written_bytes_only_grow_and_every_good_event_is_kept(batches: list[list[Any]]) -> None:
+    """Whatever mix of good (None) and bad values comes, flush after flush: what is on disk only
+    grows (no byte already written changes), and the good events are all there, in order."""
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        writer = RecordingWriter(directory, flush_interval=3600)
+        seq, good, before = 0, [], b""
+        for batch in batches:
+            events = []
+            for bad in batch:
+                seq += 1
+                events.append(_event(seq) if bad is None else _event(seq, value=bad))
+                if bad is None:
+                    good.append(seq)
+            writer.extend(events)
+            writer.flush()
+            data = b"".join(p.read_bytes() for p in list_segments(directory))
+            assert data.startswith(before)
+            before = data
+        writer.close()
+        assert writer.events_dropped == seq - len(good)
+        if not good:
+            assert list_segments(directory) == []      # nothing to write: no empty segment either
+            return
+        result = read_recording(directory)
+        assert [e["seq"] for e in result.events] == good and result.problems == []
