@@ -87,11 +87,18 @@ def test_allowlist_keeps_exactly_allowed_input_and_blacks_out_the_rest(screen, o
 
     contexts = [(e.t_us, e.event.app_id) for e in entries if isinstance(e.event, kl.ContextChanged)]
     labels = [c for _, c in contexts]
-    i_out = labels.index("UNCAPTURED", labels.index("Allowed"))
-    t_out, t_back = contexts[i_out][0], contexts[i_out + 1][0]
-    assert labels[i_out + 1] == "Allowed"
-    # the synthesised ShiftLeft release sits at the switch, just before ContextChanged(UNCAPTURED)
-    idx_out = next(i for i, e in enumerate(entries) if e.t_us == t_out and e.event == kl.ContextChanged("UNCAPTURED"))
+    # Allowed -> away -> Allowed; on a loaded machine the window manager can pass through a
+    # moment with no active window, so the way out may be UNKNOWN then UNCAPTURED
+    i_first = labels.index("Allowed")
+    i_out = next(i for i in range(i_first, len(labels)) if labels[i] != "Allowed")
+    i_back = labels.index("Allowed", i_out)
+    assert "UNCAPTURED" in labels[i_out:i_back]
+    assert set(labels[i_out:i_back]) <= {"UNCAPTURED", "UNKNOWN"}, labels
+    t_out, t_back = contexts[i_out][0], contexts[i_back][0]
+    # the synthesised ShiftLeft release sits at the switch, just before the first context change away
+    idx_out = next(i for i, e in enumerate(entries)
+                   if e.t_us == t_out and e.event == kl.ContextChanged(labels[i_out]))
+    assert isinstance(entries[idx_out - 1].event, kl.KeyRelease), entries[idx_out - 3:idx_out + 2]
     assert entries[idx_out - 1].event.name == "ShiftLeft" and entries[idx_out - 1].t_us == t_out
     # nothing from the blocked app's span
     inside = [e for e in entries if t_out < e.t_us < t_back]
