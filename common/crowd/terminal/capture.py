@@ -16,6 +16,14 @@ as the sidecar's session (crowd.pipeline: stamp, scrub failing closed, typing gu
 nothing, caught up every 100 ms, cheap thanks to model.py's skipping). If the sidecar goes
 away mid-stream, a standalone recording starts at once with the terminal's open and its
 exact current screen, and the rest of the session goes there.
+
+*Consent*: the machine's consent fact (``crowd.home.read_consent_fact``, written by the sidecar
+from the editor's answer and pause) decides what may be written, here as in the sidecar:
+``declined`` means no stream and no recording, ``paused`` means nothing is written until it
+is ``granted`` again (a ``pause``/``resume`` pair in a recording already open). A fallback
+records only under ``granted``: the sidecar it replaces had that consent or it had none.
+A standalone ``crowd term`` with no fact at all records, as the user asked it to. The fact
+is re-read every 100 ms, and each frame is judged by the fact in force when it was stamped.
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crowd.home import ConsentFact, ConsentState, read_consent_fact
 from crowd.terminal import wire
 from crowd.terminal.hub import TerminalHub
 
@@ -168,6 +177,45 @@ class SidecarSink:
             pass
 
 
+class ConsentGate:
+    """The machine's consent fact as this process sees it, re-read at most every
+    ``interval`` seconds (a frame loop asks at every frame), with the changes seen so far:
+    a frame is judged by the fact in force when it was typed or printed, not when this
+    process gets to it (frames queue up behind a slow start)."""
+
+    def __init__(self, read: Callable[[], ConsentFact | None] = read_consent_fact,
+                 interval: float = 0.1) -> None:
+        self._read = read
+        self.interval = interval
+        self._history: list[tuple[float, ConsentState | None]] = []   # (since ms, state)
+        self._at = 0.0
+        self.state(fresh=True)
+
+    def state(self, fresh: bool = False) -> ConsentState | None:
+        """The fact now; ``fresh``: read it now (before starting a recording)."""
+        now = time.monotonic()
+        if fresh or now - self._at >= self.interval:
+            self._at = now
+            fact = self._read()
+            entry = (fact.since_ms, fact.state) if fact is not None else (0.0, None)
+            if not self._history and fact is not None:
+                self._history.append((0.0, fact.before))    # what was in force until then
+            if not self._history or self._history[-1] != entry:
+                self._history.append(entry)
+                del self._history[:-16]
+        return self._history[-1][1]
+
+    def state_at(self, wall_ms: float | None, fresh: bool = False) -> ConsentState | None:
+        """The fact in force at ``wall_ms`` (None: now), as far as this process saw it."""
+        current = self.state(fresh)
+        if wall_ms is None:
+            return current
+        for since, state in reversed(self._history):
+            if since <= wall_ms:
+                return state
+        return self._history[0][1]
+
+
 def find_sidecar(token_file: Path) -> dict[str, Any] | None:
     try:
         info = json.loads(token_file.read_text())
@@ -209,20 +257,26 @@ class Capture:
     and, while it lasts, the sidecar stream."""
 
     def __init__(self, args: argparse.Namespace, term_id: str, meta: dict[str, Any],
-                 sidecar: SidecarSink | None) -> None:
+                 sidecar: SidecarSink | None, consent: ConsentGate | None = None) -> None:
         self.args = args
         self.term_id = term_id
         self.meta = meta
         self.t0 = meta["t0"]
         self.sidecar = sidecar
         self.sink: StandaloneSink | None = None
+        self.consent = consent or ConsentGate()
+        self.allowed = False               # the open recording may be written (consent)
+        self._allowed_lock = threading.Lock()  # no event slips in after a pause is written
+        # a standalone recording waiting for consent: (its fallback reason, or None)
+        self.pending: tuple[str | None] | None = None
         self.workspace = args.workspace.resolve() if args.workspace else None
         self.hub = TerminalHub(self._record, now=self._now, rel_path=self._rel_path,
-                               active=lambda: self.sink is not None)
+                               active=lambda: self.sink is not None and self.allowed)
         self.exit_code: int | None = None
         self.fallback_note: str | None = None
         if sidecar is None:
-            self.start_standalone()
+            self.pending = (None,)
+            self.obey_consent(fresh=True)
         else:
             sidecar.add({"kind": "terminal_open", "name": self.name, "rows": meta["rows"],
                          "cols": meta["cols"], "source": "crowd_term"})
@@ -237,8 +291,30 @@ class Capture:
 
     # -- the hub's record/clock: the standalone sink once there is one ---------------------------
     def _record(self, type_: str, kind: str, **fields: Any) -> dict[str, Any] | None:
-        sink = self.sink
-        return sink.record(type_, kind, **fields) if sink is not None else None
+        with self._allowed_lock:
+            sink = self.sink
+            return sink.record(type_, kind, **fields) if sink is not None and self.allowed else None
+
+    def obey_consent(self, wall_ms: float | None = None, fresh: bool = False) -> None:
+        """Bring the standalone recording in line with the consent fact in force at
+        ``wall_ms`` (None: now): start the one that waits for it, pause or resume the open one.
+        ``fresh``: read the fact now rather than trust the last read (a fallback's decision)."""
+        state = self.consent.state_at(wall_ms, fresh=fresh)
+        if self.pending is not None:
+            reason = self.pending[0]
+            # a fallback replaces a sidecar: only its (granted) consent carries over
+            if state == "granted" or (state is None and reason is None):
+                self.pending = None
+                self.allowed = True
+                self.start_standalone(reason)
+            return
+        if self.sink is None:
+            return
+        allowed = state in ("granted", None)
+        if allowed != self.allowed:
+            with self._allowed_lock:
+                self.sink.record("session", "resume" if allowed else "pause")
+                self.allowed = allowed
 
     def _now(self) -> int:
         return time.monotonic_ns() // 1000 - self.t0
@@ -247,6 +323,9 @@ class Capture:
         return workspace_relative(self.workspace, path)
 
     def start_standalone(self, reason: str | None = None) -> None:
+        if not self.allowed:
+            self.pending = (reason,)        # started by obey_consent once consent allows it
+            return
         session_id = self.args.session_id or f"term-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         from crowd.home import private_dir  # noqa: PLC0415
         directory = private_dir(self.args.recordings) / session_id
@@ -256,12 +335,15 @@ class Capture:
         if reason is not None:
             # said at the end (finish): a note now would be drawn over the user's program
             self.fallback_note = f"{reason}: the rest of this terminal was recorded in {directory}"
+        if self.hub.get(self.term_id) is not None:
             self.hub.reannounce()         # its open and current screen go first
             self.hub.focus(self.term_id)
 
     # -- frames ---------------------------------------------------------------------------------
     def run(self, frames) -> None:
         for item in frames:
+            # a tick comes only when no frame is queued: "now" is then the right time
+            self.obey_consent(None if item is None else _wall_ms(item[1]))
             sidecar = self.sidecar
             if item is None:
                 if sidecar is not None:
@@ -307,7 +389,11 @@ class Capture:
         """The sidecar went away: record the rest standalone, starting with the keys it never got."""
         self.sidecar = None
         sidecar.close()
-        self.start_standalone(reason="the sidecar went away")
+        self.allowed = False
+        self.pending = ("the sidecar went away",)
+        self.obey_consent(fresh=True)
+        if self.sink is None:
+            return          # no consent to record on our own: the keys it never got are dropped
         for event in sidecar.unsent:
             if event.get("kind") == "terminal_input":
                 data = b"" if event.get("hidden") else base64.b64decode(event.get("data") or "")
@@ -325,15 +411,27 @@ class Capture:
         term = self.hub.get(self.term_id)
         stats = term.model.stats if term else None
         observations = term.observations if term else 0
-        self.hub.close(self.term_id, self.exit_code)
+        try:
+            self.hub.close(self.term_id, self.exit_code)
+        finally:
+            self._close_sink(stats, observations)
+        if self.fallback_note:
+            log.warning("%s", self.fallback_note)
+
+    def _close_sink(self, stats: Any, observations: int) -> None:
+        """The recording's stop, whatever happened to the terminal's last sample."""
+        assert self.sink is not None
         usage = resource.getrusage(resource.RUSAGE_SELF)
         self.sink.close({"capture_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
                          "bytes": stats.bytes_in if stats else 0,
                          "chars_emulated": stats.chars_emulated if stats else 0,
                          "chars_skipped": stats.chars_skipped if stats else 0,
                          "observations": observations})
-        if self.fallback_note:
-            log.warning("%s", self.fallback_note)
+
+
+def _wall_ms(t_us: int) -> float:
+    """The wall clock (ms) of a frame stamped ``t_us`` on the monotonic clock."""
+    return time.time() * 1000 - (time.monotonic_ns() // 1000 - t_us) / 1000
 
 
 def _version() -> str:
@@ -362,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads(first[2])
     term_id = args.term_id or f"crowd-term-{os.getpid()}"
     sidecar = None
-    if args.sidecar != "off":
+    consent = ConsentGate()
+    if args.sidecar != "off" and consent.state() != "declined":   # declined: nothing is sent
         from crowd.home import sidecar_token_file  # noqa: PLC0415
         if args.sidecar == "auto":
             # the editor bridge may name its own window's sidecar (several windows, several sidecars)
@@ -378,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
                 log.warning("sidecar unreachable (%s); recording standalone", exc)
             else:
                 _announce(args.announce, "sidecar")
-    capture = Capture(args, term_id, meta, sidecar)
+    capture = Capture(args, term_id, meta, sidecar, consent)
     try:
         capture.run(frames_with_ticks(stdin))
     finally:

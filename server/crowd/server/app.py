@@ -22,6 +22,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage, default_converter
 
 from crowd.version import __version__
+from crowd.home import ConsentState, write_consent
 from crowd.home import recordings_dir as default_recordings_dir
 from crowd.server.editor import EditorCore
 from crowd.server.session import ConsentRequired, Session, State
@@ -84,6 +85,8 @@ class CrowdServer(LanguageServer):
         return self.session, self.core
 
     def state_changed(self, status: dict[str, Any]) -> None:
+        if self.session is not None:
+            _persist_consent(self.session, status)
         state = status["state"]
         if state == State.RECORDING.value and self._last_state != state and self.core is not None:
             self.core.replay_state()
@@ -163,9 +166,25 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
         on_state_change=ls.state_changed,
     )
     ls.core = EditorCore(ls.session)
+    _persist_consent(ls.session, ls.session.status())
     _session_terminals(ls.session, attach=True)
     log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",
              len(cache.folders.folders), consent, recordings)
+
+
+def _persist_consent(session: Session, status: dict[str, Any]) -> None:
+    """Make the editor's answer (and its pause) the machine's consent fact, which recorders
+    running without this sidecar obey (crowd.home.read_consent_fact); an unanswered question
+    leaves the last fact as it is, and so does a scripted client (``crowd demo``: setting
+    ``shareConsent: false``), whose answer is not the user's."""
+    if status["consent"] is None or session.settings.get("shareConsent", True) is False:
+        return
+    fact: ConsentState = ("declined" if not status["consent"] else
+                          "paused" if status["state"] == State.PAUSED.value else "granted")
+    try:
+        write_consent(fact)
+    except OSError:
+        log.exception("could not write the consent fact")
 
 
 def _session_terminals(session: Session, *, attach: bool) -> None:

@@ -224,7 +224,8 @@ def run_demo(out: Path | None = None, *, panic: bool = False, workspace: Path | 
         workspace = make_workspace(temp / "inventory")
     client = SidecarClient(echo_log=show_log, args=["--log-level", "INFO"])
     try:
-        client.initialize([workspace], consent=True, settings={"recordingsDir": str(out)},
+        # a scripted consent: not the user's answer, so not the machine's consent fact
+        client.initialize([workspace], consent=True, settings={"recordingsDir": str(out), "shareConsent": False},
                           client={"name": "crowd-demo", "version": "1"})
         client.wait_for(lambda: client.status()["state"] == "recording", 30, "recording to start")
         ctx = DemoContext(client, workspace)
