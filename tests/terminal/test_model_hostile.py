@@ -12,9 +12,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from crowd.terminal.hub import TerminalHub
 from crowd.terminal.model import TerminalModel
 
 # Each of these raised inside the emulator before (issue 13, item 8), or was one of the
@@ -122,3 +123,30 @@ def test_fuzz_no_exception_and_bounded_time_per_byte() -> None:
 
     one()
     assert totals["seconds"] / totals["bytes"] < PER_BYTE_BUDGET_S, totals
+
+
+# Shell-integration marks are program output too: the hub's command tracker parses them
+# inside the model's catch-up (an exit status of 5,000 digits, a Unicode digit or a
+# malformed file:// URL raised there before).
+_MARK_ARG = st.one_of(st.sampled_from(["Cwd=/x", "-", "--3", "\u00b2", "9" * 5000, "file://[x/",
+                                        "file:///tmp/%zz", "\\x4", "0"]), st.text(max_size=12))
+_MARK = st.builds(
+    lambda code, kind, args: ("\x1b]" + code + ";" + ";".join([kind, *args]) + "\x07").encode(),
+    st.sampled_from(["133", "633", "7"]), st.sampled_from(["A", "B", "C", "D", "E", "P", "file://[x/"]),
+    st.lists(_MARK_ARG, max_size=3))
+_KNOWN_BAD_MARKS = [b"\x1b]133;C\x07\x1b]133;D;" + b"9" * 5000 + b"\x07",
+                    "\x1b]133;D;\u00b2\x07".encode(), b"\x1b]7;file://[x/\x07", b"\x1b]633;D;--3\x07"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(pieces=st.lists(st.one_of(_MARK, _PIECE), max_size=30))
+@example(pieces=_KNOWN_BAD_MARKS)
+def test_fuzz_shell_marks_through_the_hub_never_raise(pieces: list[bytes]) -> None:
+    recorded: list[tuple] = []
+    hub = TerminalHub(lambda *a, **k: recorded.append(a) or {})
+    hub.open("t", "fuzz", 8, 40)
+    hub.output("t", b"".join(pieces))
+    hub.sample()
+    hub.close("t", 0)
+    assert recorded[0] == ("action", "terminal_open")

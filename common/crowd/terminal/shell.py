@@ -69,9 +69,7 @@ class CommandTracker:
             cur.cwd = self.cwd
             self._running = True
         elif kind == "D":
-            code = None
-            if len(args) > 1 and args[1].lstrip("-").isdigit():
-                code = int(args[1])
+            code = _exit_code(args[1]) if len(args) > 1 else None
             if self._running:
                 self._finish(code, t)
         elif kind == "E" and len(args) > 1:
@@ -89,9 +87,21 @@ class CommandTracker:
                   start_t=cur.start_t if cur.start_t is not None else t, end_t=t)
 
 
+def _exit_code(text: str) -> int | None:
+    """An exit status from a mark; None unless it is a plain (ASCII, sane-length) integer:
+    marks are program output, and ``int()`` raises on Unicode digits and 4,300+ digits."""
+    digits = text[1:] if text.startswith("-") else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= 10:
+        return int(text)
+    return None
+
+
 def _cwd_from_url(value: str) -> str | None:
     if value.startswith("file://"):
-        return unquote(urlparse(value).path) or None
+        try:
+            return unquote(urlparse(value).path) or None
+        except ValueError:            # "file://[x/": a malformed host part is output, not an error
+            return None
     return value or None
 
 
