@@ -215,6 +215,10 @@ def editor(tmp_path: Path):
 # test measures), and on a loaded 2-core machine an agent insert that lands while a keystroke's
 # licence is still open is attributed to the user more often than the tolerance below allows
 # (docs/attribution.md); the test's own timing cannot remove that without removing the overlap.
+# Also seen once in an unloaded fresh-clone run: Enter typed right after a character while a
+# suggestion shows lost its newline (the failure screenshot showed joined lines), the typing
+# interception bug of the open editor-bridge issue ("typing is altered"); remove this marker
+# when that is fixed.
 @pytest.mark.flaky(reruns=1)
 def test_bridge_records_user_terminal_external_and_panic(editor, tmp_path: Path) -> None:
     server, ws, recordings, stats_file = editor
