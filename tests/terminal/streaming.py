@@ -26,3 +26,12 @@ def absorbed(client: SidecarClient, prog: PtyProgram) -> bool:
     prog.read_available(0.02)
     terminals = client.status().get("terminals") or {}
     return [t["outputBytes"] for t in terminals.values()] == [len(prog.output)]
+
+
+def kill_both(prog: PtyProgram | None, client: SidecarClient) -> None:
+    """Teardown for a test's ``finally``: the program (if it started and still runs) and the
+    sidecar (if the test did not already kill it)."""
+    if prog is not None and not prog.exited:
+        prog.kill()
+    if client.alive:
+        client.kill()

@@ -28,7 +28,7 @@ from crowd.terminal.capture import Capture, ConsentGate
 from tests.helpers.sidecar import start_recording_sidecar
 from tests.helpers.waiting import wait_for
 from tests.terminal.standalone import crowd_term, events_of
-from tests.terminal.streaming import absorbed, streaming_sidecar
+from tests.terminal.streaming import absorbed, kill_both, streaming_sidecar
 from tests.terminal.term_oracle import PtyProgram
 
 SCRIPT = "echo phase-one; read a; echo phase-two-$a; read b; echo done-$b"
@@ -71,10 +71,7 @@ def test_paused_editor_no_fallback_recording_when_the_sidecar_dies(tmp_path: Pat
         client.kill()                                    # SIGKILL while paused
         _finish(prog)                                    # the terminal never noticed
     finally:
-        if prog is not None and not prog.exited:
-            prog.kill()
-        if client.alive:
-            client.kill()
+        kill_both(prog, client)
     assert announce.read_text() == "sidecar", "no fallback recording while paused"
     assert _recordings(home) == []
 
@@ -97,10 +94,7 @@ def test_declined_editor_nothing_streamed_nothing_recorded(tmp_path: Path) -> No
         prog.expect("done-zed")
         assert prog.wait_exit() == 0
     finally:
-        if prog is not None and not prog.exited:
-            prog.kill()
-        if client.alive:
-            client.kill()
+        kill_both(prog, client)
     assert not announce.exists()
     assert _recordings(home) == []
 

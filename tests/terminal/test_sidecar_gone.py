@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crowd.format import read_recording
 from crowd.format.schema import validate_event
-from tests.terminal.streaming import absorbed, streaming_sidecar
+from tests.terminal.streaming import absorbed, kill_both, streaming_sidecar
 from tests.terminal.term_oracle import PtyProgram
 
 SCRIPT = "echo phase-one; read a; echo phase-two-$a; read b; echo done-$b"
@@ -45,10 +45,7 @@ def test_crowd_term_falls_back_to_its_own_recording_when_the_sidecar_dies(tmp_pa
         prog.expect("done-zed")
         assert prog.wait_exit() == 0
     finally:
-        if prog is not None and not prog.exited:
-            prog.kill()
-        if client.alive:
-            client.kill()
+        kill_both(prog, client)
     fallback = Path(announce.read_text())
     assert fallback.parent == home / "recordings" and fallback.name.startswith("term-")
     result = read_recording(fallback)
