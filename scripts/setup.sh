@@ -9,6 +9,7 @@ APT_PACKAGES=(
   xvfb xdotool openbox x11-utils trayer   # desktop capture under a virtual screen
   tmux                                    # terminal fidelity oracle
   vim less procps                         # terminal fidelity corpus: real programs (vim, less, top)
+  htop nano emacs-nox man-db mc tig w3m   # terminal fidelity corpus: more real programs (issue 15)
   git                                     # attribution scenarios
   chromium                                # HTML replay + VS Code extension host tests
   build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep  # code-server
