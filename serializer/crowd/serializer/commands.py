@@ -14,12 +14,15 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a recording to another format (crowd-code 2.0 layout)")
     p.add_argument("recording", type=Path, help="recording folder (or any input crowd can read)")
-    p.add_argument("-o", "--out", type=Path, default=Path("."), help="output folder (default: .)")
+    p.add_argument("-o", "--out", type=Path, default=None,
+                   help="output folder (default: .); for --jsonl a file (default: standard output)")
     p.add_argument("--crowd-code2", action="store_true", help="crowd-code 2.0 session folder + source_part tarballs")
     p.add_argument("--no-tarballs", action="store_true", help="only chunk/snapshot JSON, no source_part_NNN.tar.gz")
     p.add_argument("--asciicast", action="store_true",
                    help="a terminal's screens as asciicast v2 (-o: .cast file or folder)")
     p.add_argument("--terminal", default=None, help="which terminal to export with --asciicast")
+    p.add_argument("--jsonl", action="store_true",
+                   help="every event, one JSON object per line, lossless (for jq and checks)")
     p.set_defaults(handler=_export)
 
     p = sub.add_parser("import", help="import crowd-code 2.0 sessions or 1.0 CSV as a crowd recording")
@@ -85,11 +88,15 @@ def _load(path: Path):
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.jsonl:
+        return _export_jsonl(args)
+    args.out = args.out if args.out is not None else Path(".")
     if args.asciicast:
         from crowd.terminal.asciicast import export_command
         return export_command(args, _load, resolve)
     if not args.crowd_code2:
-        print("crowd export: choose a target format (--crowd-code2)", file=sys.stderr)
+        print("crowd export: choose a target format (--crowd-code2, --asciicast or --jsonl)",
+              file=sys.stderr)
         return 2
     loaded = _load(args.recording)
     if loaded is None:
@@ -107,6 +114,36 @@ def _export(args: argparse.Namespace) -> int:
               + ", ".join(f"{k} x{v}" for k, v in sorted(res.dropped.items())))
     for p in loaded.problems:
         print(f"problem in input: {p}", file=sys.stderr)
+    return 0
+
+
+def _export_jsonl(args: argparse.Namespace) -> int:
+    """``crowd export --jsonl``: to a file with ``-o``, else to standard output (a pipe into
+    ``head`` that closes early ends quietly)."""
+    loaded = _load(args.recording)
+    if loaded is None:
+        return 1
+    from crowd.serializer.interop.jsonl import write_jsonl
+
+    for p in loaded.problems:
+        print(f"problem in input: {p}", file=sys.stderr)
+    if args.out is None:
+        try:
+            write_jsonl(loaded.events, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader stopped early (``| head``): not an error; keep Python's exit flush quiet
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    out = args.out / f"{resolve(args.recording).name}.jsonl" if args.out.is_dir() else args.out
+    try:
+        with open(out, "w", encoding="ascii", newline="\n") as fh:
+            count = write_jsonl(loaded.events, fh)
+    except OSError as exc:
+        print(f"crowd export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}: {count} events", file=sys.stderr)
     return 0
 
 
