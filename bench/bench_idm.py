@@ -28,7 +28,7 @@ def _storage_table(clips_dir: Path) -> Table:
     decoded = 0
     for r in records:
         path = clips_dir / r["clip"]
-        frames = read_clip(path, r["fps"])
+        frames = read_clip(path, r["fps"], r["n_frames"])
         decoded += len(frames)
         webp += path.stat().st_size
         arr = np.stack(frames)

@@ -42,7 +42,7 @@ def evaluate(pred: Predictor | None, data_dir: str | Path, split: str = "val", l
         truth = [a for a in clip_actions(r) if lo <= a.frame < hi]
         preds: list[Action] = []
         if pred is not None:
-            preds = predict_sequence(pred, read_clip(Path(data_dir) / r["clip"], r["fps"]), STRIDE, KEEP)
+            preds = predict_sequence(pred, read_clip(Path(data_dir) / r["clip"], r["fps"], r["n_frames"]), STRIDE, KEEP)
         model_scores.add(preds, truth)
         base_scores.add([], truth)
         lines.append({"clip": r["clip"], "pred": [a.to_record() for a in preds], "true": [a.to_record() for a in truth]})

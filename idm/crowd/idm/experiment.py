@@ -40,7 +40,7 @@ def frame_dependence(run_dir: str | Path, data_dir: str | Path, n: int = 24) -> 
 
     pred = load_predictor(run_dir)
     records = load_clips(data_dir, "val")[:n]
-    frames = [read_clip(Path(data_dir) / r["clip"], r["fps"])[: pred.window] for r in records]
+    frames = [read_clip(Path(data_dir) / r["clip"], r["fps"], r["n_frames"])[: pred.window] for r in records]
     answers = [sorted((a.type, a.details) for a in clip_actions(r) if a.frame < pred.window) for r in records]
     own = other = 0.0
     for i, r in enumerate(records):

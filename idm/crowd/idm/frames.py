@@ -11,6 +11,7 @@ loading needs neither av nor torchvision. npz would also be lossless but ~20x la
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,23 +91,50 @@ def video_frame_count(path: str | Path, fps: float) -> int | None:
         return int(container.duration * fps // 1_000_000) if container.duration else None
 
 
+FRAME_COUNT_XMP = b'<crowd:clip frames="%d"/>'
+
+
 def write_clip(path: str | Path, frames: list[np.ndarray], fps: float) -> None:
-    """Stores frames as one lossless animated WebP (see module docstring)."""
+    """Stores frames as one lossless animated WebP (see module docstring).
+
+    The frame count goes into the file's XMP chunk: libwebp folds identical consecutive frames
+    into one longer frame, and when *every* frame is identical (a still screen, common in real
+    recordings) it writes a plain still image with no duration at all, so without the count a
+    10-frame static clip would read back as 1 frame.
+    """
     from PIL import Image
 
+    if not frames:
+        raise ValueError("a clip needs at least one frame")
     images = [Image.fromarray(f) for f in frames]
     images[0].save(str(path), format="WEBP", save_all=True, append_images=images[1:], lossless=True,
-                   quality=0, method=0, duration=max(1, round(1000 / fps)), loop=0)
+                   quality=0, method=0, duration=max(1, round(1000 / fps)), loop=0,
+                   xmp=FRAME_COUNT_XMP % len(frames))
 
 
-def read_clip(path: str | Path, fps: float | None = None) -> list[np.ndarray]:
+def _stored_count(xmp: bytes | str | None) -> int | None:
+    if not xmp:
+        return None
+    text = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else xmp
+    m = re.search(r'crowd:clip frames="(\d+)"', text)
+    return int(m.group(1)) if m else None
+
+
+def read_clip(path: str | Path, fps: float | None = None, n_frames: int | None = None) -> list[np.ndarray]:
     """Frames of a clip. libwebp's animation encoder folds identical consecutive frames into one
     longer frame (free compression for a static screen), so each frame is repeated by its
-    duration over the clip's frame interval (`fps`, or the first frame's duration)."""
+    duration over the clip's frame interval (`fps`, or the first frame's duration).
+
+    The length is the count stored in the file (write_clip), else `n_frames` (the clip index's
+    count, for clips written before the count was stored); a folded tail is the last frame
+    repeated, so a short decode is padded with it. A file that decodes to more frames than it
+    should, or a stored count that disagrees with `n_frames`, is an error, not a silent fix.
+    """
     from PIL import Image
 
     frames: list[np.ndarray] = []
     with Image.open(str(path)) as im:
+        stored = _stored_count(im.info.get("xmp"))
         n = getattr(im, "n_frames", 1)
         step_ms = 1000.0 / fps if fps else None
         for k in range(n):
@@ -117,4 +145,11 @@ def read_clip(path: str | Path, fps: float | None = None) -> list[np.ndarray]:
                 step_ms = dur or 1.0
             rgb = np.asarray(im.convert("RGB"))
             frames.extend([rgb] * max(1, round(dur / step_ms)) if dur else [rgb])
+    if stored is not None and n_frames is not None and stored != n_frames:
+        raise ValueError(f"{path}: the file holds {stored} frames, the clip index says {n_frames}")
+    expected = stored if stored is not None else n_frames
+    if expected is not None:
+        if len(frames) > expected:
+            raise ValueError(f"{path}: decodes to {len(frames)} frames, expected {expected}")
+        frames.extend([frames[-1]] * (expected - len(frames)))
     return frames

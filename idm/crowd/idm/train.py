@@ -52,7 +52,7 @@ class ClipDataset:
 
     def __getitem__(self, i: int) -> dict:
         r = self.records[i]
-        frames = read_clip(self.dir / r["clip"], r["fps"])
+        frames = read_clip(self.dir / r["clip"], r["fps"], r["n_frames"])
         return encode_example(self.proc, frames, clip_actions(r), r["fps"], self.max_length)
 
 
