@@ -52,11 +52,17 @@ def _held_backspace():
 @pytest.mark.parametrize("held, frames", [
     ("events", [1, 3, 4]),          # default: each delivered press, repeats at most once per frame
     ("once", [1]),                  # only the initial press
-    ("frames", [1, 2, 3, 4, 5, 6]),  # the reference: every frame until the release
+    ("frames", [1, 2, 3, 4, 5]),  # the reference: every frame while held; up in frame 6, not repeated there
 ])
 def test_held_key_repetition_modes(held, frames):
     got = flat(extract_actions(_held_backspace(), FPS, GEO, n_frames=10, held=held))
     assert got == [(f, "KeyPress", "Backspace") for f in frames]
+
+
+def test_held_frames_repeats_a_key_still_down_through_the_last_frame():
+    entries = [kl.Entry(at(7.1), kl.KeyPress(22, "Backspace"))]
+    got = flat(extract_actions(entries, FPS, GEO, n_frames=10, held="frames"))
+    assert got == [(f, "KeyPress", "Backspace") for f in (7, 8, 9)]
 
 
 def test_two_real_presses_in_one_frame_both_count():

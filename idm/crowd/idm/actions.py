@@ -10,7 +10,7 @@ Choices made explicit here (and tested):
   delivered, with auto-repeat presses deduplicated to at most one per frame per key, because
   auto-repeat has a visible effect on every frame it types into; "once" emits only the first
   press of a hold; "frames" is the reference's behaviour of repeating the key on every frame
-  until its release, whether or not the OS repeated it.
+  it is held down (up to, not including, its release frame), whether or not the OS repeated it.
 - MouseMove: dx, dy summed per frame, scaled to -1000..1000 by the source width/height.
 - MouseScroll: vertical wheel steps summed per frame, times ``scroll_px`` pixels per step, on
   the same scale as moves; horizontal scrolling is not represented (the format has one value).
@@ -135,11 +135,13 @@ def extract_actions(entries: list[kl.Entry], fps: float, geometry: Geometry, n_f
             scroll[f] += ev.dy * step_px
 
     if held == "frames":
+        # `stop` is the release frame: the key is up by then, so it is not repeated there
+        # (a key still down at the end of the segment repeats through its last frame).
         end = n_frames if n_frames is not None else max([*keys, *move, *scroll, *clicks, 0]) + 1
         for name, (start, label) in down.items():
-            holds.append((start, end - 1, label))
+            holds.append((start, end, label))
         for start, stop, label in holds:
-            for f in range(start + 1, stop + 1):
+            for f in range(start + 1, stop):
                 keys[f].append(Action(f, "KeyPress", label))
 
     out: dict[int, list[Action]] = defaultdict(list)

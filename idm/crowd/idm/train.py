@@ -23,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from crowd.idm.distributed import dist_env, init_distributed, reduce_sums
 from crowd.idm.encode import collate, encode_example, load_processing
 from crowd.idm.frames import read_clip
 from crowd.idm.modeling import add_lora, load_base
@@ -93,10 +94,6 @@ class StepBatches:
             yield out
 
 
-def _dist_env() -> tuple[int, int, int]:
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
-
-
 def latest_checkpoint(out: Path) -> Path | None:
     cks = sorted((out / "checkpoints").glob("step_*")) if (out / "checkpoints").is_dir() else []
     cks = [c for c in cks if (c / "trainer.pt").exists()]
@@ -130,12 +127,10 @@ def _peak_flops(device: Any) -> float | None:
 def train(o: TrainOptions) -> dict:
     """Trains and returns the last logged metrics (rank 0's view)."""
     import torch
-    import torch.distributed as dist
 
-    rank, world, local = _dist_env()
+    rank, world, local = dist_env()
     cuda = torch.cuda.is_available()
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if cuda else "gloo")
+    distributed = init_distributed(cuda, local)
     device = torch.device(f"cuda:{local}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(device)
@@ -165,7 +160,7 @@ def train(o: TrainOptions) -> dict:
         if rank == 0:
             log.info("resuming from %s at step %d", ck, start)
     ddp = model
-    if world > 1:
+    if distributed:
         from torch.nn.parallel import DistributedDataParallel
 
         ddp = DistributedDataParallel(model, device_ids=[local] if cuda else None)
@@ -187,7 +182,7 @@ def train(o: TrainOptions) -> dict:
     for batch in loader:
         batch = {k: v.to(device) for k, v in batch.items()}
         sync = (micro_i + 1) % o.grad_accum == 0
-        ctx = ddp.no_sync() if (world > 1 and not sync) else contextlib.nullcontext()
+        ctx = ddp.no_sync() if (distributed and not sync) else contextlib.nullcontext()
         with ctx, torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             loss = ddp(**batch).loss
             (loss / o.grad_accum).backward()
@@ -207,8 +202,8 @@ def train(o: TrainOptions) -> dict:
             last = _log(step, window, sched, t0, world, device, peak, fpt, log_path, rank)
             window, t0 = [0.0, 0, 0, 0], time.perf_counter()
         if (o.save_every and step % o.save_every == 0) or step == o.steps:
-            _save_checkpoint(out, step, model, optim, sched, rank, world, o.keep_checkpoints)
-    _finish(out, o, model, rank, world)
+            _save_checkpoint(out, step, model, optim, sched, rank, o.keep_checkpoints)
+    _finish(out, o, model, rank)
     return last
 
 
@@ -216,11 +211,8 @@ def _log(step: int, window: list, sched, t0: float, world: int, device, peak, fp
          rank: int) -> dict:
     """Mean loss since the last line over all ranks, throughput, memory; rank 0 appends the line."""
     import torch
-    import torch.distributed as dist
 
-    stats = torch.tensor(window, dtype=torch.float64)
-    if world > 1:
-        dist.all_reduce(stats)
+    stats = reduce_sums(window, device).cpu()
     dt = max(1e-9, time.perf_counter() - t0)
     rec = {"step": step, "loss": stats[0].item() / max(1.0, stats[3].item()), "lr": sched.get_last_lr()[0],
            "samples_per_s": stats[2].item() / dt, "tokens_per_s": stats[1].item() / dt, "world": world}
@@ -254,7 +246,7 @@ def _write_info(out: Path, o: TrainOptions, dataset: ClipDataset) -> None:
         proc.image_processor.save_pretrained(out)
 
 
-def _save_checkpoint(out: Path, step: int, model, optim, sched, rank: int, world: int, keep: int) -> None:
+def _save_checkpoint(out: Path, step: int, model, optim, sched, rank: int, keep: int) -> None:
     import torch
     import torch.distributed as dist
 
@@ -270,7 +262,7 @@ def _save_checkpoint(out: Path, step: int, model, optim, sched, rank: int, world
         tmp.rename(ck)  # a checkpoint directory exists only once complete
         for old in sorted((out / "checkpoints").glob("step_*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
-    if world > 1:
+    if dist.is_initialized():
         dist.barrier()
 
 
@@ -287,7 +279,7 @@ def _load_checkpoint(ck: Path, model, optim, sched) -> int:
     return int(state["step"])
 
 
-def _finish(out: Path, o: TrainOptions, model, rank: int, world: int) -> None:
+def _finish(out: Path, o: TrainOptions, model, rank: int) -> None:
     import torch
     import torch.distributed as dist
 
@@ -295,7 +287,7 @@ def _finish(out: Path, o: TrainOptions, model, rank: int, world: int) -> None:
         torch.save(lora_state(model), out / f"rank{rank}_lora.pt")
     if rank == 0:
         model.save_pretrained(out)
-    if world > 1:
+    if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
 
