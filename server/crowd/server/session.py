@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crowd.format import RecordingWriter
+from crowd.format.writer import recover_recordings
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.pipeline import RecordingPipeline, RedactorUnavailable, open_redactor
 from crowd.pipeline.redaction import WorkspaceRoots
@@ -102,7 +103,9 @@ class Session:
         self.session_id: str | None = None
         self.directory: Path | None = None
         self.pipeline: RecordingPipeline | None = None
+        self.writer: RecordingWriter | None = None
         self.errors: list[str] = []
+        self.write_error: str | None = None     # set while writing fails (full disk), cleared after
         self._t0 = time.monotonic_ns()
         self._lock = threading.RLock()
         # recorded path -> (hash of the text the recording holds for it, t it was recorded)
@@ -137,9 +140,10 @@ class Session:
 
     @property
     def holding(self) -> int:
-        """Recorded events the typing guard still holds (the newest ones; not on disk yet)."""
-        pipeline = self.pipeline
-        return pipeline.holding if pipeline is not None else 0
+        """Recorded events not on disk yet for a reason: the typing guard holds them (the
+        newest ones), or writing fails (full disk) and the writer keeps them to retry."""
+        pipeline, writer = self.pipeline, self.writer
+        return (pipeline.holding if pipeline is not None else 0) + (writer.backlog if writer is not None else 0)
 
     # -- file content the recording knows ------------------------------------------------
     def knows_content(self, rel: str, text: str | None = None) -> bool:
@@ -176,6 +180,7 @@ class Session:
             "workspace": self.workspace.stats.as_dict(),
             "folders": self.workspace.folders.names(),
             "errors": self.errors[-5:],
+            "writeError": self.write_error,
         }
 
     def _changed(self) -> None:
@@ -228,7 +233,12 @@ class Session:
         self.directory = self.recordings_dir / self.session_id
         options = {"flush_interval": min(1.0, float(self.settings.get("flushInterval", 0.2))), "compact": True,
                    **self.writer_options}
-        writer = RecordingWriter(self.directory, on_error=self._writer_error, **options)
+        # what a sidecar or crowd term killed mid-compaction left beside its recordings
+        recover_recordings(self.recordings_dir)
+        writer = RecordingWriter(self.directory, on_error=self._writer_error, on_recover=self._writer_recovered,
+                                 **options)
+        self.writer = writer
+        self.write_error = None
         self._t0 = time.monotonic_ns()
         self._known.clear()
         # privacy: the folders' absolute paths in any text become their recorded names;
@@ -262,9 +272,20 @@ class Session:
             self.components.append(component)
 
     def _writer_error(self, exc: BaseException) -> None:
-        message = f"writing the recording failed (will retry): {exc}"
+        """Told once when writing starts failing (and on a failed compaction, which loses
+        nothing: the segment stays as written)."""
+        writer = self.writer
+        if writer is not None and writer.failing:
+            message = f"writing the recording failed, events are kept and retried: {exc}"
+            self.write_error = message
+        else:
+            message = f"compacting a finished segment failed (it stays as written): {exc}"
         log.error(message)
         self.errors.append(message)
+
+    def _writer_recovered(self) -> None:
+        log.info("writing the recording works again")
+        self.write_error = None
 
     def pause(self) -> dict[str, Any]:
         with self._lock:
@@ -323,6 +344,7 @@ class Session:
             log.exception("closing the recording failed")
             self.errors.append(f"closing the recording failed: {exc}")
         self.pipeline = None
+        self.writer = None
         self.state = State.STOPPED
 
     def flush(self) -> int:
