@@ -52,6 +52,9 @@ def test_precision_recall_f1_by_type_with_tolerances():
     # mean truth = (10, 15); SS_tot = 100+225+100+225 = 650; SS_res = 100 + 900 = 1000
     assert s.move_r2() == pytest.approx(1 - 1000 / 650)
     assert s.move_cosine() == pytest.approx(0.5)  # cos 1 for the hit, 0 for the miss
+    assert s.move_cosine_matched() == pytest.approx(1.0)  # the matched move's direction is right
+    summary = s.summary()["MouseMove"]
+    assert summary["cosine"] == pytest.approx(0.5) and summary["cosine_matched"] == pytest.approx(1.0)
 
 
 def test_details_must_agree_for_keys_and_clicks_and_scroll_direction():

@@ -33,7 +33,7 @@ class TrainOptions:
     final_lr_ratio: float = 0.1
     batch_size: int = 2            # per process
     grad_accum: int = 1
-    lora_r: int = 256
+    lora_r: int = 256              # 0: full fine-tune (no adapters)
     lora_alpha: int = 512
     lora_dropout: float = 0.05
     vision_lora: bool = True

@@ -147,7 +147,8 @@ def train(o: TrainOptions) -> dict:
         else:
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         base.config.use_cache = False
-    model = add_lora(base, o.lora_r, o.lora_alpha, o.lora_dropout, vision=o.vision_lora).to(device)
+    # lora_r 0: full fine-tune (the CPU-scale model: a small random model has nothing to adapt)
+    model = (add_lora(base, o.lora_r, o.lora_alpha, o.lora_dropout, vision=o.vision_lora) if o.lora_r else base).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay, betas=(0.9, 0.999))
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -271,7 +272,10 @@ def _load_checkpoint(ck: Path, model, optim, sched) -> int:
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    set_peft_model_state_dict(model, load_file(str(ck / "adapter_model.safetensors")))
+    if (ck / "adapter_model.safetensors").exists():
+        set_peft_model_state_dict(model, load_file(str(ck / "adapter_model.safetensors")))
+    else:  # full fine-tune: the checkpoint is the whole model
+        model.load_state_dict(load_file(str(ck / "model.safetensors")), strict=False)
     state = torch.load(ck / "trainer.pt", map_location="cpu", weights_only=False)
     optim.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
