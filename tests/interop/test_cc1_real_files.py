@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -174,7 +175,8 @@ def test_a_non_numeric_time_keeps_every_row(tmp_path):
                 row(3, "", "TERMINAL", 0, 0, "make", "terminal_command"))
     events, problems = import_cc1(src)
     assert final_files(events)["a.py"] == "abcd"
-    assert [e["kind"] for e in events][1:] == ["tab_switch", "file_content", "edit", "terminal_command"]
+    assert [e["kind"] for e in events][1:] == ["tab_switch", "file_content", "edit", "terminal_command",
+                                               "terminal_screen"]
     assert problems == ["Time is not a number in 3 rows (first: line 2, '2024-01-01'); "
                         "kept at the time of the row before"]
     out = crowd("import", str(src), "-o", str(tmp_path / "rec"))
@@ -217,3 +219,36 @@ def test_the_branch_switch_sentence_gives_the_branch(tmp_path):
     git = [e for e in events if e.get("source") == "git_checkout"]
     assert problems == [] and len(git) == 1
     assert git[0]["branch"] == "feat/it's" and git[0]["previous_branch"] == "main"
+
+
+def test_the_folder_time_is_the_wall_clock(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")           # the folder holds the recorder's local time
+    time.tzset()
+    try:
+        src = write(tmp_path / "crowd-code-3f1c-uuid1-2025_06_02-14.03.11.123" / "source.csv",
+                    row(1, 0, "a.py", 0, 0, "abc", "tab"), row(2, 500, "a.py", 3, 0, "d", "content"))
+        events, _ = import_cc1(src)
+        utc = 1_748_865_791_123                         # 2025-06-02 12:03:11.123 UTC
+        assert [e["wall"] for e in events] == [utc, utc, utc, utc + 500]
+        assert import_cc1(src, start_wall=1_000)[0][-1]["wall"] == 1_500   # an explicit start wins
+        other = write(tmp_path / "plain" / "s.csv", row(1, 0, "a.py", 0, 0, "abc", "tab"))
+        assert import_cc1(other)[0][0]["wall"] == 0     # no folder time: since-start only, as before
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_terminal_screen_shows_the_prompt_and_the_typed_command(tmp_path):
+    src = write(tmp_path / "s.csv",
+                row(1, 0, "TERMINAL", 0, 0, "bash", "terminal_focus"),
+                row(2, 10, "TERMINAL", 0, 0, "ls -la", "terminal_command"),
+                row(3, 20, "TERMINAL", 0, 0, "\x1b[34mdir\x1b[0m\r\nfile", "terminal_output"),
+                row(4, 30, "TERMINAL", 0, 0, "make", "terminal_command"),
+                row(5, 40, "TERMINAL", 0, 0, "ok\r\n", "terminal_output"))
+    events, problems = import_cc1(src)
+    assert problems == []
+    state = ReplayState()
+    for ev in events:
+        state.apply(ev)
+    screen = [line for line in state.terminals["terminal-1"].lines if line]
+    assert screen == ["$ ls -la", "dir", "file", "$ make", "ok"]   # output ended mid-line: new prompt line

@@ -21,7 +21,7 @@ def test_cc1_import_rebuilds_files_terminal_and_git():
     assert state.files["src/app.py"].text == 'import os\n\ndef main():\n    print("hi 😀")\n\nmain()'
     assert state.files["win.txt"].text == "a\r\nXb\r\n"          # CRLF file, offset counts \r\n as 2
     screen = state.terminals["terminal-1"].lines
-    assert screen[:2] == ["hi 😀", "done"]                          # escape sequences interpreted
+    assert screen[:3] == ["$ python src/app.py", "hi 😀", "done"]   # the typed line, escapes interpreted
     sel = [e for e in events if e["kind"] == "selection"][0]
     assert sel["selections"] == [{"anchor": 43, "active": 47}] and sel["how"] == "keyboard"
     git = [e for e in events if e.get("source") == "git_checkout"]

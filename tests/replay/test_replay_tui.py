@@ -133,7 +133,7 @@ def test_plain_frames_of_crowd_code_imports(capsys):
     fix = Path(__file__).resolve().parents[2] / "fixtures" / "interop"
     run_tui(load_events(fix / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11" / "source_part_001.tar.gz").events, frames=3)
     out = capsys.readouterr().out
-    assert "(viewport text only)" in out and "second 🎉" in out  # cc2 never holds whole files
+    assert "second 🎉" in out  # a file 2.0 showed whole is known from that viewport
     assert "last agent change" in out and '+    """Say hi."""' in out
     run_tui(load_events(fix / "cc1" / "session.csv").events, frames=1)
     out = capsys.readouterr().out

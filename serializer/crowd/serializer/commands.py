@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import crowd-code 2.0 sessions or 1.0 CSV as a crowd recording")
     p.add_argument("inputs", type=Path, nargs="+", help="cc2 folders/tarballs/chunks (one session) or a cc1 .csv")
     p.add_argument("-o", "--out", type=Path, required=True, help="folder to create the recording in")
-    p.add_argument("--start-wall", type=int, default=0, help="epoch ms of a 1.0 CSV's start (1.0 stores none)")
+    p.add_argument("--start-wall", type=int, default=None,
+                   help="epoch ms of a 1.0 CSV's start (default: the time in its crowd-code-<id>-<time> folder)")
     p.set_defaults(handler=_import)
 
     p = sub.add_parser("inspect", help="summary of a recording and the problems found in it")

@@ -5,8 +5,9 @@ since the recording started, ``Text`` escapes CR/LF/tab as literal ``\\r``/``\\n
 (1.0 does not escape backslashes, so a literal backslash-n in source code is indistinguishable
 and comes back as a newline: a limit of the format, not of the importer). Rows whose
 ``File`` is ``TERMINAL`` are terminal text. 1.0 had no attribution: edits come in as
-``user``. Terminal output is run through a real terminal emulator (pyte) so the replay shows
-a screen, not a stream of escape sequences.
+``user``. Terminal output is run through our terminal model (``crowd.terminal``) so the replay shows
+a screen, not a stream of escape sequences; each command is shown behind a ``$`` prompt
+(1.0 records the command line and the output, not what the shell echoed).
 
 What real files hold, and why the importer follows the anchors' readers there (reading the
 rows themselves, repairs included, is ``cc1_csv``'s job):
@@ -16,7 +17,9 @@ rows themselves, repairs included, is ``cc1_csv``'s job):
 - ``Time`` is not needed to rebuild anything: a row whose ``Time`` is no number is kept, at
   the time of the row before it;
 - real files are ``crowd-code-<session>-<timestamp>/source.csv``: the session id comes from
-  that folder, so two recordings never import to the same place;
+  that folder (1.0's session id is VS Code's window session, shared by every recording made
+  in one window, so the id keeps the timestamp too), so two recordings never import to the
+  same place; the folder's time (the recorder's local time) anchors ``wall``;
 - a branch checkout's text is ``Switched from branch 'a' to 'b'``: the branch is ``b``;
 - an import that keeps nothing is an error, never an empty recording.
 """
@@ -28,6 +31,8 @@ from typing import Any
 
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.serializer.bulk import bulk
+from crowd.serializer.interop.cc2_layout import parse_stamp
+from crowd.serializer.interop.screens import Cc1Terminal
 from crowd.serializer.interop.cc1_csv import (
     COLUMNS,
     Cc1ImportError,
@@ -44,6 +49,7 @@ TERMINAL_ID = "terminal-1"
 ROWS, COLS = 24, 120
 _CHECKOUT = re.compile(r"Switched from branch '(?P<old>.*?)' to '(?P<new>.*)'", re.DOTALL)
 _FOLDER = re.compile(r"crowd-code-(?P<id>.+)")
+_STAMP = re.compile(r"-(\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2}(?:\.\d{1,3})?)$")
 
 
 def is_cc1(path: Path) -> bool:
@@ -52,6 +58,13 @@ def is_cc1(path: Path) -> bool:
         return False
     with open(path, encoding="utf-8", errors="replace") as fh:
         return fh.readline().strip().lstrip("\ufeff").split(",")[:2] == COLUMNS[:2]
+
+
+def folder_start_ms(path: Path | str) -> int | None:
+    """Epoch ms of the time in a real file's folder name (``...-YYYY_MM_DD-HH.MM.SS.mmm``,
+    the recorder's local time, read in this machine's local time), or None."""
+    m = _STAMP.search(Path(path).resolve().parent.name)
+    return parse_stamp(m.group(1)) if m else None
 
 
 def session_id_for(path: Path | str) -> str:
@@ -74,29 +87,17 @@ def parse_checkout(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
-class _Terminal:
-    """A real emulator for the output rows (imported lazily: pyte is a core dependency)."""
-
-    def __init__(self) -> None:
-        import pyte
-
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.Stream(self.screen)
-
-    def feed(self, text: str) -> tuple[list[str], list[int]]:
-        self.stream.feed(text.replace("\r\n", "\n").replace("\n", "\r\n"))
-        lines = [line.rstrip() for line in self.screen.display]
-        return lines, [self.screen.cursor.y, self.screen.cursor.x]
-
-
 @bulk
-def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
+def import_cc1(path: Path | str, start_wall: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """Our events and the problems found for a crowd-code 1.0 CSV file.
 
-    ``start_wall`` (epoch ms) anchors ``wall``: 1.0 stores only time since start. Raises
-    Cc1ImportError when the file is not 1.0's or when not one row of it can be used.
+    ``start_wall`` (epoch ms) anchors ``wall``: 1.0 stores only time since start; by default
+    the time in the ``crowd-code-<id>-<time>`` folder's name, else 0. Raises Cc1ImportError
+    when the file is not 1.0's or when not one row of it can be used.
     """
     path = Path(path)
+    if start_wall is None:
+        start_wall = folder_start_ms(path) or 0
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -127,7 +128,7 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
          format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "1.0"},
          settings={}, imported_from="crowd-code-1.0")
     active: str | None = None
-    terminal: _Terminal | None = None
+    terminal: Cc1Terminal | None = None
     last_ms = 0
     untimed: list[RawRow] = []
     for _, row in rows:
@@ -160,11 +161,16 @@ def import_cc1(path: Path | str, start_wall: int = 0) -> tuple[list[dict[str, An
             emit("action", "selection", ms, source="user", file=file,
                  selections=[{"anchor": offset, "active": offset + length}], how=kind.removeprefix("selection_"))
         elif kind == "terminal_command":
-            emit("action", "terminal_command", ms, source="user", terminal=TERMINAL_ID, command=body.rstrip("\r\n"),
+            command = body.rstrip("\r\n")
+            emit("action", "terminal_command", ms, source="user", terminal=TERMINAL_ID, command=command,
                  cwd=None, exit_code=None, start_t=ms * 1000, end_t=None)
+            terminal = terminal or Cc1Terminal(ROWS, COLS)
+            lines, cursor = terminal.command(command)  # 1.0 records no prompt or echo: show the typed line
+            emit("observation", "terminal_screen", ms, terminal=TERMINAL_ID, rows=ROWS, cols=COLS, lines=lines,
+                 cursor=cursor, focused=True, title="terminal", alt_screen=False)
         elif kind == "terminal_output":
-            terminal = terminal or _Terminal()
-            lines, cursor = terminal.feed(body)
+            terminal = terminal or Cc1Terminal(ROWS, COLS)
+            lines, cursor = terminal.output(body)
             emit("observation", "terminal_screen", ms, terminal=TERMINAL_ID, rows=ROWS, cols=COLS, lines=lines,
                  cursor=cursor, focused=True, title="terminal", alt_screen=False)
         elif kind == "terminal_focus":

@@ -58,6 +58,8 @@ class Cc2Converter:
         self.session_id: str | None = None
         self.start_ms: int | None = None
         self.terminal_ids: dict[str, str] = {}
+        self.raw_terminal: dict[str | None, list[str]] = {}  # 2.0's raw lines of imported screens
+        self.folder_time: str | None = None  # the time in the name of the 2.0 folder imported
         self.pending_obs = False
         self.snapshot_count = 0
         self.snapshots: dict[str, dict[str, str]] = {}   # cc2 name -> {path: content}
@@ -113,7 +115,10 @@ class Cc2Converter:
         if term is not None and term.lines:
             row = term.cursor[0] if term.cursor else len(term.lines) - 1
             lines = term.lines[:row + 1] if 0 <= row < len(term.lines) else term.lines
-            terminal = {"id": self._tid(tid), "name": term.name or term.title, "viewport": lines[-20:]}
+            terminal = {"id": self._tid(tid), "name": term.name or term.title,
+                        "viewport": self.raw_terminal.get(tid, lines[-20:])}
+        elif term is not None and tid in self.raw_terminal:
+            terminal = {"id": self._tid(tid), "name": term.name or term.title, "viewport": self.raw_terminal[tid]}
         return self._event(ev, "observation", observation={"viewport": viewport, "activeTerminal": terminal})
 
     # -- conversion ------------------------------------------------------------------------------
@@ -121,13 +126,22 @@ class Cc2Converter:
         """cc2 events for ``ev``; an observation run is closed by the next non-observation."""
         out: list[dict[str, Any]] = []
         etype, kind = ev.get("type"), ev.get("kind")
+        if kind == "file_content" and ev.get("base") == "viewport":
+            self.state.apply(ev)  # an import's own inference from a 2.0 viewport: nothing of 2.0's
+            return out
         is_obs = etype == "observation" and kind in ("viewport", "terminal_screen")
+        if kind == "terminal_screen":  # an import keeps 2.0's raw lines: re-export those
+            if isinstance(ev.get("cc2_viewport"), list):
+                self.raw_terminal[ev.get("terminal")] = ev["cc2_viewport"]
+            else:
+                self.raw_terminal.pop(ev.get("terminal"), None)
         if self.pending_obs and not is_obs and not self._is_snapshot_content(ev):
             out.append(self._observation(self._last))
             self.pending_obs = False
         if etype == "session" and kind == "start":
             self.session_id = ev.get("session_id")
             self.start_ms = ev.get("wall")
+            self.folder_time = ev.get("cc2_folder_time")
         elif etype == "action":
             out.extend(self._convert_action(ev))
         elif is_obs:
@@ -258,7 +272,7 @@ def export_cc2(events: Iterable[dict[str, Any]], out_dir: Path | str, *,
     first = next(stream, None)
     session_id = conv.session_id or "unknown-session"
     start_ms = conv.start_ms if conv.start_ms is not None else (first["timestamp"] if first else 0)
-    folder = out_dir / folder_name(session_id, start_ms)
+    folder = out_dir / folder_name(session_id, start_ms, conv.folder_time)
     temp = folder / "temp"
     (temp / "snapshots").mkdir(parents=True, exist_ok=True)
     result = Cc2Export(folder)

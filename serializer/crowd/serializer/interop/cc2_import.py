@@ -29,8 +29,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
-from crowd.serializer.interop.cc2_layout import CHUNK_RE, FOLDER_RE, PART_RE, SNAPSHOT_RE
 from crowd.serializer.bulk import bulk
+from crowd.serializer.interop.cc2_layout import CHUNK_RE, FOLDER_RE, PART_RE, SNAPSHOT_RE
+from crowd.serializer.interop.screens import cc2_screen
+from crowd.serializer.replay.state import ReplayState
+from crowd.text.document import Document
+from crowd.text.lines import line_end
 
 
 class Cc2ImportError(ValueError):
@@ -44,6 +48,7 @@ class Cc2Session:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     snapshots: dict[str, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    folder_time: str | None = None    # the time text of the crowd-code-<id>-<time> folder, if any
 
     def events(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -111,7 +116,17 @@ def read_cc2(*paths: Path | str) -> Cc2Session:
     start = first.get("startTime")
     if not isinstance(start, int):
         start = next((e.get("timestamp") for c in ordered for e in c["events"] if isinstance(e, dict)), 0)
-    return Cc2Session(session_id, start, ordered, snapshots, problems)
+    return Cc2Session(session_id, start, ordered, snapshots, problems, _folder_time(paths))
+
+
+def _folder_time(paths: tuple[Path | str, ...]) -> str | None:
+    """The time text of the ``crowd-code-<id>-<time>`` folder the inputs are in (or are)."""
+    for path in paths:
+        for part in (Path(path).resolve(), *Path(path).resolve().parents):
+            m = FOLDER_RE.match(part.name)
+            if m:
+                return m.group("time")
+    return None
 
 
 def _members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -183,6 +198,19 @@ def _inside(link: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
+# A source part holds 30 minutes of chunks (a few MB of JSON) and the snapshots of that
+# window: crowd-code 2.0 caps each cached file at 100 KB and the cache at 5,000 files, so one
+# snapshot is at most ~500 MB. Anything unpacking to more is not a real part (a gzip bomb:
+# 1 GiB of zeros gzips to ~1 MB); these bounds keep memory and CPU finite on crafted input.
+MAX_MEMBER_BYTES = 512 * 1024 * 1024     # one chunk or snapshot file, unpacked
+MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024  # everything one tarball unpacks to
+MAX_MEMBERS = 100_000                    # members of one tarball (each costs a TarInfo)
+
+
+class _TooLarge(Exception):
+    """The tarball unpacks to more than MAX_ARCHIVE_BYTES."""
+
+
 def _tar_members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
     """The regular files of a tarball, each checked; what was read before damage is kept.
 
@@ -194,17 +222,25 @@ def _tar_members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]
     label = path.name
     try:
         with _tar_stream(path) as stream:
-            tap = _ReadTap(stream)
+            tap = _ReadTap(stream, MAX_ARCHIVE_BYTES)
             with tarfile.open(fileobj=tap, mode="r:") as tar:  # type: ignore[call-overload]
                 last: tarfile.TarInfo | None = None
-                for member in tar:
+                for count, member in enumerate(tar, start=1):
                     last = member
+                    if count > MAX_MEMBERS:
+                        problems.append(f"{label}: more than {MAX_MEMBERS:,} members, not a crowd-code "
+                                        "source part; stopped reading, kept the members before")
+                        return
                     refused = _refusal(member)
                     if refused:
                         problems.append(f"{label}: member {member.name!r} {refused}; skipped")
                         continue
                     if not member.isfile():
                         continue  # folders carry nothing
+                    if member.size > MAX_MEMBER_BYTES:
+                        problems.append(f"{label}: member {member.name!r} unpacks to {member.size:,} bytes, "
+                                        f"more than the {MAX_MEMBER_BYTES:,} a crowd-code file can hold; skipped")
+                        continue
                     fh = tar.extractfile(member)
                     if fh is not None:
                         data = fh.read()
@@ -219,24 +255,35 @@ def _tar_members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]
                 if at != end or len(block) < tarfile.BLOCKSIZE or block.strip(b"\0"):
                     problems.append(f"{label}: truncated or damaged after member {last.name!r} (no "
                                     "end-of-archive marker); members after it, if any, are lost")
+    except _TooLarge:
+        problems.append(f"{label}: unpacks to more than {MAX_ARCHIVE_BYTES:,} bytes (a gzip bomb, not a "
+                        "crowd-code source part); stopped reading, kept the members before")
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         problems.append(f"{label}: tarball damaged or truncated ({exc}); kept what was read before it")
 
 
 class _ReadTap:
-    """A read-only file that remembers where its last read started and what it returned."""
+    """A read-only file that remembers where its last read started and what it returned,
+    and refuses to go past ``limit`` bytes (a read, or a seek that would unpack that far)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: BinaryIO, limit: int) -> None:
         self.inner = inner
+        self.limit = limit
         self.last: tuple[int, bytes] = (0, b"")
 
     def read(self, size: int = -1) -> bytes:
         at = self.inner.tell()
-        data = self.inner.read(size)
+        room = max(0, self.limit + 1 - at)
+        data = self.inner.read(room if size is None or size < 0 else min(size, room))
+        if at + len(data) > self.limit:
+            raise _TooLarge
         self.last = (at, data)
         return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset if whence == 0 else self.inner.tell() + offset if whence == 1 else None
+        if target is not None and target > self.limit:
+            raise _TooLarge  # seeking a gzip stream forward unpacks everything on the way
         return self.inner.seek(offset, whence)
 
     def tell(self) -> int:
@@ -295,12 +342,63 @@ def _relativize(files: dict[str, str], root: str | None, problems: list[str], na
     return out
 
 
+def editor_height(raw: list[Any]) -> int:
+    """The most lines any viewport of the session showed: the editor's height, as far as the
+    recording tells (a viewport from line 1 that shows fewer lines ended at the file's end)."""
+    most = 0
+    for ev in raw:
+        if isinstance(ev, dict) and ev.get("type") == "observation":
+            vp = (ev.get("observation") or {}).get("viewport")
+            if isinstance(vp, dict):
+                most = max(most, _int(vp.get("endLine"), 1) - _int(vp.get("startLine"), 1) + 1)
+    return most
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def viewport_base(doc: Document | None, start_line: int, end_line: int, content: str,
+                  height: int) -> tuple[str, bool] | None:
+    """(new text, complete) for a file after seeing ``content`` on lines ``start_line..end_line``
+    (0-based), or None when what we know already shows exactly that (or cannot be anchored).
+
+    crowd-code 2.0 records no file contents, and logs only the edits that touch the visible
+    ranges: what a viewport shows is the truth at that moment. The seen lines replace the same
+    lines of what we know; an unknown file becomes known from its first line when a viewport
+    starts there; lines never seen are kept as they are. A viewport from line 1 that shows
+    fewer lines than the editor's height (``editor_height``) covers the whole file: the file
+    is then complete.
+    """
+    whole = start_line == 0 and end_line + 1 < height
+    if whole:
+        new, complete = content, True
+    elif doc is None or not doc.text:
+        if start_line != 0:
+            return None                  # lines above the viewport are unknown: nothing to anchor to
+        new, complete = content, False
+    else:
+        starts = doc.line_starts()
+        if start_line < len(starts):
+            head = doc.text[:starts[start_line]]
+        elif start_line == len(starts) and not doc.complete:
+            head = doc.text + "\n"      # a known prefix, continued right below its last line
+        else:
+            return None
+        tail = doc.text[line_end(doc.text, starts[end_line]):] if end_line + 1 < len(starts) else ""
+        new, complete = head + content + tail, doc.complete
+    if doc is not None and new == doc.text and complete == doc.complete:
+        return None
+    return new, complete
+
+
 def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
     """Our events for a cc2 session (see the module docstring for the mapping)."""
     start = session.start_ms
     out: list[dict[str, Any]] = []
     seq = 0
     last_t = 0
+    known = ReplayState()  # what the files are, as the events so far tell: the edit base
 
     def emit(type_: str, kind: str, wall: int, **fields: Any) -> None:
         nonlocal seq, last_t
@@ -310,11 +408,14 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
         ev = {"seq": seq, "t": t, "wall": wall, "type": type_, "kind": kind}
         ev.update(fields)
         out.append(ev)
+        known.apply(ev)
 
+    begin: dict[str, Any] = {"cc2_folder_time": session.folder_time} if session.folder_time else {}
     emit("session", "start", start, session_id=session.session_id, format=FORMAT_NAME,
          format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "2.0"},
-         settings={}, imported_from="crowd-code-2.0")
+         settings={}, imported_from="crowd-code-2.0", **begin)
     raw = session.events()
+    height = editor_height(raw)
     rel_paths = {e.get("action", {}).get("file") for e in raw if isinstance(e, dict) and e.get("type") == "action"}
     rel_paths |= {((e.get("observation") or {}).get("viewport") or {}).get("file") for e in raw if isinstance(e, dict)}
     rel_paths.discard(None)
@@ -333,7 +434,7 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
             last_seq = ev["sequence"]
         etype = ev["type"]
         if etype == "action":
-            _import_action(ev.get("action") or {}, wall, emit, session.problems)
+            _import_action(ev.get("action") or {}, wall, emit, session.problems, known)
         elif etype == "observation":
             obs = ev.get("observation") or {}
             vp = obs.get("viewport")
@@ -343,19 +444,26 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
                 active_terminal = None
             editors = []
             if vp:
-                s, e = int(vp.get("startLine", 1)) - 1, int(vp.get("endLine", 1)) - 1
+                s, e = _int(vp.get("startLine"), 1) - 1, _int(vp.get("endLine"), 1) - 1
                 cur = vp.get("cursorPosition") or {}
-                editors.append({"file": vp.get("file"), "visible_ranges": [[s, e]], "first_line": s,
-                                "text": vp.get("content") or "", "selections": [],
+                content = vp.get("content") if isinstance(vp.get("content"), str) else ""
+                path = vp.get("file")
+                if isinstance(path, str) and s >= 0 and e >= s:
+                    base = viewport_base(known.files.get(path), s, e, content, height)
+                    if base is not None:
+                        emit("observation", "file_content", wall, file=path, text=base[0], base="viewport",
+                             complete=base[1])
+                editors.append({"file": path, "visible_ranges": [[s, e]], "first_line": s,
+                                "text": content, "selections": [],
                                 "cursor": [cur.get("line", s), cur.get("character", 0)], "active": True})
             emit("observation", "viewport", wall, editors=editors)
             if term is not None:
-                lines = list(term.get("viewport") or [])
+                lines = [x if isinstance(x, str) else str(x) for x in (term.get("viewport") or [])]
                 active_terminal = term.get("id")
+                screen = cc2_screen(lines)
                 emit("observation", "terminal_screen", wall, terminal=term.get("id"), name=term.get("name"),
-                     rows=len(lines), cols=max((len(x) for x in lines), default=0), lines=lines,
-                     cursor=[max(0, len(lines) - 1), len(lines[-1]) if lines else 0], focused=True,
-                     title=term.get("name") or "", alt_screen=False)
+                     rows=screen["rows"], cols=screen["cols"], lines=screen["lines"], cursor=screen["cursor"],
+                     focused=True, title=term.get("name") or "", alt_screen=False, cc2_viewport=lines)
         elif etype == "workspace_snapshot":
             name = ev.get("snapshotId")
             files = session.snapshots.get(name)
@@ -371,7 +479,7 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
     return out
 
 
-def _import_action(act: dict[str, Any], wall: int, emit, problems: list[str]) -> None:
+def _import_action(act: dict[str, Any], wall: int, emit, problems: list[str], known: ReplayState) -> None:
     kind = act.get("kind")
     source = act.get("source") if act.get("source") in ("user", "agent", "unknown", "git", "git_checkout") else "unknown"
     if kind == "edit":
@@ -381,7 +489,7 @@ def _import_action(act: dict[str, Any], wall: int, emit, problems: list[str]) ->
                        "text": diff.get("text") or ""}], reason=act.get("reason"), version=None)
     elif kind == "selection":
         start, end = act.get("selectionStart"), act.get("selectionEnd")
-        sels = [{"anchor": start, "active": end}] if isinstance(start, int) and isinstance(end, int) else []
+        sels = _selection_offsets(known.files.get(act.get("file")), start, end)
         extra = {k: act[k] for k in ("selectionStart", "selectionEnd", "selectedText") if k in act}
         emit("action", "selection", wall, source=source, file=act.get("file"), selections=sels, cc2=extra)
     elif kind == "tab_switch":
@@ -397,6 +505,22 @@ def _import_action(act: dict[str, Any], wall: int, emit, problems: list[str]) ->
              change=act.get("changeType") or "change", diff=act.get("diff"))
     else:
         problems.append(f"unknown cc2 action kind {kind!r} skipped")
+
+
+def _selection_offsets(doc: Document | None, start: Any, end: Any) -> list[dict[str, int]]:
+    """Our ``selections`` for 2.0's line/character positions, where the file is known that far
+    (else ``[]``: the positions stay in the event's ``cc2`` field)."""
+    if isinstance(start, int) and isinstance(end, int):
+        return [{"anchor": start, "active": end}]
+    if doc is None or not isinstance(start, dict) or not isinstance(end, dict):
+        return []
+    points = []
+    for pos in (start, end):
+        line, char = _int(pos.get("line"), -1), _int(pos.get("character"), -1)
+        if line < 0 or char < 0 or line >= doc.line_count():
+            return []
+        points.append(doc.offset_at(line, char))
+    return [{"anchor": points[0], "active": points[1]}]
 
 
 @bulk

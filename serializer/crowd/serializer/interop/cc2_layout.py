@@ -23,7 +23,10 @@ CC2_SOURCES = ("user", "agent", "unknown", "git", "git_checkout")
 CHUNK_RE = re.compile(r"(?:^|/)chunk_(\d+)\.json$")
 SNAPSHOT_RE = re.compile(r"(?:^|/)snapshots/(snapshot_\d+)\.json$")
 PART_RE = re.compile(r"source_part_(\d+)\.tar\.gz$")
-FOLDER_RE = re.compile(r"^crowd-code-(?P<session>.+)-(?P<time>\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2})$")
+# crowd-code names its folder ``crowd-code-<sessionId>-YYYY_MM_DD-HH.MM.SS.mmm`` in the
+# recorder's *local* time; the milliseconds are padded to two digits only (``.07``, ``.123``).
+# Older copies without milliseconds are still recognised.
+FOLDER_RE = re.compile(r"^crowd-code-(?P<session>.+)-(?P<time>\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2}(?:\.\d{1,3})?)$")
 
 
 # what a session id may keep as is: letters, digits and "._-" (never "/", "\\", NUL or controls)
@@ -60,11 +63,32 @@ def part_name(number: int) -> str:
     return f"source_part_{number:03d}.tar.gz"
 
 
-def folder_name(session_id: str, start_ms: int) -> str:
-    """The session folder name (the id made safe by ``path_component``); the time is rendered
-    in UTC so exports are reproducible."""
+def folder_stamp(start_ms: int) -> str:
+    """``YYYY_MM_DD-HH.MM.SS.mmm`` of ``start_ms`` in local time, as crowd-code writes it
+    (milliseconds padded to two digits, like its ``padStart(2)``)."""
     try:
-        stamp = time.strftime("%Y_%m_%d-%H.%M.%S", time.gmtime(start_ms / 1000))
+        seconds, ms = divmod(int(start_ms), 1000)
+        return time.strftime("%Y_%m_%d-%H.%M.%S", time.localtime(seconds)) + f".{ms:02d}"
     except (OverflowError, OSError, ValueError, TypeError):  # a start time no calendar holds
-        stamp = "0000_00_00-00.00.00"
+        return "0000_00_00-00.00.00.00"
+
+
+def parse_stamp(stamp: str) -> int | None:
+    """Epoch ms of a folder's ``YYYY_MM_DD-HH.MM.SS[.mmm]`` read as local time, or None."""
+    m = re.fullmatch(r"(\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2})(?:\.(\d{1,3}))?", stamp)
+    if not m:
+        return None
+    try:
+        seconds = time.mktime(time.strptime(m.group(1), "%Y_%m_%d-%H.%M.%S"))
+    except (ValueError, OverflowError):
+        return None
+    return int(seconds) * 1000 + int(m.group(2) or 0)
+
+
+def folder_name(session_id: str, start_ms: int, stamp: str | None = None) -> str:
+    """The session folder name (the id made safe by ``path_component``) with the start time
+    as crowd-code writes it (local time, milliseconds); ``stamp`` keeps the time text of the
+    folder a session was imported from, so a re-export is named like the original."""
+    if stamp is None or not re.fullmatch(r"\d{4}_\d{2}_\d{2}-\d{2}\.\d{2}\.\d{2}(?:\.\d{1,3})?", stamp):
+        stamp = folder_stamp(start_ms)
     return f"crowd-code-{path_component(session_id)}-{stamp}"

@@ -247,10 +247,12 @@ def _file_content(state: ReplayState, ev: dict[str, Any]) -> Step:
         if doc is None or not doc.complete:
             state.files[path] = Document(ev.get("text") or "", complete=False)
         return _step(state, ev, f"snapshot content {path}", file=path)
+    # a 2.0 import's text from a viewport (base "viewport") is complete only when it covered the file
+    complete = bool(ev.get("complete")) if ev.get("base") == "viewport" else True
     if doc is None:
-        state.files[path] = Document(ev.get("text") or "", complete=True)
+        state.files[path] = Document(ev.get("text") or "", complete=complete)
     else:
-        doc.set_text(ev.get("text") or "", complete=True)
+        doc.set_text(ev.get("text") or "", complete=complete)
     return _step(state, ev, f"content {path} ({len(split_lines(ev.get('text') or ''))} lines)", file=path)
 
 
