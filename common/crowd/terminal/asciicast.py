@@ -100,17 +100,23 @@ def screen_update(prev: dict[str, Any] | None, cur: dict[str, Any]) -> str:
 
 
 def pick_terminal(events: list[dict[str, Any]], terminal: str | None) -> tuple[str | None, list[str]]:
+    """The terminal to export and every terminal with screens; by default the first whose
+    screens ever show text (a terminal opened and never used only shows blank screens)."""
     seen: list[str] = []
+    used: list[str] = []
     for e in events:
-        if e.get("kind") == "terminal_screen" and e.get("terminal") not in seen:
-            seen.append(e["terminal"])
+        if e.get("kind") == "terminal_screen":
+            if e.get("terminal") not in seen:
+                seen.append(e["terminal"])
+            if e.get("terminal") not in used and any(str(x).strip() for x in e.get("lines") or []):
+                used.append(e.get("terminal"))
     if terminal is not None:
         return (terminal if terminal in seen else None), seen
-    return (seen[0] if seen else None), seen
+    return ((used or seen)[0] if seen else None), seen
 
 
 def export_asciicast(events: Iterable[dict[str, Any]], out: Path, terminal: str | None = None) -> CastResult:
-    """Write the screens of ``terminal`` (default: the first one with screens) as asciicast v2."""
+    """Write the screens of ``terminal`` (default: the first one whose screens show text) as asciicast v2."""
     events = list(events)
     term, seen = pick_terminal(events, terminal)
     result = CastResult(Path(out), term, terminals=seen)

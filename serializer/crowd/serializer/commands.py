@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("recording", type=Path, help="recording folder, session id, 'latest', crowd-code 2.0 "
                                                 "session/tarball or 1.0 CSV")
     p.add_argument("--html", action="store_true", help="write one self-contained HTML player")
-    p.add_argument("-o", "--out", type=Path, help="output file for --html (default: <name>.html)")
+    p.add_argument("-o", "--out", type=str,
+                   help="output file for --html (default: <name>.html); a folder (existing, or ending in /) gets <name>.html")
     p.add_argument("--serve", action="store_true", help="follow a live recording over a WebSocket")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
@@ -205,7 +206,25 @@ def summarize(loaded) -> dict:
             "agents": agents, "files": files, "torn_tail": loaded.torn_tail, "problems": problems}
 
 
+def _reader_gone() -> int:
+    """Standard output's reader went away (``| head``): not an error. Point stdout at
+    /dev/null so Python's flush at exit does not print a BrokenPipe traceback."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def _inspect(args: argparse.Namespace) -> int:
+    try:
+        code = _inspect_print(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _inspect_print(args: argparse.Namespace) -> int:
     loaded = _load(args.recording)
     if loaded is None:
         return 1
@@ -240,13 +259,25 @@ def _replay(args: argparse.Namespace) -> int:
     if args.html:
         from crowd.serializer.replay.html import write_html
 
-        out = args.out or Path(f"{args.recording.name or 'replay'}.html")
-        write_html(loaded.events, out, title=loaded.session_id or args.recording.name)
+        name = f"{resolve(args.recording).name or 'replay'}.html"
+        out = Path(args.out) if args.out else Path(name)
+        if args.out and (args.out.endswith(("/", "\\")) or out.is_dir()):
+            out = out / name  # "-o dir/" writes into the folder, never a file named dir
+        try:
+            write_html(loaded.events, out, title=loaded.session_id or args.recording.name)
+        except OSError as exc:
+            print(f"crowd replay: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         print(f"wrote {out}")
         return 0
     from crowd.serializer.replay.tui import run_tui
 
-    return run_tui(loaded.events, speed=args.speed, idle_skip=not args.no_idle_skip, frames=args.frames)
+    try:
+        code = run_tui(loaded.events, speed=args.speed, idle_skip=not args.no_idle_skip, frames=args.frames)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # --frames into "| head"
+        return _reader_gone()
 
 
 def _dataset(args: argparse.Namespace) -> int:

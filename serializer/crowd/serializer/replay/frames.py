@@ -98,11 +98,13 @@ class Player:
         else:
             first = 0
         cursors: list[tuple[int, int]] = []
-        if doc is not None and doc.complete:
+        if doc is not None and (doc.complete or path in st.changed_since_view or ed is None):
+            # the file as it is now: known in full, or changed (by an agent, git, the disk)
+            # after the editor last showed it, or shown without any viewport (1.0 imports)
             lines = doc.lines()[first:first + max(rows, 200)]
             for sel in st.selections.get(path, []):
                 cursors.append(doc.position(sel["active"]))
-            known = True
+            known = doc.complete
         else:
             lines = (ed.get("text", "") if ed else "").split("\n")[:rows]
             if ed is not None and ed.get("cursor"):

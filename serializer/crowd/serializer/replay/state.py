@@ -64,6 +64,9 @@ class ReplayState:
         self.open_docs: set[str] = set()
         self.tracks_open = False   # the recording reports open/close (our sidecar does)
         self.snapshots: list[Snapshot] = []
+        # files changed by something other than the user's typing since their last viewport:
+        # the viewport's text is stale for them, the buffer is what the file is now
+        self.changed_since_view: set[str] = set()
         self.problems: list[str] = []
         self.session_id: str | None = None
         self.session_start: dict[str, Any] | None = None
@@ -142,6 +145,8 @@ def _edit(state: ReplayState, ev: dict[str, Any]) -> Step:
                 state.problems.append(f"event {ev.get('seq')}: edit range past the end of {path}")
                 break
     doc.apply(changes)
+    if ev.get("source") != "user":
+        state.changed_since_view.add(path)
     if ev.get("version") is not None:
         doc.version = ev["version"]
     diff = None
@@ -168,6 +173,7 @@ def _tab(state: ReplayState, ev: dict[str, Any]) -> Step:
 
 def _file_change(state: ReplayState, ev: dict[str, Any]) -> Step:
     path, change, diff = ev.get("file"), ev.get("change"), ev.get("diff")
+    state.changed_since_view.add(path)
     if change == "delete":
         state.files.pop(path, None)
     elif change == "rename":
@@ -232,6 +238,7 @@ def _viewport(state: ReplayState, ev: dict[str, Any]) -> Step:
     editors = ev.get("editors") or []
     state.editors = editors
     for ed in editors:
+        state.changed_since_view.discard(ed.get("file"))
         if ed.get("selections") is not None:
             state.selections[ed["file"]] = ed["selections"]
         if ed.get("active"):
@@ -247,6 +254,8 @@ def _file_content(state: ReplayState, ev: dict[str, Any]) -> Step:
         if doc is None or not doc.complete:
             state.files[path] = Document(ev.get("text") or "", complete=False)
         return _step(state, ev, f"snapshot content {path}", file=path)
+    if ev.get("base") != "viewport":
+        state.changed_since_view.add(path)
     # a 2.0 import's text from a viewport (base "viewport") is complete only when it covered the file
     complete = bool(ev.get("complete")) if ev.get("base") == "viewport" else True
     if doc is None:

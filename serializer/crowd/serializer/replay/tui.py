@@ -139,14 +139,20 @@ _KEYS = {"\x1b[C": "right", "\x1b[D": "left", "\x1b[A": "up", "\x1b[B": "down", 
          "\x1b[7~": "home", "\x1b[8~": "end"}
 
 
+def frame_indices(total: int, count: int) -> list[int]:
+    """``count`` evenly spaced event indices ending at the last event, each at most once: asking
+    for more frames than the recording has events gives every event once."""
+    count = max(0, min(count, total))
+    return [(total - 1) * (k + 1) // count if count > 1 else total - 1 for k in range(count)]
+
+
 def run_tui(events: list[dict[str, Any]], speed: float = 1.0, idle_skip: bool = True, frames: int = 0) -> int:
     player = Player(events)
     if frames or not sys.stdin.isatty() or not sys.stdout.isatty():
         # non-interactive: evenly spaced frames as plain text (pipes, CI logs)
-        count = frames or 3
         width, height = 100, 40
-        for k in range(count):
-            player.seek(int((len(events) - 1) * (k + 1) / count))
+        for index in frame_indices(len(events), frames or 3):
+            player.seek(index)
             print("\n".join(render(player.frame(height), width, height, color=False)))
             print()
         return 0
