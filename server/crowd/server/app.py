@@ -8,6 +8,7 @@ namedtuple class per message, the main cost at high event rates).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -367,8 +368,22 @@ def serve_stdio(server: CrowdServer, token_file: Path | None = None, listen: boo
         server.close()
 
 
+def _answer_stdio(server: CrowdServer, message: dict[str, Any]) -> None:
+    """Write one JSON-RPC message (a framing error's answer) to the editor's pipe."""
+    writer = server.protocol.writer
+    if writer is None:
+        return
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    try:
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    except OSError:
+        log.debug("could not answer a framing error", exc_info=True)
+
+
 async def _stdio_main(server: CrowdServer) -> None:
-    from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async  # noqa: PLC0415
+    from pygls.io_ import StdoutWriter  # noqa: PLC0415
+
+    from crowd.server.framing import FrameReader, read_stdio, stdin_reader  # noqa: PLC0415
 
     server._stop_event = threading.Event()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
@@ -380,9 +395,14 @@ async def _stdio_main(server: CrowdServer) -> None:
             log.error("no loopback WebSocket for crowd term (%s); its terminals record standalone", exc)
             server.endpoint = endpoint = None
     try:
-        await run_async(stop_event=server._stop_event,
-                        reader=StdinAsyncReader(sys.stdin.buffer, server.thread_pool),
-                        protocol=server.protocol, logger=log, error_handler=server.report_server_error)
+        # our framing, not pygls' run_async: bad Content-Length values and deep JSON are
+        # answered and reading goes on (crowd.server.framing says what pygls did with them)
+        protocol = server.protocol
+        await read_stdio(FrameReader(stdin_reader(sys.stdin.buffer, server.thread_pool)),
+                         handle=protocol.handle_message, answer=lambda message: _answer_stdio(server, message),
+                         object_hook=protocol.structure_message,
+                         report=lambda exc: server.report_server_error(exc, JsonRpcException),
+                         stop=server._stop_event)
     finally:
         if endpoint is not None:
             await endpoint.stop()

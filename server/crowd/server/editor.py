@@ -28,6 +28,25 @@ BUS_ONLY = frozenset({"user_input", "terminal_open", "terminal_close", "terminal
 ALWAYS_PUBLISHED = frozenset(k for k in BUS_ONLY if k.startswith("terminal_"))
 
 
+# viewports: VS Code splits a view at each folded region, and a tall screen shows ~200 lines
+MAX_VISIBLE_RANGES = 256
+MAX_VIEWPORT_LINES = 2_000
+MAX_VIEWPORT_EDITORS = 64
+
+
+def _line(value: Any) -> int | None:
+    """A line number from the wire (an int, or a float holding one), None if it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
 class BadEvent(ValueError):
     """An event that cannot be handled; the message says why (it is logged and reported)."""
 
@@ -79,6 +98,9 @@ class EditorCore:
         bus = session.bus
         for event in events:
             kind = event.get("kind") if isinstance(event, dict) else None
+            if kind is not None and not isinstance(kind, str):
+                self.error(result, f"event kind must be a string, got {type(kind).__name__}")
+                continue
             handler = self.handlers.get(kind) if kind is not None else None
             try:
                 if handler is not None:
@@ -86,13 +108,17 @@ class EditorCore:
                 elif kind in BUS_ONLY:
                     recorded = None
                 else:
-                    raise BadEvent(f"unknown event kind {kind!r}" if kind is not None
-                                   else f"event without a kind: {event!r:.80}")
+                    raise BadEvent(f"unknown event kind {kind[:80]!r}" if kind is not None
+                                   else f"event without a kind ({type(event).__name__})")
             except BadEvent as exc:
                 self.error(result, str(exc))
                 continue
-            except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                self.error(result, f"malformed {kind} event ({type(exc).__name__}: {exc})")
+            except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as exc:
+                self.error(result, f"malformed {kind} event ({type(exc).__name__}: {str(exc)[:200]})")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one event never fails its whole batch
+                log.exception("handling a %s event failed", kind)
+                self.error(result, f"{kind} event could not be handled ({type(exc).__name__})")
                 continue
             result.accepted += 1
             if recorded is not None:
@@ -252,15 +278,46 @@ class EditorCore:
         return self.session.record("action", "selection", source="user", file=doc.rel,
                                    selections=self._selections(doc, event["selections"]))
 
-    @staticmethod
-    def _ranges(raw: list[Any]) -> list[list[int]]:
-        ranges = []
-        for r in raw:
+    def _ranges(self, doc: OpenDocument, raw: Any) -> list[list[int]]:
+        """The visible line ranges, checked and bounded: each within the document, sorted,
+        overlaps merged, at most ``MAX_VISIBLE_RANGES`` and ``MAX_VIEWPORT_LINES`` lines in
+        all (20,000 ranges of a whole file took the sidecar to ~3 GB). A malformed range is
+        skipped with an error; the other ranges and editors are kept."""
+        if not isinstance(raw, list):
+            raise BadEvent("viewport 'visibleRanges' must be a list")
+        last = doc.line_count() - 1
+        ranges: list[list[int]] = []
+        bad = 0
+        for r in raw[:MAX_VISIBLE_RANGES]:
             if isinstance(r, dict):
-                ranges.append([int(r["start"]["line"]), int(r["end"]["line"])])
+                start = _line(r.get("start", {}).get("line") if isinstance(r.get("start"), dict) else None)
+                end = _line(r.get("end", {}).get("line") if isinstance(r.get("end"), dict) else None)
+            elif isinstance(r, list) and len(r) == 2:
+                start, end = _line(r[0]), _line(r[1])
             else:
-                ranges.append([int(r[0]), int(r[1])])
-        return ranges
+                start = end = None
+            if start is None or end is None or end < start:
+                bad += 1
+                continue
+            ranges.append([min(start, last), min(end, last)])
+        if bad or len(raw) > MAX_VISIBLE_RANGES:
+            self.error(None, f"viewport of {doc.rel}: {bad} malformed visible range(s) skipped"
+                       + (f", {len(raw) - MAX_VISIBLE_RANGES} beyond {MAX_VISIBLE_RANGES} dropped"
+                          if len(raw) > MAX_VISIBLE_RANGES else ""))
+        merged: list[list[int]] = []
+        budget = MAX_VIEWPORT_LINES
+        for start, end in sorted(ranges):
+            if merged and start <= merged[-1][1] + 1:
+                grown = max(merged[-1][1], end)
+                budget -= grown - merged[-1][1]
+                merged[-1][1] = grown
+            else:
+                budget -= end - start + 1
+                merged.append([start, end])
+            if budget <= 0:
+                merged[-1][1] += budget      # the ranges end where the line budget does
+                break
+        return merged
 
     def on_viewport(self, event: Event) -> Event | None:
         editors = event["editors"]
@@ -273,12 +330,13 @@ class EditorCore:
         if not self.session.recording:
             return None
         observed = []
-        for editor in editors:
-            doc = self.docs.get(editor.get("uri"))
+        for editor in editors[:MAX_VIEWPORT_EDITORS]:
+            uri = editor.get("uri") if isinstance(editor, dict) else None
+            doc = self.docs.get(uri) if isinstance(uri, str) else None
             if doc is None or doc.rel is None or doc.uri in self.out_of_sync:
                 continue
             self._ensure_known(doc)
-            ranges = self._ranges(editor.get("visibleRanges") or [])
+            ranges = self._ranges(doc, editor.get("visibleRanges") or [])
             text = "\n".join(doc.lines_text(s, e) for s, e in ranges)
             observed.append({
                 "file": doc.rel, "visible_ranges": ranges, "first_line": ranges[0][0] if ranges else 0,

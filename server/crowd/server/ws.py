@@ -34,11 +34,11 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from crowd.home import private_dir, sidecar_token_file
+from crowd.server.framing import MAX_MESSAGE, parse_message
 
 log = logging.getLogger("crowd.sidecar.ws")
 
 HOST = "127.0.0.1"
-MAX_MESSAGE = 64 * 1024 * 1024
 
 
 def default_token_file() -> Path:
@@ -181,7 +181,7 @@ class WebSocketEndpoint:
                 except ConnectionClosed:
                     break
                 try:
-                    protocol.handle_message(json.loads(data, object_hook=protocol.structure_message))
+                    protocol.handle_message(parse_message(data, protocol.structure_message))
                 except Exception as exc:  # noqa: BLE001 - malformed input must not end the connection
                     log.exception("unable to handle a WebSocket message")
                     self.server.report_server_error(exc, JsonRpcException)

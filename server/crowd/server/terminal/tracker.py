@@ -32,6 +32,30 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 
+# Sizes come from the wire: ``cols: 1e308`` (accepted before consent) took the sidecar past
+# 3 GB. Real terminals: VS Code on an 8K screen with a small font is ~1,000 x 300; the
+# kernel's winsize allows 65,535. Larger values are clamped (the model wraps at the bound).
+MAX_ROWS = 1_000
+MAX_COLS = 2_000
+MAX_TERMINALS = 256          # open at once; an open beyond it is refused with a log line
+MAX_ID = 200                 # characters of a terminal id
+
+
+def bounded_size(value: Any, default: int, limit: int) -> int:
+    """A terminal dimension from an event: an integer (or float holding one) in 1..limit;
+    anything else (missing, bool, string, NaN, negative, zero) is ``default``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    if isinstance(value, float):
+        if not value.is_integer():
+            return default
+        if value > limit:
+            return limit
+        value = int(value)
+    if value < 1:
+        return default
+    return min(value, limit)
+
 
 class TerminalTracker:
     """All terminals of a session, fed in every recording state."""
@@ -96,8 +120,9 @@ class TerminalTracker:
             return None
         term = self.hub.get(term_id)
         if term is None:      # output before open (e.g. sidecar restarted): open it now
-            term = self.hub.open(term_id, str(event.get("name") or term_id),
-                                 int(event.get("rows") or 24), int(event.get("cols") or 80))
+            term = self._open(term_id, event.get("name") or term_id, event)
+            if term is None:
+                return None
         if event.get("program"):
             term.program_name = str(event["program"])
         return term
@@ -110,13 +135,25 @@ class TerminalTracker:
         return str(data).encode("utf-8", "replace")
 
     # -- handlers -----------------------------------------------------------------------------
+    def _open(self, term_id: str, name: Any, event: dict[str, Any]) -> Terminal | None:
+        if len(term_id) > MAX_ID:
+            log.warning("terminal id of %d characters refused (at most %d)", len(term_id), MAX_ID)
+            return None
+        if len(self.hub.terminals) >= MAX_TERMINALS and self.hub.get(term_id) is None:
+            log.warning("terminal_open refused: %d terminals are open already", MAX_TERMINALS)
+            return None
+        return self.hub.open(term_id, str(name)[:200], bounded_size(event.get("rows"), 24, MAX_ROWS),
+                             bounded_size(event.get("cols"), 80, MAX_COLS))
+
     def on_open(self, event: dict[str, Any]) -> None:
         term_id = event["terminal"]
+        if not isinstance(term_id, str):
+            raise TypeError("terminal_open 'terminal' must be a string")
         if event.get("crowdTerm"):
-            self._skip.add(term_id)
+            if len(term_id) <= MAX_ID and len(self._skip) < MAX_TERMINALS:
+                self._skip.add(term_id)
             return
-        self.hub.open(term_id, str(event.get("name") or ""), int(event.get("rows") or 24),
-                      int(event.get("cols") or 80))
+        self._open(term_id, event.get("name") or "", event)
 
     def on_close(self, event: dict[str, Any]) -> None:
         term_id = event.get("terminal")
@@ -132,7 +169,8 @@ class TerminalTracker:
 
     def on_resize(self, event: dict[str, Any]) -> None:
         if self._term(event) is not None:
-            self.hub.resize(event["terminal"], int(event["rows"]), int(event["cols"]))
+            self.hub.resize(event["terminal"], bounded_size(event.get("rows"), 0, MAX_ROWS),
+                            bounded_size(event.get("cols"), 0, MAX_COLS))
 
     def on_data(self, event: dict[str, Any]) -> None:
         if self._term(event) is not None:
