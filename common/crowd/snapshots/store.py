@@ -70,6 +70,49 @@ def _check_rel(rel: str) -> str:
     return rel
 
 
+SHA256_HEX = frozenset("0123456789abcdef")
+
+
+def _check_sha(sha: object) -> str:
+    """A blob name is exactly 64 lowercase hex digits: a manifest is read from disk (maybe a
+    recording someone sent), and its sha becomes a path that ``blob`` reads and ``panic``
+    deletes; ``"../../x"`` would reach outside the store."""
+    if not isinstance(sha, str) or len(sha) != 64 or not SHA256_HEX.issuperset(sha):
+        raise SnapshotError(f"not a sha256 blob name: {str(sha)[:80]!r}")
+    return sha
+
+
+def _check_manifest(manifest: object, name: str) -> dict:
+    """The fields a manifest must have, with their types; paths and blob names checked."""
+    def bad(why: str) -> SnapshotError:
+        return SnapshotError(f"damaged snapshot manifest {name}: {why}")
+
+    if not isinstance(manifest, dict):
+        raise bad("not a JSON object")
+    for key in ("index", "t", "wall", "files"):
+        if isinstance(manifest.get(key), bool) or not isinstance(manifest.get(key), int):
+            raise bad(f"{key!r} must be an integer")
+    if manifest.get("id") != name.removesuffix(".json"):
+        # panic deletes manifests/<id>.json: the id must be the file's own name
+        raise bad(f"'id' {str(manifest.get('id'))[:80]!r} is not the manifest's name")
+    set_ = manifest.get("set", {})
+    if not isinstance(set_, dict):
+        raise bad("'set' must be an object")
+    try:
+        for rel, sha in set_.items():
+            _check_rel(rel)
+            _check_sha(sha)
+        for key in ("removed", "withheld"):
+            listed = manifest.get(key, [])
+            if not isinstance(listed, list) or not all(isinstance(rel, str) for rel in listed):
+                raise bad(f"{key!r} must be a list of paths")
+            for rel in listed:
+                _check_rel(rel)
+    except SnapshotError as exc:
+        raise bad(str(exc)) from None
+    return manifest
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(tmp, "wb") as fh:
@@ -117,9 +160,10 @@ class SnapshotStore:
         found = []
         for path in self._manifests.glob("snapshot_*.json"):
             try:
-                found.append(json.loads(path.read_bytes()))
-            except (OSError, ValueError) as exc:
+                manifest = json.loads(path.read_bytes())
+            except (OSError, ValueError, RecursionError) as exc:
                 raise SnapshotError(f"damaged snapshot manifest {path.name}: {exc}") from exc
+            found.append(_check_manifest(manifest, path.name))
         found.sort(key=lambda m: m["index"])
         return found
 
@@ -172,6 +216,7 @@ class SnapshotStore:
         return data
 
     def _blob_path(self, sha: str) -> Path:
+        _check_sha(sha)
         return self._blobs / sha[:2] / f"{sha[2:]}.zst"
 
     # -- writing -----------------------------------------------------------------------------
