@@ -5,10 +5,24 @@ before it reaches the writer; the event is changed in place and the returned not
 (``what``, ``where``, ``file``) are recorded as ``redaction`` events, so a dataset knows
 text was removed and where.
 
-Every string in the event is scrubbed except header and identifier fields (seq, type, kind,
-source, paths, ids): future event fields are covered without a change here. Lists of
-strings (terminal screen lines) are scanned joined by newlines so that a PEM block or a
-token spread over several rows is still found.
+**Every string** in the event is scrubbed, names and header fields included (``file``,
+``agent``, ``phase``, ``reason``, ``session/start``'s ``settings`` and ``uploadUrl``): a
+secret in a file name or a setting is as much a leak as one in an edit (issue 16). A string
+under a secret-named key (``{"apiToken": "9f86d0..."}``) is judged with its key as the name
+(checks.name_strength / plausible_value), as an assignment in text would be. Short strings
+seen clean are remembered (``CLEAN_CACHE`` entries), so the fixed words every event carries
+cost one set lookup, not a scan.
+
+Lists of strings (terminal screen lines) are scanned joined by newlines so that a PEM block
+spread over several rows is still found; a row exactly as wide as the terminal (``cols``)
+was wrapped, so it is joined to the next row *without* a newline, and a URL password or a
+token wrapped across two rows is one candidate again.
+
+**Split pastes** (``stitch.py``): the last 256 characters inserted in each file (and typed
+or pasted into each terminal) are kept in memory; an insertion that continues the previous
+one is scanned together with it, and a text that ends inside what could be a secret (a
+prefix, an open keyword value) has that end redacted, so a secret pasted in two halves is
+replaced in both.
 
 Every string (identifier fields included) also goes through ``LocalPathRewriter``
 (local_paths.py): workspace roots, the home directory and a ``login@`` prompt prefix are
@@ -21,16 +35,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from crowd.privacy.checks import name_strength, plausible_value
 from crowd.privacy.detect import MIN_SECRET_LEN, Finding, SecretFinder
 from crowd.privacy.local_paths import LocalPathRewriter
 from crowd.privacy.paths import SecretPathPolicy
+from crowd.privacy.stitch import Stitcher
 
-# Fields that hold identifiers, not free text (paths are checked by is_secret_path instead).
-SKIP_KEYS = frozenset({
-    "seq", "t", "wall", "type", "kind", "source", "agent", "file", "old_file", "previous_file",
-    "terminal", "session_id", "snapshot_id", "reason", "change", "phase", "format", "what",
-    "where", "folders", "anchor", "active", "focused", "start_t", "end_t", "exit_code",
-})
+# Fields that never hold free text: numbers and fixed words; not scanned at all.
+SKIP_KEYS = frozenset({"seq", "t", "wall", "type", "kind", "source", "change", "format", "what", "where"})
+CLEAN_CACHE = 8192          # short strings remembered as clean (then the set is cleared)
+CLEAN_MAX_LEN = 160         # longer strings are always scanned
 
 
 def marker(kind: str) -> str:
@@ -38,7 +52,8 @@ def marker(kind: str) -> str:
 
 
 class Redactor:
-    """Finds and replaces secrets in text and events; thread-safe (it holds no mutable state)."""
+    """Finds and replaces secrets in text and events; thread-safe (its state, the clean-string
+    cache and the stitcher's tails, is swapped or locked, never half-updated)."""
 
     def __init__(self, extra_globs: Iterable[str] = (), *, finder: SecretFinder | None = None,
                  workspace_roots: Iterable[tuple[str, str | Path]] = ()) -> None:
@@ -47,6 +62,8 @@ class Redactor:
         self.local_paths = LocalPathRewriter(workspace_roots)
         self._lock = threading.Lock()
         self.redactions = 0
+        self._clean: set[str] = set()
+        self.stitcher = Stitcher(self.finder)
 
     def set_workspace_roots(self, roots: Iterable[tuple[str, str | Path]]) -> None:
         """Tell the redactor the workspace folders ``(recorded name, absolute root)`` so their
@@ -70,16 +87,24 @@ class Redactor:
         out.append(text[pos:])
         return "".join(out), findings
 
-    def scrub_lines(self, lines: list[str], filename: str | None = None) -> tuple[list[str], list[Finding]]:
-        """Scrub a list of lines as one text (secrets may span rows); keeps the line count."""
-        joined = "\n".join(lines)
+    def scrub_lines(self, lines: list[str], filename: str | None = None, *,
+                    width: int | None = None) -> tuple[list[str], list[Finding]]:
+        """Scrub a list of lines as one text (secrets may span rows); keeps the line count.
+        With ``width`` (a terminal's columns) a row of exactly that length was wrapped and
+        continues on the next row: the two are joined without a newline."""
+        starts, pos, parts = [], 0, []
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
+            starts.append(pos)
+            parts.append(line)
+            pos += len(line)
+            if i < last and not (width and len(line) == width):
+                parts.append("\n")
+                pos += 1
+        joined = "".join(parts)
         findings = self.finder.find(joined, filename)
         if not findings:
             return lines, []
-        starts, pos = [], 0
-        for line in lines:
-            starts.append(pos)
-            pos += len(line) + 1
         new_lines = []
         for i, line in enumerate(lines):
             lo, hi = starts[i], starts[i] + len(line)
@@ -99,25 +124,58 @@ class Redactor:
     def scrub_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Replace secrets in ``event`` in place; return one note per replacement.
 
-        A note is ``{"what": kind, "where": field path, "file": file or None}``; the session
-        records each as a ``redaction`` event.
+        A note is ``{"what": kind, "where": field path, "file": file or None, "offset",
+        "length"}``; the session records each as a ``redaction`` event.
         """
         if event.get("type") == "redaction":
             return []
         notes: list[dict[str, Any]] = []
-        filename = event.get("file") if isinstance(event.get("file"), str) else None
-        self._walk(event, "", filename, notes)
+        inserted = self.stitcher.originals(event)
+        if inserted is not None:        # before the walk: it needs the text as inserted
+            notes.extend(self.stitcher.stitch(event, inserted))
+        split = len(notes)
+        self._walk(event, "", None, notes)
+        if split and isinstance(event.get("file"), str):
+            for note in notes[:split]:
+                note["file"] = event["file"]           # the name as written (scrubbed too)
         if notes:
             with self._lock:
                 self.redactions += len(notes)
         return notes
 
+    def _scrub_string(self, value: str, key: str, filename: str | None, where: str,
+                      notes: list[dict[str, Any]]) -> str:
+        short = len(value) <= CLEAN_MAX_LEN
+        if short and value in self._clean:
+            return value
+        strength = name_strength(key) if key else 0
+        if strength and plausible_value(value, strength, quoted=True):
+            notes.append(_note(Finding(0, len(value), "keyword_secret"), where, filename))
+            return marker("keyword_secret")
+        new, findings = self.scrub_text(value, filename)
+        if findings:
+            notes.extend(_note(f, where, filename) for f in findings)
+            return new
+        if short:
+            if len(self._clean) >= CLEAN_CACHE:
+                self._clean = set()
+            self._clean.add(value)
+        return value
+
     def _walk(self, node: dict[str, Any], path: str, filename: str | None, notes: list[dict[str, Any]]) -> None:
         # Hot path (every event): strings too short to hold a secret are skipped before any
         # detector runs, and field paths are only spelled out when something was found.
         local = node.get("file")
-        local_file = local if isinstance(local, str) else filename
         rewrite = self.local_paths.rewrite
+        if isinstance(local, str) and len(local) >= MIN_SECRET_LEN:
+            # the file name first: the notes of this node name the file as it is written
+            local = rewrite(local)
+            mark = len(notes)
+            scrubbed = self._scrub_string(local, "", None, f"{path}.file" if path else "file", notes)
+            for note in notes[mark:]:
+                note["file"] = scrubbed
+            node["file"] = local = scrubbed
+        local_file = local if isinstance(local, str) else filename
         for key, value in node.items():
             if isinstance(value, str):
                 # local paths and the login name: every string, identifiers included (a
@@ -125,21 +183,25 @@ class Redactor:
                 new_value = rewrite(value)
                 if new_value is not value:
                     node[key] = value = new_value
-                if key in SKIP_KEYS or len(value) < MIN_SECRET_LEN:
+                if key in SKIP_KEYS or len(value) < MIN_SECRET_LEN or (key == "file" and value is local):
                     continue
-                new, findings = self.scrub_text(value, local_file)
-                if findings:
+                mark = len(notes)
+                new = self._scrub_string(value, key if isinstance(key, str) else "", local_file, "", notes)
+                if new is not value:
                     node[key] = new
                     where = f"{path}.{key}" if path else str(key)
-                    notes.extend(_note(f, where, local_file) for f in findings)
+                    for note in notes[mark:]:
+                        note["where"] = where
             elif isinstance(value, list):
                 if value and isinstance(value[0], str) and all(isinstance(v, str) for v in value):
                     rewritten = [rewrite(v) for v in value]
                     if any(a is not b for a, b in zip(rewritten, value)):
                         node[key] = value = rewritten
-                    if key in SKIP_KEYS or sum(map(len, value)) + len(value) - 1 < MIN_SECRET_LEN:
+                    if sum(map(len, value)) + len(value) - 1 < MIN_SECRET_LEN:
                         continue
-                    new_lines, findings = self.scrub_lines(value, local_file)
+                    cols = node.get("cols")
+                    new_lines, findings = self.scrub_lines(value, local_file,
+                                                           width=cols if isinstance(cols, int) else None)
                     if findings:
                         node[key] = new_lines
                         where = f"{path}.{key}" if path else str(key)
@@ -154,7 +216,11 @@ class Redactor:
             if isinstance(item, str):
                 new_item = self.local_paths.rewrite(item)
                 if new_item is not item:
-                    node[i] = new_item
+                    node[i] = item = new_item
+                if len(item) >= MIN_SECRET_LEN:
+                    new_item = self._scrub_string(item, "", filename, f"{path}[{i}]", notes)
+                    if new_item is not item:
+                        node[i] = new_item
             elif isinstance(item, dict):
                 self._walk(item, f"{path}[{i}]", filename, notes)
             elif isinstance(item, list):
