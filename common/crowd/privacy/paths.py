@@ -5,6 +5,13 @@ could miss a credential format, but a file called ``.env`` or ``id_rsa`` exists 
 secrets, so the watcher, the workspace cache and the snapshot store consult
 ``is_secret_path`` and skip the file entirely (no content, no diff, no snapshot blob).
 The decision is fail-closed: every ``.env*`` variant counts, including ``.env.example``.
+The families (docs/privacy.md, "Secret files"): dotenv in every spelling, private keys and
+key stores, credential stores of common tools, framework secrets files (``secrets.toml``,
+Rails ``credentials.yml.enc``/``master.key``), Terraform state (``*.tfstate``: every
+resource's attributes in clear), Vault tokens, and config files whose purpose is to hold
+credentials (``wp-config.php``, ``local_settings.py``, ``appsettings.*.json``,
+``database.yml``). A workspace that wants one of them recorded removes it with its own
+policy (``SecretPathPolicy(use_defaults=False)`` plus the globs it keeps).
 """
 from __future__ import annotations
 
@@ -16,8 +23,9 @@ from functools import lru_cache
 # Patterns without "/" match the file's base name; patterns with "/" match the tail of the
 # workspace-relative path (so ".aws/credentials" matches "home/.aws/credentials" too).
 DEFAULT_SECRET_GLOBS: tuple[str, ...] = (
-    # dotenv files and direnv
-    ".env", ".env.*", "*.env", ".envrc",
+    # dotenv files in every spelling (.env.local, .env-local, .env_prod, env.production) and direnv
+    ".env", ".env.*", ".env-*", ".env_*", "*.env", ".envrc", "env.local*", "env.dev*", "env.prod*",
+    "env.stag*", "env.test*", "env.qa*", "env.uat*",
     # private keys and key stores
     "id_rsa", "id_rsa.*", "id_dsa", "id_dsa.*", "id_ecdsa", "id_ecdsa.*",
     "id_ed25519", "id_ed25519.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks",
@@ -28,6 +36,18 @@ DEFAULT_SECRET_GLOBS: tuple[str, ...] = (
     "service-account*.json", "*.tfvars", "secrets.yml", "secrets.yaml", "secrets.json",
     ".aws/credentials", ".aws/config", ".docker/config.json", ".kube/config",
     ".config/gh/hosts.yml", ".ssh/*", ".gnupg/*",
+    # secrets files of frameworks and tools (Streamlit, Rails, .NET user secrets, Jenkins...)
+    "secrets.toml", "secrets.ini", "secrets.env", "secrets.*.y*ml", "secrets.*.json", "credentials.y*ml",
+    "credentials.yml.enc", "credentials.toml", "credentials.xml", "master.key", "secrets.xml",
+    # infrastructure state and tokens: Terraform state holds every resource's secrets in clear
+    "*.tfstate", "*.tfstate.*", ".terraformrc", "terraform.rc", ".vault-token", ".vault_token",
+    # framework config files whose job is to hold credentials
+    "wp-config.php", "wp-config-*.php", "local_settings.py", "settings_local.py", "appsettings.*.json",
+    "database.yml", "parameters.yml", "config.inc.php", "LocalSettings.php", "configuration.php",
+    # more tools' credential stores
+    ".my.cnf", ".mylogin.cnf", ".dockercfg", "auth.json", ".cargo/credentials", ".cargo/credentials.toml",
+    ".gem/credentials", ".config/hub", "rclone.conf", ".git-credentials*", "kubeconfig", "*.kubeconfig",
+    "*.ovpn", "firebase-adminsdk*.json", "*-firebase-adminsdk-*.json", ".pgpass*",
 )
 
 # Public halves of key pairs are not secret; they are allowed even under .ssh/.
