@@ -79,7 +79,9 @@ class Renderer:
     def _action_selection(self, ev: dict[str, Any], st: ReplayState) -> str:
         doc = st.files.get(ev.get("file"))
         if doc is None or not ev.get("selections"):
-            return ""
+            # a crowd-code 2.0 import where the file is unknown: 2.0's own line/character positions
+            where = _cc2_positions(ev.get("cc2"))
+            return f"@cursor{self._tag(ev)} {ev.get('file')} {where}\n" if where else ""
         out = []
         for s in ev["selections"]:
             al, ac = doc.position(s["anchor"])
@@ -112,8 +114,8 @@ class Renderer:
 
     # observations ------------------------------------------------------------------------------
     def _observation_file_content(self, ev: dict[str, Any], st: ReplayState) -> str:
-        if ev.get("snapshot"):
-            return ""
+        if ev.get("snapshot") or ev.get("base") == "viewport":
+            return ""  # a snapshot's hint, or an import's inference from the viewport @view shows
         text = ev.get("text") or ""
         more = f"\n@truncated {len(text) - FILE_CHARS} chars" if len(text) > FILE_CHARS else ""
         return f"@file {ev.get('file')}\n{text[:FILE_CHARS]}{more}\n@end\n"
@@ -218,3 +220,20 @@ def convert_next_action(events: list[dict[str, Any]], session_id: str, tokenizer
     for n, ch in enumerate(sequence_chunks(events, tokenizer, max_tokens)):
         rows.append({"session_id": session_id, "chunk": n, **ch})
     return rows
+
+
+def _cc2_positions(cc2: Any) -> str | None:
+    """``L:C`` or ``L:C-L:C`` (1-based) of a 2.0 selection's ``selectionStart``/``selectionEnd``."""
+    if not isinstance(cc2, dict):
+        return None
+    points = []
+    for key in ("selectionStart", "selectionEnd"):
+        pos = cc2.get(key)
+        if not isinstance(pos, dict):
+            return None
+        line, char = pos.get("line"), pos.get("character")
+        if not isinstance(line, int) or not isinstance(char, int) or isinstance(line, bool) or isinstance(char, bool):
+            return None
+        points.append((line + 1, char + 1))
+    (al, ac), (bl, bc) = points
+    return f"{al}:{ac}" if points[0] == points[1] else f"{al}:{ac}-{bl}:{bc}"

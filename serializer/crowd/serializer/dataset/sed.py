@@ -21,6 +21,7 @@ from crowd.serializer.dataset.common import new_terminal_lines
 from crowd.serializer.dataset.signals import find_markers
 from crowd.serializer.replay.state import ReplayState
 from crowd.serializer.replay.patch import unified_diff
+from crowd.text.document import Document
 from crowd.text.lines import split_lines
 from crowd.text.utf16 import utf16_len
 from crowd.serializer.bulk import bulk
@@ -176,7 +177,7 @@ class SedConverter:
         path, before = self.burst
         self.burst = None
         doc = self.state.files.get(path)
-        if doc is None or not doc.complete:
+        if not _from_line_one(doc):
             return
         made = sed_edit(path, before, doc.text)
         if made:
@@ -196,12 +197,14 @@ class SedConverter:
             path = ev.get("file")
             if self.burst is not None and self.burst[0] != path:
                 self.flush_burst(seq)
-            if self.burst is None:
-                doc = st.files.get(path)
-                if doc is not None and doc.complete:
-                    self.burst = (path, doc.text)
-            st.apply(ev)
+            doc = st.files.get(path)
+            if self.burst is None and _from_line_one(doc):
+                self.burst = (path, doc.text)
             changes = ev.get("changes") or []
+            if self.burst is not None and doc is not None and not doc.complete and any(
+                    c["offset"] + c["length"] > doc.length16() for c in changes):
+                self.burst = None  # an import's edit past the part of the file known: no sed line for it
+            st.apply(ev)
             if changes:
                 first = min(changes, key=lambda c: c["offset"])
                 self._caret = first["offset"] + utf16_len(first["text"])
@@ -286,6 +289,12 @@ class SedConverter:
 
     def finish(self) -> None:
         self.flush_burst(None)
+
+
+def _from_line_one(doc: Document | None) -> bool:
+    """Whether line numbers in ``doc`` are the file's: known in full, or (crowd-code 2.0
+    imports) known from line 1 down as far as it goes -- a typing burst there is rendered."""
+    return doc is not None and (doc.complete or bool(doc.text))
 
 
 @bulk
