@@ -3,9 +3,11 @@
 ``PtyProgram`` runs a program on a fresh PTY of a given size and records every chunk its
 output arrives in (what a recorder sees). ``TmuxPane`` is a detached tmux session whose
 pane runs ``cat`` of a FIFO with output post-processing off, so bytes written to the FIFO
-reach tmux's terminal emulator unchanged; after a chunk we append an OSC 2 title carrying a
-sequence number and poll ``#{pane_title}`` until tmux shows it, so ``capture-pane`` then
-reflects exactly the bytes written so far.
+reach tmux's terminal emulator unchanged; after a chunk we append a window name (``ESC k``)
+carrying a sequence number and poll ``#{window_name}`` until tmux shows it, so
+``capture-pane`` then reflects exactly the bytes written so far (and ``#{pane_title}`` is
+the programs' own title, compared too). A resize waits for the bytes before it first: tmux
+reads the FIFO on its own schedule and would otherwise resize a screen that is behind.
 """
 from __future__ import annotations
 
@@ -175,10 +177,13 @@ class TmuxPane:
         self._tmux("set", "-g", "status", "off")
         self._tmux("set", "-g", "remain-on-exit", "on")
         self._tmux("set", "-g", "window-size", "manual")
+        self._tmux("set", "-g", "allow-rename", "on")
         self.fd = os.open(fifo, os.O_WRONLY)
         self.seq = 0
+        self.write(b"\x1b]2;\x07")           # the title starts empty, as in our model
 
     def resize(self, rows: int, cols: int) -> None:
+        self.sync()
         self._tmux("resize-window", "-x", str(cols), "-y", str(rows))
 
     def _tmux(self, *args: str) -> str:
@@ -195,10 +200,10 @@ class TmuxPane:
         """Return once tmux has processed everything written so far."""
         self.seq += 1
         tag = f"crowd-sync-{self.seq}"
-        self.write(f"\x1b]2;{tag}\x07".encode())
+        self.write(f"\x1bk{tag}\x1b\\".encode())
         deadline = time.monotonic() + timeout
         while True:
-            if self._tmux("display", "-p", "#{pane_title}").strip() == tag:
+            if self._tmux("display", "-p", "#{window_name}").strip() == tag:
                 return
             if time.monotonic() > deadline:
                 raise Timeout("tmux did not catch up")
@@ -211,6 +216,9 @@ class TmuxPane:
         lines = _glyphs(text).split("\n")[:-1]    # SO/SI state runs across lines
         cx, cy = self._tmux("display", "-p", "#{cursor_x},#{cursor_y}").strip().split(",")
         return lines, (int(cy), int(cx))
+
+    def title(self) -> str:
+        return self._tmux("display", "-p", "#{pane_title}").rstrip("\n")
 
     def close(self) -> None:
         try:
@@ -250,7 +258,7 @@ class OracleResult:
 
 def safe_boundary(model: TerminalModel) -> bool:
     """Nothing half-parsed: no unfinished escape sequence or UTF-8 character."""
-    return model._held == "" and model._decoder.getstate()[0] == b""
+    return not model.mid_sequence
 
 
 def compare_with_tmux(chunks: list, rows: int, cols: int, *, every: int = 1,
@@ -288,6 +296,8 @@ def compare_with_tmux(chunks: list, rows: int, cols: int, *, every: int = 1,
             ours_cursor = model.screen.cursor_pos()
             if check_cursor and tuple(ours_cursor) != cursor and ours == theirs:
                 problems.append(f"cursor ours {ours_cursor} tmux {cursor}")
+            if model.title != pane.title():
+                problems.append(f"title ours {model.title!r} tmux {pane.title()!r}")
             if problems:
                 result.mismatches.append(f"after chunk {i} (byte {sum(len(c) for c in chunks[:i + 1] if isinstance(c, bytes))}): "
                                          + "; ".join(problems))

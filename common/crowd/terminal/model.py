@@ -29,7 +29,9 @@ from typing import Any
 from crowd.terminal import tokens as tk
 from crowd.terminal.screen import TerminalScreen, TerminalStream
 
-MAX_HELD_TAIL = 65536          # an unfinished escape sequence longer than this is garbage
+MAX_HELD_TAIL = 65536          # an unfinished sequence longer than this is garbage (a string's
+                               # rest is then discarded up to its end, as tmux discards it)
+MAX_TITLES = 64                # title stack depth (CSI 22 t); tmux has no bound, xterm keeps 10
 SCAN_PIECE = 4 * 1024 * 1024   # catch up in pieces so one call never holds the GIL long
 SMALL_BATCH = 256 * 1024        # below this, chunks are applied one by one (exact mark times)
 
@@ -64,12 +66,14 @@ class TerminalModel:
         self.fast = fast
         self.on_shell = on_shell
         self.title = ""
+        self.titles: list[str] = []       # CSI 22;0 t pushes the title here, CSI 23;0 t pops
         self.stats = ModelStats()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending: list[tuple[bytes, int]] = []
         self.now_t = 0                     # arrival time of the bytes being applied
         self.bytes_applied = 0             # output bytes the screen reflects (for oracles)
         self._held = ""                    # unfinished escape sequence from the last catch-up
+        self._discarding = ""              # "osc"/"dcs": inside an overlong string, up to its end
         self._lock = threading.Lock()      # guards _pending
         self._emulate = threading.RLock()  # one catch-up at a time
         self.version = 0                   # bumps whenever anything was applied
@@ -99,6 +103,11 @@ class TerminalModel:
                 self.screen.resize(rows, cols)
                 self.version += 1
 
+    @property
+    def mid_sequence(self) -> bool:
+        """True while the bytes applied end inside an escape sequence or UTF-8 character."""
+        return bool(self._held or self._discarding or self._decoder.getstate()[0])
+
     def pending_bytes(self) -> int:
         with self._lock:
             return sum(len(c) for c, _t in self._pending)
@@ -127,13 +136,25 @@ class TerminalModel:
                     piece = data[start:start + SCAN_PIECE]
                     text = self._held + self._decoder.decode(piece)
                     self._held = ""
+                    if self._discarding:
+                        text = self._discard_string(text)
                     self._apply(self._hold_unfinished(text))
             self.version += 1
             return True
 
     def _hold_unfinished(self, text: str) -> str:
         k = text.rfind("\x1b")
-        if k < 0 or len(text) - k > MAX_HELD_TAIL:
+        if k < 0:
+            return text
+        j = max(text.rfind(opener) for opener in _STRING_OPENERS)
+        if j >= 0 and _string_open(text, j):
+            if len(text) - j <= MAX_HELD_TAIL:
+                self._held = text[j:]
+            else:
+                self._discarding = "dcs" if text[j + 1] == "P" else "osc"
+                self._held = "\x1b" if _odd_escs(text) else ""   # may be the start of ST
+            return text[:j]
+        if len(text) - k > MAX_HELD_TAIL:
             return text
         candidates = [k]
         k2 = text.rfind("\x1b", 0, k)
@@ -145,6 +166,21 @@ class TerminalModel:
                 return text[:c]
         return text
 
+    def _discard_string(self, text: str) -> str:
+        """Drop the rest of an overlong string sequence, up to where tmux ends it."""
+        if self._discarding == "dcs":
+            m = _DCS_REST.match(text)
+            if m.group(1) is None:          # no ST yet: all of it is the string's
+                self._held = "\x1b" if m.group(0).endswith("\x1b") and _odd_escs(m.group(0)) else ""
+                return ""
+        else:
+            m = _OSC_REST.match(text)
+            if m.group(1) is None:
+                self._held = "\x1b" if text.endswith("\x1b") else ""
+                return ""
+        self._discarding = ""
+        return text[m.end():]
+
     def _apply(self, s: str) -> None:
         if not s:
             return
@@ -155,11 +191,13 @@ class TerminalModel:
         for tok in scan:
             start, end, cat, feed, m = tok
             if cat == tk.TITLE:
-                self.title = _osc_text(m)
+                self._title(feed, m)
                 continue
             if cat in (tk.BARRIER, tk.SHELL):
                 self._segment(s, seg_start, start, seg_tokens)
                 if cat == tk.BARRIER:
+                    if feed[-1] != "b":       # REP repeats the character printed before
+                        self.screen.forget_last_char()
                     self.stream.feed(feed)
                     self.stats.chars_emulated += end - start
                 else:
@@ -176,6 +214,7 @@ class TerminalModel:
         if p is None:
             self._feed_exact(s, a, b)
             return
+        self.screen.drop_content()     # stale from here on: the history must not keep it
         parts = [feed for (start, end, cat, feed, _m) in toks
                  if end <= p and cat in (tk.STATE, tk.STATE_MOVE)]
         parts.append(_sgr_chain(s, a, p))
@@ -190,8 +229,10 @@ class TerminalModel:
         need = 2 * self.rows
         if b - a < need * 2:
             return None
-        # _scan skips only SGR and EL, which are row-local: every row mover is in toks.
-        breaks = [t for t in toks if t[2] in (tk.MOVE, tk.STATE_MOVE)]
+        # _scan skips only SGR and EL, which are row-local: every row mover is in toks, and
+        # so is every string holding CR/LF (they are no line feeds: the count stops there).
+        breaks = [t for t in toks if t[2] in (tk.MOVE, tk.STATE_MOVE)
+                  or (t[2] != tk.LOCAL and _holds_line_break(t[4]))]
         stretch_end = b
         for i in range(len(breaks), -1, -1):
             stretch_start = breaks[i - 1][1] if i > 0 else a
@@ -219,16 +260,20 @@ class TerminalModel:
         screen directly instead of through pyte's character-at-a-time parser."""
         parts: list[str] = []
         pos = a
-        title = None
         feed_text = self.stream.feed
         dispatch = self._csi_dispatch
+        screen = self.screen
         for m in tk.FULL_RE.finditer(s, a, b):
             start = m.start()
             if start > pos:
                 parts.append(_no_esc(s[pos:start]))
             cat, feed = tk.classify(m)
+            if parts:
+                feed_text("".join(parts))
+                parts = []
+            screen.forget_last_char()     # REP repeats only a character printed right before
             if cat == tk.TITLE:
-                title = _osc_text(m)
+                pass                      # titles were applied in order by _apply
             elif feed:
                 call = dispatch.get(feed)
                 if call is None:
@@ -246,8 +291,21 @@ class TerminalModel:
         if parts:
             feed_text("".join(parts))
         self.stats.chars_emulated += b - a
-        if title is not None:
-            self.title = title
+
+    def _title(self, feed: str, m: re.Match) -> None:
+        """OSC 0/2 and APC set the title; CSI 22;0 t / 22;2 t push it, CSI 23;0 t / 23;2 t
+        pop it (tmux 3.3a ignores 22 t without the second parameter, and a pop of an empty
+        stack). As in tmux, a title holding DEL, a C1 control or invalid UTF-8 is refused."""
+        if feed == tk.TITLE_PUSH:
+            self.titles.append(self.title)
+            del self.titles[:-MAX_TITLES]
+        elif feed == tk.TITLE_POP:
+            if self.titles:
+                self.title = self.titles.pop()
+        else:
+            text = _title_text(m.group("str") if feed == tk.TITLE_APC else _osc_text(m))
+            if text is not None:
+                self.title = text
 
     def _csi_call(self, feed: str) -> Any:
         """(method, args, kwargs) for a CSI pyte would dispatch, or False (feed it as text).
@@ -271,9 +329,10 @@ class TerminalModel:
         self._csi_dispatch[feed] = call
         return call
 
-    def _shell(self, m) -> None:
+    def _shell(self, m: re.Match) -> None:
         payload = m.group("osc") or ""
         code, _, rest = payload.partition(";")
+        self.screen.forget_last_char()
         mark = ShellMark(code=code, args=rest.split(";") if rest else [],
                          cursor=self.screen.cursor_pos(), scroll_count=self.screen.scroll_count,
                          t=self.now_t)
@@ -324,13 +383,13 @@ def _scan(s: str) -> list[tuple]:
         for c in tk.ESC_CANDIDATE_RE.finditer(s):
             pos = c.start()
             if pos < end:
-                continue              # the ST that ends an OSC/DCS string
+                continue              # the ST that ends an OSC/DCS string, ESCs inside a DCS
             m = full_match(s, pos)
             if m is None:
                 continue              # malformed: dropped when fed
             end = m.end()
             cat, feed = tk.classify(m)
-            if cat != tk.DROP:
+            if cat != tk.DROP or (end - pos > 2 and _holds_line_break(m)):
                 found.append((pos, end, cat, feed, m))
     if "\x0e" in s or "\x0f" in s:
         shifts = [(m.start(), m.end(), tk.STATE, m.group(0), m) for m in tk.SHIFT_RE.finditer(s)]
@@ -338,9 +397,48 @@ def _scan(s: str) -> list[tuple]:
     return found
 
 
-def _osc_text(m) -> str:
+def _osc_text(m: re.Match) -> str:
     payload = m.group("osc") or ""
     return payload.split(";", 1)[1] if ";" in payload else ""
+
+
+def _title_text(text: str) -> str | None:
+    """A title as tmux keeps it: without C0 controls; None (refused) with DEL, a C1 control
+    or a character that was invalid UTF-8."""
+    if _REFUSED_IN_TITLE.search(text):
+        return None
+    return text if text.isprintable() else _C0.sub("", text)
+
+
+_STRING_OPENERS = ("\x1b]", "\x1bP", "\x1bX", "\x1b^", "\x1b_", "\x1bk")
+_C0 = re.compile(r"[\x00-\x1f]")
+_REFUSED_IN_TITLE = re.compile("[\x7f-\x9f\ufffd]")
+# The rest of an overlong string sequence: an OSC/SOS/PM/APC string ends at BEL or ST or
+# before ESC/CAN/SUB; a DCS string only at ST, an ESC in it taking the next character along.
+_OSC_REST = re.compile(r"[^\x07\x18\x1a\x1b]*(?:(\x07|\x1b\\)|(?=[\x18\x1a\x1b]))?")
+_DCS_REST = re.compile(r"[^\x1b]*(?:\x1b[^\\][^\x1b]*)*(\x1b\\)?\x1b?")
+
+
+def _odd_escs(text: str) -> bool:
+    """Whether ``text`` ends in an ESC that starts a pair (not the second of ``ESC ESC``)."""
+    n = len(text) - len(text.rstrip("\x1b"))
+    return n % 2 == 1
+
+
+def _string_open(text: str, j: int) -> bool:
+    """Whether the string sequence starting at ``j`` may not have ended by the end of text."""
+    m = tk.FULL_RE.match(text, j)
+    if m is None:
+        return tk.INCOMPLETE_RE.match(text, j) is not None
+    if m.group(0).endswith(("\x07", "\x1b\\")):
+        return False
+    # Reaching the end, or cut short by an ESC that ends the text (it may start ST).
+    return m.end() == len(text) or (m.end() == len(text) - 1 and text[-1] == "\x1b")
+
+
+def _holds_line_break(m: re.Match) -> bool:
+    text = m.group(0)
+    return "\n" in text or "\r" in text
 
 
 def _no_esc(text: str) -> str:

@@ -25,17 +25,20 @@ cell and treats an overwritten half of a wide character wrongly.
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any
 
 import pyte
 from pyte import charsets as cs
 from pyte import modes as mo
-from pyte.screens import Char, Margins, Savepoint, StaticDefaultDict
+from pyte.screens import Char, Margins, Savepoint
 from wcwidth import wcwidth
+
+from crowd.terminal.reflow import Row, reflow, row_width, unwrap_position, wrap_position
 
 ALT_SCREEN_MODES = (47, 1047, 1049)
 SAVE_CURSOR_MODE = 1048
+HISTORY_LINES = 1000   # rows kept above the main screen for resizes (tmux keeps 2000)
 
 
 class TerminalScreen(pyte.Screen):
@@ -45,16 +48,23 @@ class TerminalScreen(pyte.Screen):
         self.alt_screen = False
         self._main_buffer: Any = None
         self._main_cursor: Any = None
+        self._main_size = (lines, columns)
         self.scroll_count = 0          # lines scrolled off the top; lets callers track rows
-        self._last_char = " "
+        # Rows scrolled off the top of the main screen, oldest first, and how many of the
+        # newest a taller window pulls back (tmux's hscrolled: a clear screen zeroes it).
+        self.history: deque[Row] = deque(maxlen=HISTORY_LINES)
+        self.hscrolled = 0
+        self._last_char: str | None = None
+        self._in_draw = False
         super().__init__(columns, lines)
 
     # -- buffers ----------------------------------------------------------------------------
     def _new_buffer(self) -> defaultdict:
-        return defaultdict(lambda: StaticDefaultDict(self.default_char))
+        return defaultdict(lambda: Row(self.default_char))
 
     def reset(self) -> None:
         super().reset()
+        self.buffer = self._new_buffer()
         self.g1_charset = cs.LAT1_MAP      # G1 starts as ASCII in xterm/tmux (pyte: graphics)
         if getattr(self, "alt_screen", False):
             self.alt_screen = False
@@ -102,6 +112,7 @@ class TerminalScreen(pyte.Screen):
         self._main_cursor = copy.copy(self.cursor) if save_cursor else None
         self._main_charsets = (self.g0_charset, self.g1_charset, self.charset)
         self._main_buffer = self.buffer
+        self._main_size = (self.lines, self.columns)
         self.buffer = self._new_buffer()
         self.alt_screen = True
         self.dirty.update(range(self.lines))
@@ -116,30 +127,101 @@ class TerminalScreen(pyte.Screen):
             self.cursor = copy.copy(self._main_cursor)
             self.g0_charset, self.g1_charset, self.charset = self._main_charsets
         self._main_cursor = None
+        size = (self.lines, self.columns)
+        if self._main_size != size:
+            # tmux resizes the main screen only now, from its old size, with this cursor.
+            self.lines, self.columns = self._main_size
+            self.ensure_hbounds()
+            self.ensure_vbounds()
+            self._resize_main(*size)     # sets lines and columns back to ``size``
         self.ensure_hbounds()
         self.ensure_vbounds()
         self.dirty.update(range(self.lines))
 
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
-        lines = lines or self.lines
-        columns = columns or self.columns
-        if self.alt_screen and self._main_buffer is not None:
-            main = self._main_buffer
-            if lines < self.lines:     # drop from the top, like pyte does for the live buffer
-                shift = self.lines - lines
-                shifted = self._new_buffer()
-                for y, row in main.items():
-                    if y >= shift:
-                        shifted[y - shift] = row
-                main = shifted
-            if columns < self.columns:
-                for row in main.values():
-                    for x in range(columns, self.columns):
-                        row.pop(x, None)
-            self._main_buffer = main
-        super().resize(lines, columns)
-        self.ensure_hbounds()
-        self.ensure_vbounds()
+        """A window resize as tmux 3.3a does it (measured; see ``crowd.terminal.reflow``):
+        the cursor stays where it was (no homing); a shorter screen first drops the rows
+        below the cursor, then moves top rows into the history; a taller one pulls back
+        rows that scrolled off; a width change rewraps the main screen and its history (the
+        alternate screen is cut, as tmux cuts it). Tab stops return to every 8 columns when
+        the width changes; the scroll region is reset; a saved cursor is kept (clamped when
+        restored)."""
+        lines = max(1, lines or self.lines)
+        columns = max(1, columns or self.columns)
+        if (lines, columns) == (self.lines, self.columns):
+            return
+        if columns != self.columns:
+            self.tabstops = set(range(8, columns, 8))
+        if self.alt_screen:
+            self._resize_alt(lines, columns)
+        else:
+            self._resize_main(lines, columns)
+
+    def _resize_alt(self, lines: int, columns: int) -> None:
+        rows = [self.buffer.get(y) or Row(self.default_char) for y in range(self.lines)]
+        cy = self.cursor.y
+        if lines < self.lines:
+            below = min(self.lines - 1 - cy, self.lines - lines)
+            del rows[len(rows) - below:]
+            top = len(rows) - lines          # no history here: rows go from the top
+            del rows[:top]
+            cy -= top
+        rows.extend(Row(self.default_char) for _ in range(lines - len(rows)))
+        if columns < self.columns:
+            for row in rows:
+                for x in [x for x in row if x >= columns]:
+                    del row[x]
+        self._set_rows(rows, lines, columns)
+        self.cursor.y = cy
+
+    def _resize_main(self, lines: int, columns: int) -> None:
+        history = list(self.history)
+        rows = history + [self.buffer.get(y) or Row(self.default_char) for y in range(self.lines)]
+        hsize = len(history)
+        cx, cy = self.cursor.x, hsize + self.cursor.y
+        if lines < self.lines:
+            needed = self.lines - lines
+            below = min(self.lines - 1 - self.cursor.y, needed)
+            if below > 0:
+                del rows[len(rows) - below:]
+            hsize += needed - below
+            self.hscrolled += needed - below
+        elif lines > self.lines:
+            needed = lines - self.lines
+            pull = min(self.hscrolled, hsize, needed)
+            self.hscrolled -= pull
+            hsize -= pull
+            rows.extend(Row(self.default_char) for _ in range(needed - pull))
+        if columns != self.columns:
+            offset, line = wrap_position(rows, cx, cy)
+            rows = reflow(rows, columns, self.default_char)
+            cx, cy = unwrap_position(rows, offset, line)
+            rows.extend(Row(self.default_char) for _ in range(lines - len(rows)))
+            hsize = len(rows) - lines
+        if cy >= hsize:
+            self.cursor.x, self.cursor.y = cx, cy - hsize
+        else:
+            self.cursor.x, self.cursor.y = 0, 0
+        self.history = deque(rows[:hsize], maxlen=HISTORY_LINES)
+        self.hscrolled = min(self.hscrolled, len(self.history))
+        self._set_rows(rows[hsize:], lines, columns)
+
+    def _set_rows(self, rows: list[Row], lines: int, columns: int) -> None:
+        buf = self._new_buffer()
+        for y, row in enumerate(rows):
+            if row or row.wrapped or row.used:
+                buf[y] = row
+        self.buffer = buf
+        self.lines, self.columns = lines, columns
+        self.margins = None
+        self.dirty.update(range(lines))
+
+    def drop_content(self) -> None:
+        """Forget the screen's rows and the history: the fast path skipped the output that
+        made them (the screen after the skip does not depend on them; the history does)."""
+        self.buffer = self._new_buffer()
+        self.history.clear()
+        self.hscrolled = 0
 
     def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
         """DECSTBM; resetting the region homes the cursor too (pyte forgets to)."""
@@ -177,6 +259,9 @@ class TerminalScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         if self.cursor.y == bottom:
             buf = self.buffer
+            if top == 0 and not self.alt_screen:     # tmux keeps it, whatever the bottom
+                self.history.append(buf.get(0) or Row(self.default_char))
+                self.hscrolled += 1
             for y in range(top, bottom):
                 buf[y] = buf[y + 1]
             buf.pop(bottom, None)
@@ -192,6 +277,9 @@ class TerminalScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         n = min(count or 1, bottom - top + 1)
         buf = self.buffer
+        if top == 0 and not self.alt_screen:
+            self.history.extend(buf.get(y) or Row(self.default_char) for y in range(n))
+            self.hscrolled += n
         for y in range(top, bottom + 1):
             if y + n <= bottom and y + n in buf:
                 buf[y] = buf[y + n]
@@ -218,20 +306,54 @@ class TerminalScreen(pyte.Screen):
         self.cursor.x = stops[-n] if n <= len(stops) else 0
 
     def tab_forward(self, count: int | None = None) -> None:
-        """CHT (CSI n I); more tabs than columns all end at the last column."""
-        for _ in range(min(count or 1, self.columns)):
-            x = self.cursor.x
-            self.tab()
-            if self.cursor.x == x:
-                break
+        """CHT (CSI n I): tmux 3.3a ignores it (measured), so does this screen."""
 
     def repeat_char(self, count: int | None = None) -> None:
-        """REP (CSI n b): repeat the last printed graphic character, at most to the end of
-        the line, as tmux does (xterm would wrap; tmux is the reference here, and the clamp
-        keeps a huge count from costing the whole screen per sequence)."""
+        """REP (CSI n b), as tmux 3.3a does it (measured): repeat the printable ASCII character
+        printed right before (any control, escape sequence or non-ASCII character in between
+        leaves nothing to repeat), at most to the end of the line (xterm would wrap; the clamp
+        also keeps a huge count from costing the whole screen per sequence)."""
+        last = self._last_char
         n = min(count or 1, self.columns - self.cursor.x)
-        if n > 0:
-            self.draw(self._last_char * n)
+        if n > 0 and last is not None:
+            self.draw(last * n)
+        self._last_char = None         # a second REP repeats nothing (tmux 3.3a, measured)
+
+    def forget_last_char(self) -> None:
+        """Something other than a printed character came: REP has nothing to repeat."""
+        self._last_char = None
+
+    # C0 controls end a run of printed characters too (tmux forgets the last one).
+    def carriage_return(self) -> None:
+        self._last_char = None
+        if self._in_draw and self.cursor.x >= self.columns:   # pyte's autowrap
+            row = self.buffer[self.cursor.y]
+            row.wrapped = True
+            row.used = max(row.used, self.columns)
+        super().carriage_return()
+
+    def linefeed(self) -> None:
+        self._last_char = None
+        super().linefeed()
+
+    def backspace(self) -> None:
+        self._last_char = None
+        super().backspace()
+
+    def tab(self) -> None:
+        self._last_char = None
+        super().tab()
+
+    def bell(self, *args: Any) -> None:
+        self._last_char = None
+
+    def shift_in(self) -> None:
+        self._last_char = None
+        super().shift_in()
+
+    def shift_out(self) -> None:
+        self._last_char = None
+        super().shift_out()
 
     def cursor_to_line(self, line: int | None = None) -> None:
         """VPA (CSI n d); in origin mode without a scroll region the region is the whole
@@ -248,6 +370,10 @@ class TerminalScreen(pyte.Screen):
     # written with dict operations; an unknown mode does nothing instead of raising.
     def erase_in_line(self, how: int = 0, private: bool = False) -> None:
         x = self.cursor.x
+        if how == 2 or (how == 0 and x == 0) or (how == 1 and x >= self.columns - 1):
+            row = self.buffer[self.cursor.y]   # the whole row: tmux empties it
+            row.wrapped = False
+            row.used = 0
         if how == 0:
             cells = range(x, self.columns)
         elif how == 1:
@@ -260,17 +386,31 @@ class TerminalScreen(pyte.Screen):
         self.buffer[self.cursor.y].update(dict.fromkeys(cells, self.cursor.attrs))
 
     def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        """ED. As in tmux 3.3a (measured): ``CSI 3 J`` clears only the history; ``CSI 2 J``
+        on the main screen moves its rows into the history first (a wider window may show
+        them again) but no taller window pulls them back."""
+        buf = self.buffer
         if how == 0:
             rows = range(self.cursor.y + 1, self.lines)
         elif how == 1:
             rows = range(self.cursor.y)
-        elif how in (2, 3):
+        elif how == 2:
             rows = range(self.lines)
+            if not self.alt_screen:
+                last = max((y for y, row in buf.items() if y < self.lines and row_width(row)),
+                           default=-1)
+                self.history.extend(buf.get(y) or Row(self.default_char) for y in range(last + 1))
+                self.hscrolled = 0
+                for y in range(last + 1):
+                    buf[y] = Row(self.default_char)
+        elif how == 3:
+            self.history.clear()
+            self.hscrolled = 0
+            return
         else:
             return
         self.dirty.update(rows)
         attrs = self.cursor.attrs
-        buf = self.buffer
         for y in rows:
             line = buf.get(y)
             if line is None:
@@ -298,7 +438,7 @@ class TerminalScreen(pyte.Screen):
                     and (self.g1_charset if self.charset else self.g0_charset) is cs.LAT1_MAP):
                 self._draw_ascii(data)
             else:
-                super().draw(data)
+                self._pyte_draw(data)
             self._last_char = data[-1]
             return
         run: list[str] = []
@@ -308,21 +448,31 @@ class TerminalScreen(pyte.Screen):
                 run.append(ch)
                 continue
             if run:
-                super().draw("".join(run))
+                self._pyte_draw("".join(run))
                 run.clear()
             if w == 2:
                 if self.cursor.x == self.columns - 1 and mo.DECAWM in self.mode:
+                    row = self.buffer[self.cursor.y]
+                    row.used = max(row.used, self.columns - 1)
+                    row.wrapped = True
                     self.cursor.x = self.columns   # does not fit: wrap first, as xterm/tmux do
-                super().draw(ch)
+                self._pyte_draw(ch)
             elif w == 0:
                 self._attach_zero_width(ch)
-                continue
-            else:
-                continue   # unprintable
-            self._last_char = ch
+            self._last_char = None     # tmux repeats only ASCII
         if run:
-            super().draw("".join(run))
-            self._last_char = run[-1]
+            self._pyte_draw("".join(run))
+            self._last_char = run[-1] if run[-1].isascii() else None
+
+    def _pyte_draw(self, data: str) -> None:
+        """pyte's draw, noting autowraps (``carriage_return``) and how far the row got."""
+        self._in_draw = True
+        try:
+            super().draw(data)
+        finally:
+            self._in_draw = False
+        row = self.buffer[self.cursor.y]
+        row.used = max(row.used, min(self.cursor.x, self.columns))
 
     def _draw_ascii(self, data: str) -> None:
         """pyte's draw for printable ASCII with autowrap, without per-character overhead.
@@ -340,6 +490,7 @@ class TerminalScreen(pyte.Screen):
         while i < n:
             if cur.x >= cols:
                 self.dirty.add(cur.y)
+                self.buffer[cur.y].wrapped = True
                 self.carriage_return()
                 self.linefeed()
             x = cur.x
@@ -349,6 +500,8 @@ class TerminalScreen(pyte.Screen):
                 line[x] = new(char, (ch, *rest))
                 x += 1
             cur.x = x
+            if x > line.used:
+                line.used = x
             i += len(seg)
         self.dirty.add(cur.y)
 

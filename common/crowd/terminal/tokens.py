@@ -12,7 +12,8 @@ Every escape sequence is put in one category that says how the fast path may tre
 - ``BARRIER``: its effect depends on the exact screen or cursor at that moment (DECSC,
   DECRC, HTS, TBC, alternate screen, RIS, REP): the bytes before it are emulated exactly.
 - ``SHELL``: shell integration (OSC 133/633/7): handled by us at an exact screen.
-- ``TITLE``: OSC 0/2, handled by us (pyte's OSC handling is looser than xterm's).
+- ``TITLE``: OSC 0/2, APC strings (tmux 3.3a titles the pane with them) and the title stack
+  (CSI 22/23 t), handled by us (pyte's OSC handling is looser than xterm's, no title stack).
 - ``DROP``: does nothing to what is displayed (queries, DCS strings, keypad modes, C1...).
 
 pyte mis-parses some sequences (``CSI > 4;2 m`` becomes bold+underline, DCS payloads are
@@ -32,14 +33,25 @@ from __future__ import annotations
 import re
 
 LOCAL, STATE, STATE_MOVE, MOVE, BARRIER, SHELL, TITLE, DROP = range(8)
+TITLE_PUSH, TITLE_POP = "push", "pop"   # the feed of a TITLE token that is CSI 22/23 t
+TITLE_APC = "apc"                        # the feed of a TITLE token that is an APC string
 
-# One token: CSI | OSC | string sequences (DCS, SOS, PM, APC) | other ESC | lone controls.
-# OSC/DCS payloads exclude CR/LF so that a token never hides a line break from the counting.
+# One token: CSI | OSC | SOS/PM/APC/screen-title (ESC k) strings | DCS | other ESC | controls.
+# The string sequences end as tmux 3.3a ends them (measured): an OSC, SOS, PM or APC string
+# at BEL/ST, or just before an ESC, CAN or SUB (ESC then starts the next sequence: OSC 8 cut
+# short by a CSI still runs the CSI); controls inside are part of the string, so an OSC 52
+# with base64 wrapped at 76 columns (CR LF inside) is not drawn. A DCS string ends only at
+# ST: an ESC inside it takes the next character with it (tmux passthrough nests ESCs). A
+# string may hold CR/LF, so the fast path treats one that does as a row mover (model._scan).
+# U+009C is no ST (tmux reads UTF-8, where it is a character). A string that reaches the end
+# of the text matches too: the model holds back an unfinished one, so the text fed can end
+# there only where it was cut at the next sequence's ESC.
 _TOKEN = r"""
   \x1b\[(?P<cp>[0-?]*)(?P<ci>[ -/]*)(?P<cf>[@-~])
- |\x1b\](?P<osc>[^\x07\x1b\x9c\r\n]*)(?:\x07|\x1b\\|\x9c)
- |\x1b[P^_X][^\x1b\x9c\r\n]*(?:\x1b\\|\x9c)
- |\x1b(?P<ei>[ -/]*)(?P<ef>[0-OQ-WYZ\\`-~])
+ |\x1b\](?P<osc>[^\x07\x18\x1a\x1b]*)(?:\x07|\x1b\\|(?=[\x18\x1a\x1b]|\Z))
+ |\x1b(?P<sk>[X^_k])(?P<str>[^\x18\x1a\x1b]*)(?:\x1b\\|(?=[\x18\x1a\x1b]|\Z))
+ |\x1bP[0-?]*[ -/]*[@-~][^\x1b]*(?:\x1b[^\\][^\x1b]*)*\x1b\\
+ |\x1b(?P<ei>[ -/]*)(?P<ef>[0-OQ-WYZ\\`-jl-~])
  |(?P<c0>[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f-\x9f])
 """
 FULL_RE = re.compile(_TOKEN, re.X)
@@ -52,9 +64,10 @@ SGR_RE = re.compile(r"\x1b\[([0-9;]*)m")
 _RESETTING_SGR = re.compile(r"0*(?:;|$)")
 # What an unfinished sequence at the end of the data can look like.
 INCOMPLETE_RE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b\x9c\r\n]*\x1b?|[P^_X][^\x1b\x9c\r\n]*\x1b?|[ -/]*)?\Z")
+    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x18\x1a\x1b]*\x1b?|[X^_k][^\x18\x1a\x1b]*\x1b?"
+    r"|P(?:[0-?]*[ -/]*(?:[@-~][^\x1b]*(?:\x1b[^\\][^\x1b]*)*\x1b?)?)?|[ -/]*)?\Z")
 
-_LOCAL_CSI = set("KXP@CDG`aZI")
+_LOCAL_CSI = set("KXP@CDG`aZ")     # CSI I (CHT) is not here: tmux 3.3a ignores it
 _MOVE_CSI = set("ABEFHfdeJLMST")
 _LOCAL_PRIVATE_CSI = set("K")
 _MOVE_PRIVATE_CSI = set("J")
@@ -108,6 +121,8 @@ def _classify(m: re.Match) -> tuple[int, str]:
             return MOVE, feed
         if not _plain_params(cp):
             return DROP, ""                      # colon sub-parameters etc.
+        if cf == "t":
+            return _window_op(cp)
         feed = csi_text(cp, cf)
         if feed is None:
             return DROP, ""                      # an erase/tab-clear mode no terminal defines
@@ -136,6 +151,8 @@ def _classify(m: re.Match) -> tuple[int, str]:
         if code in ("133", "633", "7"):
             return SHELL, ""
         return DROP, ""
+    if m.group("sk") == "_":
+        return TITLE, TITLE_APC                  # tmux 3.3a sets the title from an APC string
     ef = m.group("ef")
     if ef is not None:
         ei = m.group("ei")
@@ -197,6 +214,18 @@ def csi_text(cp: str, cf: str) -> str | None:
     if modes is not None and (param_value(out[0]) if out and out[0] else 0) not in modes:
         return None
     return "\x1b[" + ("?" if private else "") + ";".join(out) + cf
+
+
+def _window_op(cp: str) -> tuple[int, str]:
+    """CSI 22;0 t / 22;2 t push the title, 23;0 t / 23;2 t pop it (tmux 3.3a, measured: a
+    missing or other second parameter does nothing); the other window ops are dropped."""
+    params = cp.split(";")
+    if len(params) >= 2 and params[1] in ("0", "2"):
+        if params[0] == "22":
+            return TITLE, TITLE_PUSH
+        if params[0] == "23":
+            return TITLE, TITLE_POP
+    return DROP, ""
 
 
 def _plain_params(cp: str) -> bool:
