@@ -125,3 +125,14 @@ def test_asciicast_picks_a_terminal_that_shows_something(tmp_path):
     res = export_asciicast(events, tmp_path / "a.cast")
     assert res.terminal == "t-used" and res.terminals == ["t-idle", "t-used"]
     assert export_asciicast(events, tmp_path / "b.cast", terminal="t-idle").terminal == "t-idle"
+
+
+def test_a_2_0_diff_of_a_file_with_a_lone_cr_applies():
+    """jsdiff (2.0's diffs) splits lines at "\\n" only; Python's splitlines also at a lone CR,
+    so such a change used to fail to apply and leave the file stale (found by the oracle test)."""
+    from crowd.serializer.replay.patch import apply_unified_diff
+
+    old = "progress 10%\rprogress 100%\nsecond\nthird\n"
+    diff = ("===================================================================\n--- a/log.txt\t\n+++ b/log.txt\t\n"
+            "@@ -1,3 +1,3 @@\n progress 10%\rprogress 100%\n-second\n+SECOND\n third\n")
+    assert apply_unified_diff(old, diff) == "progress 10%\rprogress 100%\nSECOND\nthird\n"

@@ -30,12 +30,34 @@ def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
     return "".join(out)
 
 
+def _nl_lines(text: str) -> list[str]:
+    """Lines split at "\n" only, ends kept (a lone "\r" or U+2028 stays inside its line)."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
 def apply_unified_diff(old: str, diff: str) -> str:
-    """Return ``old`` with ``diff`` applied; raise PatchError when it does not fit."""
-    src = old.splitlines(keepends=True)
+    """Return ``old`` with ``diff`` applied; raise PatchError when it does not fit.
+
+    Our diffs split lines as Python does (``splitlines``: also at a lone CR, U+2028...);
+    crowd-code 2.0's (jsdiff) split at "\n" only. A diff that does not fit one way is tried
+    the other way, so a 2.0 change to a file holding a lone CR still applies.
+    """
+    try:
+        return _apply(old.splitlines(keepends=True), diff.splitlines(keepends=True))
+    except PatchError:
+        if "\n" not in old and "\n" not in diff:
+            raise
+        try:
+            return _apply(_nl_lines(old), _nl_lines(diff))
+        except PatchError:
+            pass
+        raise
+
+
+def _apply(src: list[str], lines: list[str]) -> str:
     out: list[str] = []
     pos = 0
-    lines = diff.splitlines(keepends=True)
     i = 0
     while i < len(lines) and not lines[i].startswith("@@"):
         i += 1
