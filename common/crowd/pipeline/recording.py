@@ -160,7 +160,7 @@ class RecordingPipeline:
             self.repaired += 1
             self._seq += 1
             out.append({"seq": self._seq, "t": event["t"], "wall": event["wall"], "type": "session",
-                        "kind": "error", "message": repair_message(event, repairs)})
+                        "kind": "error", "message": self._scrub_message(repair_message(event, repairs))})
         for note in notes:
             self._seq += 1
             out.append({"seq": self._seq, "t": event["t"], "wall": event["wall"], "type": "redaction",
@@ -199,7 +199,19 @@ class RecordingPipeline:
         self._write_error(self._seq, t, wall, f"typing guard failed ({type(exc).__name__}): "
                                               f"{dropped} held events were not written")
 
+    def _scrub_message(self, message: str) -> str:
+        """Our own messages name files and fields, which can hold a secret too (issue 16)."""
+        redactor = self.redactor
+        if not isinstance(redactor, Redactor):
+            return message
+        try:
+            return redactor.scrub_text(message)[0]
+        except Exception:  # noqa: BLE001 - fail closed: a message that cannot be scrubbed is not written
+            log.exception("redaction failed on an error message")
+            return "an error message was not written (redaction failed)"
+
     def _write_error(self, seq: int, t: int, wall: int, message: str) -> None:
+        message = self._scrub_message(message)
         error = {"seq": seq, "t": t, "wall": wall, "type": "session", "kind": "error", "message": message}
         guard = self._guard
         # behind what the guard holds, so seq order on disk is kept

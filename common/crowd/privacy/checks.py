@@ -28,7 +28,7 @@ STRONG_SEGMENTS = frozenset({
 WEAK_SEGMENTS = frozenset({
     "token", "key", "auth", "privatekey", "accesskey", "secretkey",
     "authtoken", "accesstoken", "refreshtoken", "apitoken", "dsn", "hmac", "bearer", "cookie",
-    "jwt", "license", "licensekey", "webhook", "conn", "connstr", "connectionstring",
+    "jwt", "licensekey", "webhook", "conn", "connstr", "connectionstring",
 })
 # A last segment that says the name holds something other than the secret itself.
 NOT_SECRET_LAST = frozenset({
@@ -151,7 +151,7 @@ def plausible_value(value: str, strength: int, *, quoted: bool) -> bool:
     if quoted and ("{" in value or "%s" in value or "%(" in value):
         return False                 # a template: "{token}", "%s", "${X}"
     if strength >= 2:
-        if re.fullmatch(r"[a-z]+(?:[_.-][a-z]+)+", value):   # snake/kebab words: field names
+        if re.fullmatch(r"[a-z]+(?:[_.:-][a-z]+)+", value):   # snake/kebab words, module paths
             return False
         return True
     return looks_random(value)

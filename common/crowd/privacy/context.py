@@ -16,7 +16,7 @@ import re
 from crowd.privacy.checks import entropy, looks_random, name_strength, plausible_value, PLACEHOLDERS
 from crowd.privacy.rules import Rule
 
-KEYWORD_HS = (r"(?:pass|pwd|secret|salt|pepper|cred|token|key|auth|sig|dsn|hmac|bearer|cookie|jwt|license|"
+KEYWORD_HS = (r"(?:pass|pwd|secret|salt|pepper|cred|token|key|auth|sig|dsn|hmac|bearer|cookie|jwt|"
               r"webhook|conn|pin)")
 
 # name [quote] [bracket] op [string prefix] [quote] value

@@ -167,7 +167,7 @@ class Redactor:
         # detector runs, and field paths are only spelled out when something was found.
         local = node.get("file")
         rewrite = self.local_paths.rewrite
-        if isinstance(local, str) and len(local) >= MIN_SECRET_LEN:
+        if isinstance(local, str) and len(local) >= MIN_SECRET_LEN and local not in self._clean:
             # the file name first: the notes of this node name the file as it is written
             local = rewrite(local)
             mark = len(notes)

@@ -52,6 +52,12 @@ def token(kind: str, prefix: str, body: str, lo: int, hi: int | None = None, *, 
                 open_end=f"{_B}{prefix}{body}{{1,{hi or 400}}}\\Z")
 
 
+def _aws_key_id(value: str) -> bool:
+    """Key ids have digits; the documentation's ``...EXAMPLE`` id and DNA (ACCA...) do not count."""
+    body = value[4:]
+    return any(c.isdigit() for c in body) and len(set(body)) > 6 and not value.endswith("EXAMPLE")
+
+
 _AN = "[A-Za-z0-9]"
 _AN_ = "[A-Za-z0-9_]"
 _ANH = "[A-Za-z0-9_-]"
@@ -63,7 +69,7 @@ PREFIX_RULES: tuple[Rule, ...] = (
     # cloud providers
     Rule("aws_access_key", rf"{_B}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{{16}}{_E}",
          hs=r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}",
-         open_end=rf"{_B}(?:AKIA|ASIA)[A-Z0-9]{{1,16}}\Z"),
+         open_end=rf"{_B}(?:AKIA|ASIA)[A-Z0-9]{{1,16}}\Z", check=_aws_key_id),
     token("google_api_key", "AIza", _ANH, 35, 35),
     token("google_oauth_secret", "GOCSPX-", _ANH, 28, 28),
     token("google_oauth_token", r"ya29\.", _ANH, 30),

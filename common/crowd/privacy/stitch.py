@@ -31,7 +31,7 @@ from crowd.privacy.rules import PREFIX_RULES
 TAIL = 256
 OPEN_WINDOW = 420     # the end of a text searched for a format's open start
 FILLER = "Q7x9Kp2mZ4vB8nL3wR6tY1uH5jF0cD8sA2eG4iM6oU"   # random-looking: completes any token format
-CLOSERS = ("", '"', "'")
+CLOSERS = ("", '"', "'", "@example.com")   # as is, a closing quote, a URL's host
 Inserted = tuple[str, str, list[tuple[Any, int, int, str]]]    # stream, name, (index, offset, length, text)
 
 
@@ -51,6 +51,10 @@ class Stitcher:
             file, changes = event.get("file"), event.get("changes")
             if not isinstance(file, str) or not isinstance(changes, list):
                 return None
+            if len(changes) == 1 and isinstance(changes[0], dict):
+                text = changes[0].get("text")
+                if isinstance(text, str) and len(text) < 2 and not changes[0].get("length"):
+                    return None      # a key: the typing guard's (it also moves no tail: not adjacent)
             items = []
             for i, change in enumerate(changes):
                 if isinstance(change, dict) and isinstance(change.get("text"), str) \
@@ -61,6 +65,8 @@ class Stitcher:
         if kind == "terminal_input":
             terminal, data = event.get("terminal"), event.get("data")
             if isinstance(data, str):
+                if len(data) < 2 and data not in ("\r", "\n"):
+                    return None      # a key (Enter still ends the terminal's line)
                 return ("term", str(terminal), [(None, 0, 0, data)])
         return None
 

@@ -133,9 +133,32 @@ def replace_prefixes(node: Any, secret: str, mark: str) -> Any:
             else:
                 replace_prefixes(value, secret, mark)
     elif isinstance(node, list):
+        carried = 0      # how much of the secret the previous row (a terminal row) ended with
         for i, value in enumerate(node):
             if isinstance(value, str):
-                node[i] = fix(value)
+                node[i] = fix(_continued(value, secret, carried, mark))
+                carried = _ends_with_prefix(value, secret)
             else:
+                carried = 0
                 replace_prefixes(value, secret, mark)
     return node
+
+
+def _ends_with_prefix(row: str, secret: str) -> int:
+    """Length of the longest prefix of ``secret`` (PREFIX_MIN or more) that ``row`` ends with."""
+    for k in range(min(len(secret), len(row)), PREFIX_MIN - 1, -1):
+        if row.endswith(secret[:k]):
+            return k
+    return 0
+
+
+def _continued(row: str, secret: str, carried: int, mark: str) -> str:
+    """A row that goes on with the secret where the previous row stopped (the terminal wrapped
+    it mid-secret): that piece, however short, becomes the marker too."""
+    if not carried:
+        return row
+    rest = secret[carried:]
+    k = 0
+    while k < len(rest) and k < len(row) and row[k] == rest[k]:
+        k += 1
+    return mark + row[k:] if k else row
