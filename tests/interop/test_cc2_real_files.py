@@ -142,3 +142,14 @@ def test_real_folder_names_with_milliseconds_in_local_time(tmp_path, berlin):
     ours = [e for e in events if e["kind"] == "start"][0]
     res2 = export_cc2([{**ours, "cc2_folder_time": None}] + events[1:], tmp_path / "out2", tarballs=False)
     assert res2.folder.name == "crowd-code-abc-2025_06_02-16.03.11.00"   # startTime T0, written like 2.0
+
+
+def test_edits_to_a_file_never_seen_do_not_outlive_its_first_view(tmp_path):
+    s = Session()
+    s.action("tab_switch", file="long.py", previousFile=None)
+    s.observe("long.py", LONG, 1, 30)
+    # edits logged before any view of b.py from line 1 (offsets far into a file never seen)
+    s.action("edit", file="b.py", diff={"rangeOffset": 900, "rangeLength": 0, "text": "x\n" * 40})
+    s.observe("b.py", LONG, 1, 30)
+    events, _ = import_cc2(s.write(tmp_path))
+    assert replayed(events).files["b.py"].text == "\n".join(LONG.split("\n")[:30])

@@ -422,6 +422,7 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
     abs_keys = [k for snap in session.snapshots.values() for k in snap]
     root = _workspace_root(abs_keys, rel_paths) if abs_keys else None
     active_terminal: str | None = None
+    based: set[str] = set()  # files whose text came from a snapshot or a viewport (not only edits)
     last_seq = 0
     for ev in raw:
         if not isinstance(ev, dict) or "type" not in ev:
@@ -449,10 +450,14 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
                 content = vp.get("content") if isinstance(vp.get("content"), str) else ""
                 path = vp.get("file")
                 if isinstance(path, str) and s >= 0 and e >= s:
-                    base = viewport_base(known.files.get(path), s, e, content, height)
+                    doc = known.files.get(path)
+                    if doc is not None and not doc.complete and path not in based:
+                        doc = None  # only edits applied to nothing: no knowledge to keep
+                    base = viewport_base(doc, s, e, content, height)
                     if base is not None:
                         emit("observation", "file_content", wall, file=path, text=base[0], base="viewport",
                              complete=base[1])
+                        based.add(path)
                 editors.append({"file": path, "visible_ranges": [[s, e]], "first_line": s,
                                 "text": content, "selections": [],
                                 "cursor": [cur.get("line", s), cur.get("character", 0)], "active": True})
@@ -474,6 +479,7 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
             emit("snapshot", "snapshot", wall, snapshot_id=name, files=len(files))
             for path, text in files.items():
                 emit("observation", "file_content", wall, file=path, text=text, snapshot=name)
+                based.add(path)
         else:
             session.problems.append(f"unknown cc2 event type {etype!r} skipped")
     return out
