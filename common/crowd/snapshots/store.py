@@ -442,11 +442,20 @@ class SnapshotStore:
 
     def panic(self, cutoff_t: int) -> int:
         """Delete snapshots taken at or after ``cutoff_t`` and blobs only they referenced."""
+        return self._panic(lambda m: m["t"] >= cutoff_t)
+
+    def panic_wall(self, covers: Callable[[int], bool]) -> int:
+        """Delete snapshots whose wall clock (epoch ms) ``covers`` says is in a panic window
+        (crowd.panic: another recorder's panic, or one resumed after a crash), and blobs only
+        they referenced. A later snapshot's delta then no longer sets what a deleted one set."""
+        return self._panic(lambda m: covers(m["wall"]))
+
+    def _panic(self, doomed: Callable[[dict], bool]) -> int:
         self.flush()
         with self._lock:
             manifests = self._read_manifests()
-            keep = [m for m in manifests if m["t"] < cutoff_t]
-            drop = [m for m in manifests if m["t"] >= cutoff_t]
+            keep = [m for m in manifests if not doomed(m)]
+            drop = [m for m in manifests if doomed(m)]
             if not drop:
                 return 0
             referenced = {sha for m in keep for sha in m.get("set", {}).values()}
@@ -459,7 +468,8 @@ class SnapshotStore:
             self._last = {}
             for m in keep:
                 self._apply(self._last, m)
-            self._infos = [i for i in self._infos if i.t < cutoff_t]
+            dropped = {m["id"] for m in drop}
+            self._infos = [i for i in self._infos if i.snapshot_id not in dropped]
             self._known_raw.clear()
             self._stale = True
             return len(drop)

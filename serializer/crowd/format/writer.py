@@ -48,6 +48,7 @@ from crowd.format.frames import (FILE_MAGIC, Frame, FrameTooLarge, encode_compac
 SEGMENT_GLOB = "seg-*.crowd"
 COMPACT_SUFFIX = ".compact.tmp"
 COMPACT_EVENTS_PER_FRAME = 50_000
+SURVIVORS_PER_FRAME = 2_000
 
 
 class UnencodableEvents(ValueError):
@@ -418,44 +419,80 @@ class RecordingWriter:
                 self._pending = kept
             self._close_segment(compact=False)  # rewrite in place only: no copy may survive
             _remove_stale_temps(self.directory)  # left by a crash mid-compaction
-            removed += self._drop_from_segments(doomed)
+            removed += _drop_from_segments(self.directory, doomed, self._compressor)
             remaining = list_segments(self.directory)
             self._segment_index = int(remaining[-1].stem.split("-")[1]) + 1 if remaining else 0
             self._queue_compaction([p for p in queued if p.exists()])
             return removed
 
-    def _drop_from_segments(self, doomed: Callable[[dict[str, Any]], bool]) -> int:
-        removed = 0
-        segments = list_segments(self.directory)
-        for path in reversed(segments):
-            data = path.read_bytes()
-            frames = [f for f in scan_frames(data, len(FILE_MAGIC)) if isinstance(f, Frame)]
-            cut = None
-            survivors: list[dict[str, Any]] = []
-            for frame in frames:
-                hit = [e for e in frame.events if doomed(e)]
-                if hit:
-                    if cut is None:
-                        cut = frame.offset
-                    removed += len(hit)
-                    survivors.extend(e for e in frame.events if not doomed(e))
-                elif cut is not None:
-                    survivors.extend(frame.events)
-            if cut is None:
-                if data[len(FILE_MAGIC):] and frames:
-                    break  # an untouched segment: everything older is older still
+
+
+def drop_from_folder(directory: Path | str, doomed: Callable[[dict[str, Any]], bool], *,
+                     modified_since: float = 0.0) -> int | None:
+    """Delete the doomed events (any stretch of time, not only a tail) from a recording no
+    writer holds (a stopped or killed recorder's folder), no byte of them left, and the temp
+    copies a killed compaction left. Only segments modified at or after ``modified_since``
+    (epoch seconds) are read: an event is written after it is stamped, so older segments
+    hold no event of a later window. None when a live writer holds the folder: its owner
+    must do it, so that its memory forgets the events too."""
+    directory = Path(directory)
+    try:
+        fd = _lock_folder(directory)
+    except OSError:
+        return 0
+    if fd is None:
+        return None
+    try:
+        _remove_stale_temps(directory)
+        return _drop_from_segments(directory, doomed, zstandard.ZstdCompressor(level=3), tail=False,
+                                   modified_since=modified_since)
+    finally:
+        os.close(fd)
+
+
+def _drop_from_segments(directory: Path, doomed: Callable[[dict[str, Any]], bool],
+                        compressor: zstandard.ZstdCompressor, *, tail: bool = True,
+                        modified_since: float = 0.0) -> int:
+    """From the newest segment back: cut each at its first doomed frame and write that
+    frame's and later frames' survivors back. ``tail``: the doomed events are the newest
+    ones, so the first segment without any ends the search."""
+    removed = 0
+    segments = list_segments(directory)
+    for path in reversed(segments):
+        try:
+            if path.stat().st_mtime < modified_since:
                 continue
-            _zero_and_truncate(path, cut)
-            if survivors:
-                with open(path, "ab") as fh:
-                    fh.write(encode_frame(survivors, self._compressor))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            elif cut <= len(FILE_MAGIC):
-                path.unlink()
-            if cut > len(FILE_MAGIC):
-                break
-        return removed
+        except FileNotFoundError:
+            continue
+        data = path.read_bytes()
+        frames = [f for f in scan_frames(data, len(FILE_MAGIC)) if isinstance(f, Frame)]
+        cut = None
+        survivors: list[dict[str, Any]] = []
+        for frame in frames:
+            hit = [e for e in frame.events if doomed(e)]
+            if hit:
+                if cut is None:
+                    cut = frame.offset
+                removed += len(hit)
+                survivors.extend(e for e in frame.events if not doomed(e))
+            elif cut is not None:
+                survivors.extend(frame.events)
+        if cut is None:
+            if tail and data[len(FILE_MAGIC):] and frames:
+                break  # an untouched segment: everything older is older still
+            continue
+        _zero_and_truncate(path, cut)
+        if survivors:
+            with open(path, "ab") as fh:
+                for i in range(0, len(survivors), SURVIVORS_PER_FRAME):   # a frame has a size limit
+                    fh.write(encode_frame(survivors[i:i + SURVIVORS_PER_FRAME], compressor))
+                fh.flush()
+                os.fsync(fh.fileno())
+        elif cut <= len(FILE_MAGIC):
+            path.unlink()
+        if tail and cut > len(FILE_MAGIC):
+            break
+    return removed
 
 
 def compact_segment(path: Path, compressor: zstandard.ZstdCompressor) -> bool:

@@ -167,6 +167,8 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
         on_state_change=ls.state_changed,
     )
     ls.core = EditorCore(ls.session)
+    # a panic a crash interrupted is carried out before anything else is recorded
+    threading.Thread(target=ls.session.resume_panic, name="crowd-panic-resume", daemon=True).start()
     _persist_consent(ls.session, ls.session.status())
     _session_terminals(ls.session, attach=True)
     log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",

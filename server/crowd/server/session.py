@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import os
 import secrets
 import threading
@@ -21,6 +22,10 @@ from typing import Any
 
 from crowd.format import RecordingWriter
 from crowd.format.writer import recover_recordings
+from crowd.home import crowd_home
+from crowd.home import recordings_dir as default_recordings_dir
+from crowd.panic import (PanicRequest, PanicWatcher, SweepResult, applied, begin, finish, mark_applied, pending,
+                         sweep)
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.pipeline import RecordingPipeline, RedactorUnavailable, open_redactor
 from crowd.pipeline.redaction import WorkspaceRoots
@@ -34,6 +39,7 @@ from crowd.server.workspace import WorkspaceCache
 log = logging.getLogger(__name__)
 
 DEFAULT_PANIC_MINUTES = 10.0
+PANIC_WAIT_S = 10.0       # how long a panic waits for live recorders elsewhere to clean their own
 
 
 class State(str, enum.Enum):
@@ -110,6 +116,11 @@ class Session:
         self._lock = threading.RLock()
         # recorded path -> (hash of the text the recording holds for it, t it was recorded)
         self._known: dict[str, tuple[int, int]] = {}
+        # files whose recorded events a panic deleted: their live text still holds what was
+        # deleted, so nothing of them is recorded again by this session (re-basing)
+        self.withheld_files: set[str] = set()
+        self._panic_watcher: PanicWatcher | None = None
+        self._own_panics: set[str] = set()
 
     # -- clock and the hot path ---------------------------------------------------------
     def now(self) -> tuple[int, int]:
@@ -130,6 +141,10 @@ class Session:
         """None when nothing was written (not recording, or withheld by failed redaction)."""
         if self.pipeline is None or not self.consent:
             return None
+        if self.withheld_files:
+            fields = self._without_withheld(fields)
+            if fields is None:
+                return None
         with self._lock:
             # read under the lock: a record racing with stop must not append after ``stop``
             # to the pipeline that _finish_locked is closing
@@ -137,6 +152,20 @@ class Session:
             if pipeline is None or not self.consent:
                 return None
             return pipeline.record(type_, kind, fields)
+
+    def _without_withheld(self, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """``fields`` without the files a panic withheld; None when nothing is left to record."""
+        withheld = self.withheld_files
+        if fields.get("file") in withheld or fields.get("old_file") in withheld:
+            return None
+        editors = fields.get("editors")
+        if isinstance(editors, list):
+            kept = [e for e in editors if not (isinstance(e, dict) and e.get("file") in withheld)]
+            if len(kept) != len(editors):
+                if editors and not kept:
+                    return None
+                fields = {**fields, "editors": kept}
+        return fields
 
     @property
     def holding(self) -> int:
@@ -250,6 +279,8 @@ class Session:
         # secrets are caught; it reads the open documents for the line being typed on
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
                                           on_error=self.errors.append)
+        if self._panic_watcher is None:      # a panic pressed in another window reaches us
+            self._panic_watcher = PanicWatcher(self._on_foreign_panic).start()
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
@@ -353,21 +384,61 @@ class Session:
         return pipeline.flush() if pipeline is not None else 0
 
     def panic(self, minutes: float | None = None) -> dict[str, Any]:
-        """Delete the last ``minutes`` of the recording everywhere, on disk included."""
+        """Delete the last ``minutes`` everywhere: this recording (on disk, in memory, in the
+        components), every other recording under the user's data folder, snapshots, temp
+        copies and the upload queue, as one journaled transaction (crowd.panic) that live
+        recorders elsewhere join and a later start resumes after a crash."""
         minutes = float(self.settings.get("panicMinutes", DEFAULT_PANIC_MINUTES) if minutes is None else minutes)
-        if minutes < 0:
-            raise ValueError("minutes must be >= 0")
+        if minutes < 0 or math.isnan(minutes) or math.isinf(minutes):
+            raise ValueError("minutes must be a finite number >= 0")
+        now_t, now_wall = self.now()
+        cutoff = max(0, now_t - int(minutes * 60_000_000))
+        cutoff_wall = now_wall - int(minutes * 60_000)
+        request = begin(cutoff_wall, now_wall, crowd_home())   # written before anything is deleted
+        self._own_panics.add(request.id)
+
+        def doomed(event: dict[str, Any]) -> bool:
+            # never delete the session's own start/consent header
+            return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
+
+        removed, touched = self._panic_here(doomed, cutoff)
+        with self._lock:
+            if self.pipeline is not None and self.state in (State.RECORDING, State.PAUSED):
+                self._emit("session", "panic", {"minutes": minutes, "removed": removed})
+                self.pipeline.flush()
+        if self.directory is not None:
+            mark_applied(request, self.directory, crowd_home())
+        result = self._sweep(request)
+        log.info("panic: removed %d events of the last %s minutes here, %d in %d other recording(s)",
+                 removed, minutes, result.removed, result.folders)
+        self._changed()
+        return {"removed": removed, "minutes": minutes, "status": self.status(),
+                "elsewhere": {"removed": result.removed, "recordings": result.folders,
+                              "waitingFor": [p.name for p in result.live], "errors": result.errors[:5]},
+                "withheldFiles": sorted(touched)}
+
+    def _panic_here(self, doomed: Callable[[dict[str, Any]], bool], cutoff: int) -> tuple[int, set[str]]:
+        """Delete this session's doomed events (writer, components) and re-base its live
+        state: files named by a deleted event are withheld from now on, terminal screens
+        forget what they showed. Returns (events removed, files withheld)."""
+        touched: set[str] = set()
+
+        def doomed_noting(event: dict[str, Any]) -> bool:
+            if not doomed(event):
+                return False
+            _note_files(event, touched)
+            return True
+
         removed = 0
         with self._lock:
-            if self.pipeline is None:
-                return {"removed": 0, "minutes": minutes, "status": self.status()}
-            now_t = self.now()[0]
-            cutoff = max(0, now_t - int(minutes * 60_000_000))
-            # never delete the session's own start/consent header
-            def doomed(event: dict[str, Any]) -> bool:
-                return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
-            removed = self.pipeline.drop_where(doomed)
+            pipeline = self.pipeline
+            if pipeline is not None:
+                removed = pipeline.drop_where(doomed_noting)
             components = list(self.components)
+        # re-base before the components re-announce: nothing deleted may be recorded again
+        self.withheld_files |= touched
+        self._known = {rel: v for rel, v in self._known.items() if v[1] < cutoff and rel not in touched}
+        self.terminals.forget_screens()
         for component in components:   # outside the lock: their threads may be recording
             try:
                 component.panic(cutoff)
@@ -375,21 +446,109 @@ class Session:
                 log.exception("component %r failed to panic", component)
                 self.errors.append(f"panic in a component failed: {exc}")
         with self._lock:
-            if self.pipeline is None:
-                return {"removed": removed, "minutes": minutes, "status": self.status()}
-            removed += self.pipeline.drop_where(doomed)   # what components recorded meanwhile
-            self._known = {rel: v for rel, v in self._known.items() if v[1] < cutoff}
-            if self.state in (State.RECORDING, State.PAUSED):
-                self._emit("session", "panic", {"minutes": minutes, "removed": removed})
-                self.pipeline.flush()
-        log.info("panic: removed %d events of the last %s minutes", removed, minutes)
+            if self.pipeline is not None:
+                removed += self.pipeline.drop_where(doomed_noting)   # what components recorded meanwhile
+        self.withheld_files |= touched
+        return removed, touched
+
+    def _on_foreign_panic(self, request: PanicRequest) -> None:
+        """A panic pressed elsewhere (another window, or resumed): delete its windows here."""
+        if request.id in self._own_panics:
+            return
+        directory = self.directory
+        if directory is not None and applied(request, directory, crowd_home()):
+            return
+        now_t, now_wall = self.now()
+        cutoff = max(0, now_t - (now_wall - request.earliest_ms) * 1000)
+        removed, _ = self._panic_here(request.doomed, cutoff)
+        if directory is not None and self.directory == directory:
+            mark_applied(request, directory, crowd_home())
+        log.info("panic pressed elsewhere: removed %d events here", removed)
         self._changed()
-        return {"removed": removed, "minutes": minutes, "status": self.status()}
+
+    def _sweep(self, request: PanicRequest) -> SweepResult:
+        """Every other recording folder, snapshots, desktop segments and the upload queue;
+        live recorders clean their own (they watch the journal): wait for them in the
+        background and close the journal when all are done."""
+        roots = {self.recordings_dir.absolute(), default_recordings_dir().absolute()}
+        skip = [self.directory] if self.directory is not None else []
+        result = sweep(request, sorted(roots), skip=skip, folder_steps=[_panic_snapshots],
+                       steps=[_panic_upload_queue], desktop_roots=[crowd_home() / "cast" / "recordings"],
+                       home=crowd_home())
+        if result.errors:
+            self.errors.extend(f"panic: {e}" for e in result.errors[:5])
+        threading.Thread(target=self._finish_panic, args=(request, result), name="crowd-panic-finish",
+                         daemon=True).start()
+        return result
+
+    @staticmethod
+    def _finish_panic(request: PanicRequest, result: SweepResult) -> None:
+        deadline = time.monotonic() + PANIC_WAIT_S
+        waiting = list(result.live)
+        while waiting and time.monotonic() < deadline:
+            waiting = [f for f in waiting if not applied(request, f, crowd_home())]
+            if waiting:
+                time.sleep(0.1)   # other processes' markers: no event to wait on here
+        if waiting or result.errors:
+            log.warning("panic: %d recording(s) still to clean; the journal stays and is resumed at the next start",
+                        len(waiting) + len(result.errors))
+            return
+        finish(request, crowd_home())
+
+    def resume_panic(self) -> SweepResult | None:
+        """Carry out a panic a crash interrupted (called when the sidecar starts)."""
+        try:
+            request = pending(crowd_home())
+        except ValueError as exc:
+            self.errors.append(str(exc))
+            return None
+        if request is None:
+            return None
+        log.info("resuming an interrupted panic")
+        self._own_panics.add(request.id)
+        result = self._sweep(request)
+        return result
 
     def close(self) -> None:
         """End of the sidecar: stop recording and make sure everything is on disk."""
         self.stop()
+        if self._panic_watcher is not None:
+            self._panic_watcher.stop()
         self.workspace.stop_scan()
+
+
+def _note_files(event: dict[str, Any], files: set[str]) -> None:
+    """The workspace files an event names (its own, a rename's old one, a viewport's editors)."""
+    for key in ("file", "old_file"):
+        value = event.get(key)
+        if isinstance(value, str):
+            files.add(value)
+    editors = event.get("editors")
+    if isinstance(editors, list):
+        files.update(e["file"] for e in editors if isinstance(e, dict) and isinstance(e.get("file"), str))
+
+
+def _panic_snapshots(folder: Path, request: PanicRequest) -> None:
+    root = folder / "snapshots"
+    if (root / "manifests").is_dir():
+        from crowd.snapshots.store import SnapshotStore  # noqa: PLC0415 - only when a store is there
+
+        SnapshotStore(root).panic_wall(request.covers)
+
+
+def _panic_upload_queue(request: PanicRequest) -> None:
+    """Held and due bundles with content in a window: shredded (the survivors in the source
+    files are bundled again)."""
+    queue_dir = crowd_home() / "upload"
+    if not queue_dir.is_dir():
+        return
+    from crowd.transfer.queue import UploadQueue  # noqa: PLC0415 - only when a queue is there
+
+    queue = UploadQueue(queue_dir)
+    try:
+        queue.purge(request.earliest_ms / 1000)
+    finally:
+        queue.close()
 
 
 def _make_redactor(settings: dict[str, Any], roots: WorkspaceRoots = (), *,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from crowd.terminal.hub import TerminalHub
 
 COMPONENT_SPEC = "crowd.server.terminal.component:TerminalComponent"
+FORGET_SCREEN = b"\x1b[2J\x1b[3J"      # ED 2 (screen) and ED 3 (scrollback, xterm)
 
 
 class TerminalService:
@@ -69,6 +70,16 @@ class TerminalService:
         if hub is None:
             return {}
         return {term_id: hub.foreground(term_id) for term_id in list(hub.terminals)}
+
+    def forget_screens(self) -> None:
+        """After a panic: every terminal's model forgets what its screen and scrollback showed
+        (erase display and scrollback, cursor and modes kept), so the screens recorded next
+        hold only output that came after; the deleted output is never recorded again."""
+        hub = self.hub
+        if hub is None:
+            return
+        for term_id in list(hub.terminals):
+            hub.output(term_id, FORGET_SCREEN)
 
     def close(self) -> None:
         """The session is over: stop the sampler and forget the terminals."""
