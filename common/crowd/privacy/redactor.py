@@ -130,9 +130,11 @@ class Redactor:
         if event.get("type") == "redaction":
             return []
         notes: list[dict[str, Any]] = []
-        inserted = self.stitcher.originals(event)
-        if inserted is not None:        # before the walk: it needs the text as inserted
-            notes.extend(self.stitcher.stitch(event, inserted))
+        kind = event.get("kind")
+        if kind == "edit" or kind == "terminal_input":
+            inserted = self.stitcher.originals(event)
+            if inserted is not None:        # before the walk: it needs the text as inserted
+                notes.extend(self.stitcher.stitch(event, inserted))
         split = len(notes)
         self._walk(event, "", None, notes)
         if split and isinstance(event.get("file"), str):
