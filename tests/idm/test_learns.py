@@ -35,7 +35,7 @@ def test_training_makes_predictions_depend_on_the_frames(tiny_model):
     import numpy as np
     import torch
 
-    from crowd.idm.encode import collate, encode_example, load_processing
+    from crowd.idm.encode import collate, encode_example, load_processing, model_inputs
     from crowd.idm.inference import Predictor
     from crowd.idm.modeling import add_lora, load_base
     from crowd.idm.prompt import Action
@@ -59,7 +59,7 @@ def test_training_makes_predictions_depend_on_the_frames(tiny_model):
         for _ in range(4):
             click, k = rng.random() < 0.5, rng.randint(1, 7)
             batch.append(encode_example(proc, clip(click, k), [Action(k, "MouseClick", "Left")] if click else [], 5.0))
-        loss = model(**collate(batch, proc.tokenizer.pad_token_id, base.config.image_token_id)).loss
+        loss = model(**model_inputs(collate(batch, proc.tokenizer.pad_token_id, base.config.image_token_id), proc, "cpu")).loss
         loss.backward()
         opt.step()
         opt.zero_grad()

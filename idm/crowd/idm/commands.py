@@ -74,6 +74,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--x11", action="store_true", help="drive a real Xvfb desktop with xdotool, recorded by crowd.capture")
     p.set_defaults(handler=_synth)
 
+    p = cmds.add_parser("import-curated", help="hand-curated evaluation clips (manifest, visibility classes) -> eval split")
+    p.add_argument("manifest", help="JSON Lines: video, start, frames, actions with visibility (see docs/idm.md)")
+    p.add_argument("out", help="folder to write (scored with `crowd idm eval MODEL OUT`)")
+    p.add_argument("--fps", type=float, default=5.0)
+    p.add_argument("--max-pixels", type=int, default=524_288)
+    p.add_argument("--split", default="val")
+    p.set_defaults(handler=_import_curated)
+
     p = cmds.add_parser("tiny", help="build a randomly initialised Qwen3-VL offline (tiny, or 2b-shaped)")
     p.add_argument("out")
     p.add_argument("--preset", choices=("tiny", "2b"), default="tiny")
@@ -97,6 +105,11 @@ def _prepare(a: argparse.Namespace) -> int:
           f"{r.frames} frames ({r.black_frames} black removed), {r.empty_dropped} empty clips dropped")
     for s in r.skipped:
         print(f"skipped: {s}", file=sys.stderr)
+    for s in r.truncated_keylogs:
+        print(f"warning: {s}: truncated keylog; its clips are marked keylog_truncated", file=sys.stderr)
+    if r.clips_past_truncation:
+        print(f"warning: {r.clips_past_truncation} clips past a keylog's truncation dropped (actions unknown)",
+              file=sys.stderr)
     return 0
 
 
@@ -108,6 +121,18 @@ def _train(a: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(json.dumps(train(train_options_from_args(a))))
+    return 0
+
+
+def _import_curated(a: argparse.Namespace) -> int:
+    from crowd.idm.curated import ManifestError, import_curated
+
+    try:
+        n = import_curated(a.manifest, a.out, a.fps, a.max_pixels, a.split)
+    except (ManifestError, FileNotFoundError) as exc:
+        print(f"crowd idm import-curated: {exc}", file=sys.stderr)
+        return 1
+    print(f"{n} curated clips -> {a.out}/{a.split}.jsonl")
     return 0
 
 

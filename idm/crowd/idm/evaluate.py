@@ -12,10 +12,11 @@ import math
 from pathlib import Path
 
 from crowd.idm.blind import best_blind_answers
+from crowd.idm.clip_index import ClipIndex
 from crowd.idm.frames import read_clip
 from crowd.idm.inference import Predictor, plan_windows, predict_sequence
 from crowd.idm.metrics import SCORED_VISIBILITY, Scores
-from crowd.idm.prepare import clip_actions, load_clips
+from crowd.idm.prepare import clip_actions
 from crowd.idm.prompt import ACTION_TYPES, Action
 
 STRIDE, KEEP = 5, (2, 7)
@@ -26,13 +27,26 @@ def scored_range(n_frames: int, window: int) -> tuple[int, int]:
     return plan[0][1], plan[-1][2]
 
 
+def pick_clips(data_dir: str | Path, split: str, limit: int | None) -> list[dict]:
+    """The split's clips, or `limit` of them spread evenly over it (so a limited run on a 210k
+    split samples every session rather than the first few); read through the memory-mapped
+    index, so only the chosen rows are decoded."""
+    index = ClipIndex(data_dir, split)
+    n = len(index)
+    if limit is None or limit >= n:
+        return [index[i] for i in range(n)]
+    if limit <= 0:
+        raise ValueError("--limit must be positive")
+    return [index[i * n // limit] for i in range(limit)]
+
+
 def evaluate(pred: Predictor | None, data_dir: str | Path, split: str = "val", limit: int | None = None,
              predictions_out: str | Path | None = None) -> dict:
     """Scores the model (and the always-[] baseline) on a prepared split.
 
     pred=None scores only the baseline; this keeps the protocol testable without a model.
     """
-    records = load_clips(data_dir, split)[:limit]
+    records = pick_clips(data_dir, split, limit)
     if not records:
         raise ValueError(f"no {split} clips in {data_dir}")
     model_scores, base_scores = Scores(), Scores()

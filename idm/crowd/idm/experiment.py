@@ -33,7 +33,7 @@ def frame_dependence(run_dir: str | Path, data_dir: str | Path, n: int = 24) -> 
     """
     import torch
 
-    from crowd.idm.encode import collate, encode_example
+    from crowd.idm.encode import collate, encode_example, model_inputs
     from crowd.idm.frames import read_clip
     from crowd.idm.inference import load_predictor
     from crowd.idm.prepare import clip_actions, load_clips
@@ -51,7 +51,7 @@ def frame_dependence(run_dir: str | Path, data_dir: str | Path, n: int = 24) -> 
             ex = encode_example(pred.proc, frames[src], acts, r["fps"])
             batch = collate([ex], pred.proc.tokenizer.pad_token_id, pred.model.config.image_token_id)
             with torch.no_grad():
-                loss = float(pred.model(**{k: v.to(pred.device) for k, v in batch.items()}).loss)
+                loss = float(pred.model(**model_inputs(batch, pred.proc, pred.device)).loss)
             if which == "own":
                 own += loss
             else:

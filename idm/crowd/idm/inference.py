@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from crowd.idm.encode import Processing, collate, encode_example, load_processing
+from crowd.idm.encode import Processing, collate, encode_example, load_processing, model_inputs
 from crowd.idm.prompt import Action, parse_actions
 
 
@@ -48,7 +48,7 @@ class Predictor:
         batch.pop("labels")
         if len(examples) > 1:
             batch = _left_pad(batch)
-        batch = {k: v.to(self.device) for k, v in batch.items()}
+        batch = model_inputs(batch, self.proc, self.device)
         eos = tok.convert_tokens_to_ids("<|im_end|>")
         with torch.no_grad():
             gen = self.model.generate(**batch, max_new_tokens=self.max_new_tokens, do_sample=False,

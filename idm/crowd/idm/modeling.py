@@ -13,12 +13,63 @@ TARGET_REGEX = (r".*language_model\.layers\.\d+\.(self_attn|mlp)\.(" + "|".join(
                 r"|.*visual\.(blocks\.\d+\.(attn|mlp)|merger|deepstack_merger_list\.\d+)\.(" + "|".join(VISION_TARGETS) + r")")
 
 
-def load_base(model: str | Path, dtype: Any = None):
+def attention_implementation(requested: str = "auto") -> str:
+    """"auto": FlashAttention 2 when the flash_attn package and a GPU are there, else PyTorch's
+    SDPA (which itself picks a flash or memory-efficient kernel on CUDA). Anything else is
+    passed to transformers as given ("sdpa", "eager", "flash_attention_2")."""
+    if requested != "auto":
+        return requested
+    import importlib.util
+
+    import torch
+
+    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def _patch_proj(conv: Any) -> Any:
+    """A Conv3d whose kernel equals its stride and covers its whole input is a linear map of the
+    flattened patch; the module keeps the conv's parameters (names and shapes), so checkpoints load."""
+    import torch
+    import torch.nn.functional as F
+
+    class PatchProj(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight, self.bias = conv.weight, conv.bias
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            n, d = x.shape[0], self.weight.shape[0]
+            w = self.weight.reshape(d, -1)
+            return F.linear(x.reshape(n, -1).to(w.dtype), w, self.bias).view(n, d, 1, 1, 1)
+
+    return PatchProj()
+
+
+def use_patch_matmul(model: Any) -> bool:
+    """Runs the vision patch embedding (a 3x2x16x16 Conv3d with stride = kernel on exactly one
+    patch) as a matmul. cuDNN has no fast bf16 path for this Conv3d shape, and the reference run
+    lost much of its step time there; the matmul is the same arithmetic on the tensor cores.
+    Returns whether the module had that shape (otherwise it is left alone)."""
+    visual = model.model.visual
+    conv = visual.patch_embed.proj
+    if tuple(conv.kernel_size) != tuple(conv.stride) or conv.padding not in ((0, 0, 0), "valid"):
+        return False
+    visual.patch_embed.proj = _patch_proj(conv)
+    return True
+
+
+def load_base(model: str | Path, dtype: Any = None, attn: str = "auto", patch_matmul: bool = True):
     """Qwen3VLForConditionalGeneration from a local folder or a hub id (any size)."""
     from transformers import Qwen3VLForConditionalGeneration
 
     kwargs = {"dtype": dtype} if dtype is not None else {}
-    return Qwen3VLForConditionalGeneration.from_pretrained(str(model), **kwargs)
+    m = Qwen3VLForConditionalGeneration.from_pretrained(str(model), attn_implementation=attention_implementation(attn),
+                                                        **kwargs)
+    if patch_matmul:
+        use_patch_matmul(m)
+    return m
 
 
 def add_lora(model: Any, r: int = 256, alpha: int = 512, dropout: float = 0.05, vision: bool = True):

@@ -47,6 +47,10 @@ class TrainOptions:
     log_every: int = 10
     seed: int = 0
     loader_workers: int = 2
+    loss_only_logits: bool = True     # output head on the answer positions only (loss.py)
+    attn_implementation: str = "auto"  # auto: flash_attention_2 when installed (CUDA), else sdpa; or eager
+    val_every: int = 0                # steps between validation losses (0: none)
+    val_limit: int = 64               # val clips per validation
     dump_rank_weights: bool = False   # diagnostic: each rank writes its LoRA weights (DDP test)
 
 

@@ -23,6 +23,7 @@ from crowd.format.desktop import keylog as kl
 from crowd.format.desktop import layout
 
 from crowd.idm.actions import extract_actions, geometry_of
+from crowd.idm.clip_index import index_path, write_index
 from crowd.idm.frames import is_black, sample_video, video_frame_count, video_size, write_clip
 from crowd.idm.options import PrepareOptions
 from crowd.idm.prompt import Action
@@ -49,6 +50,8 @@ class PrepareResult:
     frames: int = 0
     segments: int = 0
     skipped: list[str] = field(default_factory=list)
+    truncated_keylogs: list[str] = field(default_factory=list)   # "session segN": warned, clips marked
+    clips_past_truncation: int = 0
 
 
 def _unit(seed: int, *key: object) -> float:
@@ -70,21 +73,48 @@ def clip_name(session: str, index: int, start: int) -> str:
     return f"{session}_seg{index:04d}_f{start:05d}.webp"
 
 
-def process_segment(job: SegmentJob) -> tuple[list[dict], int, int, int]:
-    """Clips of one segment: (records, empty clips dropped, black frames, frames sampled)."""
+def read_segment_keylog(path: str) -> tuple[list, bool]:
+    """(entries, truncated). A keylog cut short (a crashed or killed recorder) is read up to its
+    last whole entry and reported: the clips after the cut would otherwise be labelled `[]`."""
+    try:
+        return kl.read_keylog(path, strict=True), False
+    except kl.KeylogError:
+        return kl.read_keylog(path, strict=False), True
+
+
+def process_segment(job: SegmentJob) -> tuple[list[dict], int, int, int, dict]:
+    """Clips of one segment: (records, empty clips dropped, black frames, frames sampled, notes).
+
+    Every run of non-black frames is covered: after the windows at `stride`, a tail that no
+    window reached gets one more window aligned to the run's end (overlapping the previous
+    one), and a run shorter than a window becomes one shorter clip. The reference dropped the
+    tail silently (frames 10-18 of a 19-frame segment, holding 4 of its 6 actions).
+    A truncated keylog is warned about, its clips are marked `keylog_truncated`, and clips that
+    reach past its last entry are dropped: their actions are unknown, not `[]`.
+    """
     o = job.options
     window, stride = (o.val_window, o.val_stride) if job.split == "val" else (o.window, o.stride)
-    entries = kl.read_keylog(job.keylog)
+    entries, truncated = read_segment_keylog(job.keylog)
+    cut = max((e.frame(o.fps) for e in entries), default=-1) if truncated else None
+    notes: dict = {"truncated": truncated, "past_cut": 0}
+    if truncated:
+        log.warning("%s: keylog truncated after %d entries (frame %d); clips past it are dropped",
+                    job.keylog, len(entries), cut)
     geometry = geometry_of(entries, video_size(job.video))
     per_frame = extract_actions(entries, o.fps, geometry, n_frames=video_frame_count(job.video, o.fps), held=o.held)
     out_dir = Path(job.out) / job.split
     records: list[dict] = []
     run: list[tuple[int, object]] = []
     dropped = black = total = 0
+    covered = -1   # last frame index inside an emitted (or deliberately dropped) clip
 
     def emit(frames: list[tuple[int, object]]) -> None:
-        nonlocal dropped
+        nonlocal dropped, covered
         start = frames[0][0]
+        covered = max(covered, frames[-1][0])
+        if cut is not None and frames[-1][0] > cut:
+            notes["past_cut"] += 1
+            return
         actions = [Action(a.frame - start, a.type, a.details, a.visibility).to_record()
                    for i, _ in frames for a in per_frame.get(i, [])]
         if not actions and _unit(o.seed, "empty", job.session, job.index, start) >= o.keep_empty:
@@ -93,23 +123,36 @@ def process_segment(job: SegmentJob) -> tuple[list[dict], int, int, int]:
         name = clip_name(job.session, job.index, start)
         write_clip(out_dir / name, [f for _, f in frames], o.fps)
         h, w = frames[0][1].shape[:2]
-        records.append({"clip": f"{job.split}/{name}", "session": job.session, "segment": job.index,
-                        "start_frame": start, "n_frames": len(frames), "fps": o.fps, "width": w, "height": h,
-                        "source_width": geometry.width, "source_height": geometry.height, "actions": actions})
+        rec = {"clip": f"{job.split}/{name}", "session": job.session, "segment": job.index,
+               "start_frame": start, "n_frames": len(frames), "fps": o.fps, "width": w, "height": h,
+               "source_width": geometry.width, "source_height": geometry.height, "actions": actions}
+        if truncated:
+            rec["keylog_truncated"] = True
+        records.append(rec)
 
+    def finish(tail: list[tuple[int, object]]) -> None:
+        """End of a run: one window aligned to its end covers any frames no window reached."""
+        if tail and tail[-1][0] > covered:
+            emit(tail[-window:])
+
+    recent: list[tuple[int, object]] = []   # the run's last `window` frames, for the end-aligned window
     for i, frame in sample_video(job.video, o.fps, o.max_pixels):
         total += 1
         if is_black(frame):
             black += 1          # a black frame ends the run; its events are dropped with it
-            run = []
+            finish(recent)
+            run, recent = [], []
             continue
         if run and run[-1][0] != i - 1:
-            run = []
+            finish(recent)
+            run, recent = [], []
         run.append((i, frame))
+        recent = (recent + [(i, frame)])[-window:]
         if len(run) == window:
             emit(run)
             run = run[stride:] if stride < window else []
-    return records, dropped, black, total
+    finish(recent)
+    return records, dropped, black, total, notes
 
 
 def prepare(recordings: str | Path, out: str | Path, options: PrepareOptions | None = None) -> PrepareResult:
@@ -147,7 +190,10 @@ def prepare(recordings: str | Path, out: str | Path, options: PrepareOptions | N
         if isinstance(res, str):
             result.skipped.append(f"{job.session} seg{job.index}: {res}")
             continue
-        records, dropped, black, total = res
+        records, dropped, black, total, notes = res
+        if notes["truncated"]:
+            result.truncated_keylogs.append(f"{job.session} seg{job.index}")
+            result.clips_past_truncation += notes["past_cut"]
         by_split[job.split].extend(records)
         result.empty_dropped += dropped
         result.black_frames += black
@@ -157,6 +203,7 @@ def prepare(recordings: str | Path, out: str | Path, options: PrepareOptions | N
         with open(out / f"{split}.jsonl", "w") as fh:
             for r in records:
                 fh.write(json.dumps(r) + "\n")
+        write_index(records, index_path(out, split))   # memory-mapped by the trainer (clip_index.py)
         result.clips[split] = len(records)
     (out / "prepare.json").write_text(json.dumps({"options": asdict(o), "result": asdict(result),
                                                   "sessions": splits}, indent=1))

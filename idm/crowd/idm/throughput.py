@@ -3,7 +3,8 @@
 Synthetic frames (random pixels, so no data loading is measured) at `max_pixels` each, one
 10-frame window per sample (capped to fit `seq_len` tokens), per-device batch `batch`, LoRA r 256 / alpha 512 on both
 towers, gradient checkpointing, AdamW; bf16 autocast on CUDA. Reports samples/s, tokens/s,
-MFU (flops/token = 4 N + 2 N_trainable over the device's bf16 peak) and peak memory.
+MFU (model FLOPs from flops.py: both towers and attention, over the device's bf16 peak) and peak
+memory. Loss-only logits and the patch embedding as a matmul, as in training.
 Runs on CPU too (tiny preset) so the code path is tested where no GPU exists.
 """
 from __future__ import annotations
@@ -24,18 +25,22 @@ class Throughput:
     tokens_per_s: float
     mfu: float | None
     peak_mem_gib: float | None
+    step_tflops: float = 0.0   # model FLOPs of one step (flops.py), vision and attention included
 
 
 def measure(preset: str = "2b", max_pixels: int = 524_288, seq_len: int = 8192, batch: int = 2, steps: int = 8,
             warmup: int = 2, lora_r: int = 256, lora_alpha: int = 512, frame_size: tuple[int, int] | None = None,
-            frames_per_sample: int = 10) -> Throughput:
+            frames_per_sample: int = 10, attn: str = "auto") -> Throughput:
     import torch
 
-    from crowd.idm.encode import collate, encode_example
+    from crowd.idm.encode import collate, encode_example, model_inputs
     from crowd.idm.frames import fit_size
     from crowd.idm.modeling import add_lora
     from crowd.idm.prompt import Action
-    from crowd.idm.train import _flops_per_token, _peak_flops
+    from crowd.idm.flops import step_flops
+    from crowd.idm.loss import answer_loss, answer_positions
+    from crowd.idm.modeling import attention_implementation, use_patch_matmul
+    from crowd.idm.train import _peak_flops
 
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
@@ -49,7 +54,9 @@ def measure(preset: str = "2b", max_pixels: int = 524_288, seq_len: int = 8192, 
     proc = Processing(tokenizer, build_image_processor(max_pixels=max_pixels))
     config = build_config(preset, tokenizer)
     with device:  # random init straight on the device, in bf16 on CUDA (a 2B model never touches disk)
-        base = Qwen3VLForConditionalGeneration._from_config(config, dtype=torch.bfloat16 if cuda else torch.float32)
+        base = Qwen3VLForConditionalGeneration._from_config(config, dtype=torch.bfloat16 if cuda else torch.float32,
+                                                            attn_implementation=attention_implementation(attn))
+    use_patch_matmul(base)
     if hasattr(base, "activation_checkpointing_enable"):
         base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     else:
@@ -62,7 +69,9 @@ def measure(preset: str = "2b", max_pixels: int = 524_288, seq_len: int = 8192, 
     frames = [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for _ in range(n_frames)]
     ex = encode_example(proc, frames, [Action(1, "MouseClick", "Left")], 5.0)
     b = collate([ex] * batch, proc.tokenizer.pad_token_id, base.config.image_token_id)
-    b = {k: v.to(device) for k, v in b.items()}
+    flops = step_flops(config, b["attention_mask"].sum(dim=1).tolist(), [tuple(g) for g in b["image_grid_thw"].tolist()],
+                       len(answer_positions(b["labels"])) * batch, lora_r=lora_r).total
+    b = model_inputs(b, proc, device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=2e-5)
     if cuda:
@@ -74,7 +83,7 @@ def measure(preset: str = "2b", max_pixels: int = 524_288, seq_len: int = 8192, 
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-            loss = model(**b).loss
+            loss = answer_loss(model, b)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -88,7 +97,7 @@ def measure(preset: str = "2b", max_pixels: int = 524_288, seq_len: int = 8192, 
         device=torch.cuda.get_device_name(device) if cuda else "cpu",
         params=sum(p.numel() for p in model.parameters()), trainable=sum(p.numel() for p in params),
         tokens_per_sample=int(b["attention_mask"][0].sum()), samples_per_s=batch * steps / dt, tokens_per_s=tps,
-        mfu=tps * _flops_per_token(model) / peak if peak else None,
+        mfu=flops * steps / dt / peak if peak else None, step_tflops=flops / 1e12,
         peak_mem_gib=torch.cuda.max_memory_allocated(device) / 2**30 if cuda else None)
 
 

@@ -23,11 +23,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from crowd.idm.clip_index import ClipIndex
 from crowd.idm.distributed import dist_env, init_distributed, reduce_sums
-from crowd.idm.encode import collate, encode_example, load_processing
+from crowd.idm.encode import collate, encode_example, load_processing, model_inputs
+from crowd.idm.flops import step_flops
+from crowd.idm.loss import answer_loss, answer_positions
 from crowd.idm.frames import read_clip
 from crowd.idm.modeling import add_lora, load_base
-from crowd.idm.prepare import clip_actions, load_clips
+from crowd.idm.prepare import clip_actions
 from crowd.idm.options import TrainOptions, add_train_arguments, train_options_from_args
 from crowd.idm.schedule import wsd_factor
 
@@ -43,8 +46,8 @@ class ClipDataset:
 
     def __init__(self, data_dir: str, split: str, proc: Any, max_length: int) -> None:
         self.dir = Path(data_dir)
-        self.records = load_clips(data_dir, split)
-        if not self.records:
+        self.records = ClipIndex(data_dir, split)   # memory-mapped, shared by the loader processes
+        if not len(self.records):
             raise ValueError(f"no {split} clips in {data_dir}")
         self.proc, self.max_length = proc, max_length
 
@@ -55,6 +58,14 @@ class ClipDataset:
         r = self.records[i]
         frames = read_clip(self.dir / r["clip"], r["fps"], r["n_frames"])
         return encode_example(self.proc, frames, clip_actions(r), r["fps"], self.max_length)
+
+
+def train_window(data_dir: str | Path) -> int:
+    """The training window prepare used (a segment's short tail clip may come first in the index)."""
+    prep = Path(data_dir) / "prepare.json"
+    if prep.exists():
+        return int(json.loads(prep.read_text())["options"]["window"])
+    return int(ClipIndex(data_dir, "train")[0]["n_frames"])
 
 
 class StepBatches:
@@ -106,13 +117,6 @@ def lora_state(model: Any) -> dict:
     return {k: v.detach().cpu().clone() for k, v in get_peft_model_state_dict(model).items()}
 
 
-def _flops_per_token(model: Any) -> float:
-    """Forward 2N, backward activations 2N, LoRA weight gradients 2N_trainable (recompute excluded)."""
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return 4.0 * total + 2.0 * trainable
-
-
 def _peak_flops(device: Any) -> float | None:
     import torch
 
@@ -139,7 +143,7 @@ def train(o: TrainOptions) -> dict:
     out.mkdir(parents=True, exist_ok=True)
 
     proc = load_processing(o.model, max_pixels=o.max_pixels)
-    base = load_base(o.model, dtype=torch.bfloat16 if cuda else torch.float32)
+    base = load_base(o.model, dtype=torch.bfloat16 if cuda else torch.float32, attn=o.attn_implementation)
     image_token_id = base.config.image_token_id
     if o.gradient_checkpointing:
         if hasattr(base, "activation_checkpointing_enable"):  # transformers >= 5.2 name
@@ -174,23 +178,26 @@ def train(o: TrainOptions) -> dict:
         persistent_workers=False, multiprocessing_context="spawn" if o.loader_workers else None)
     if rank == 0:
         _write_info(out, o, dataset)
-    peak, fpt = _peak_flops(device), _flops_per_token(model)
+    peak = _peak_flops(device)
     log_path = out / "train_log.jsonl"
+    validation = _Validation(o, proc, image_token_id) if o.val_every and rank == 0 else None
     ddp.train()
     step, micro_i, last = start, 0, {}
-    window = [0.0, 0, 0, 0]  # loss sum, tokens, samples, micro-batches since the last log line
+    window = [0.0, 0, 0, 0, 0.0]  # loss sum, tokens, samples, micro-batches, model FLOPs since the last line
     t0 = time.perf_counter()
     for batch in loader:
-        batch = {k: v.to(device) for k, v in batch.items()}
+        flops = _batch_flops(base.config, batch, o)
+        batch = model_inputs(batch, proc, device)
         sync = (micro_i + 1) % o.grad_accum == 0
         ctx = ddp.no_sync() if (distributed and not sync) else contextlib.nullcontext()
         with ctx, torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-            loss = ddp(**batch).loss
+            loss = answer_loss(ddp, batch) if o.loss_only_logits else ddp(**batch).loss
             (loss / o.grad_accum).backward()
         window[0] += float(loss.detach())
         window[1] += int(batch["attention_mask"].sum())
         window[2] += int(batch["input_ids"].shape[0])
         window[3] += 1
+        window[4] += flops
         micro_i += 1
         if not sync:
             continue
@@ -200,16 +207,59 @@ def train(o: TrainOptions) -> dict:
         optim.zero_grad(set_to_none=True)
         step += 1
         if step % o.log_every == 0 or step == o.steps or step == start + 1:
-            last = _log(step, window, sched, t0, world, device, peak, fpt, log_path, rank)
-            window, t0 = [0.0, 0, 0, 0], time.perf_counter()
+            last = _log(step, window, sched, t0, world, device, peak, log_path, rank)
+            window, t0 = [0.0, 0, 0, 0, 0.0], time.perf_counter()
+        if validation is not None and (step % o.val_every == 0 or step == o.steps):
+            last = {**last, **validation.run(model, step, device, cuda, log_path)}
+            ddp.train()
+            t0 = time.perf_counter()  # validation time is not training throughput
         if (o.save_every and step % o.save_every == 0) or step == o.steps:
             _save_checkpoint(out, step, model, optim, sched, rank, o.keep_checkpoints)
     _finish(out, o, model, rank)
     return last
 
 
-def _log(step: int, window: list, sched, t0: float, world: int, device, peak, fpt: float, path: Path,
-         rank: int) -> dict:
+def _batch_flops(config: Any, batch: dict, o: TrainOptions) -> float:
+    """Model FLOPs of one micro-batch (flops.py), over its real (unpadded) token counts."""
+    logits = len(answer_positions(batch["labels"])) * batch["labels"].shape[0] if o.loss_only_logits else int(
+        batch["attention_mask"].sum())
+    return step_flops(config, batch["attention_mask"].sum(dim=1).tolist(),
+                      [tuple(g) for g in batch["image_grid_thw"].tolist()], logits,
+                      lora_r=o.lora_r, vision_lora=o.vision_lora, full=not o.lora_r).total
+
+
+class _Validation:
+    """Periodic validation (`--val-every`): mean answer loss over the first `--val-limit` val
+    clips, cut to the training window, so a run shows whether it generalises while it trains.
+    Rank 0 only; the other ranks do not wait on it beyond the next collective."""
+
+    def __init__(self, o: TrainOptions, proc: Any, image_token_id: int) -> None:
+        self.o, self.proc, self.image_token_id = o, proc, image_token_id
+        val = ClipIndex(o.data, "val")
+        self.records = [val[i] for i in range(min(o.val_limit, len(val)))]
+        self.window = train_window(o.data)
+
+    def run(self, model: Any, step: int, device: Any, cuda: bool, path: Path) -> dict:
+        import torch
+
+        model.eval()
+        total, n = 0.0, 0
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            for r in self.records:
+                frames = read_clip(Path(self.o.data) / r["clip"], r["fps"], r["n_frames"])[: self.window]
+                acts = [a for a in clip_actions(r) if a.frame < self.window]
+                ex = encode_example(self.proc, frames, acts, r["fps"], self.o.max_length)
+                batch = model_inputs(collate([ex], self.proc.tokenizer.pad_token_id, self.image_token_id), self.proc, device)
+                total += float(answer_loss(model, batch))
+                n += 1
+        rec = {"step": step, "val_loss": total / max(1, n), "val_clips": n}
+        with open(path, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        log.info("step %d val loss %.4f (%d clips)", step, rec["val_loss"], n)
+        return rec
+
+
+def _log(step: int, window: list, sched, t0: float, world: int, device, peak, path: Path, rank: int) -> dict:
     """Mean loss since the last line over all ranks, throughput, memory; rank 0 appends the line."""
     import torch
 
@@ -217,10 +267,11 @@ def _log(step: int, window: list, sched, t0: float, world: int, device, peak, fp
     dt = max(1e-9, time.perf_counter() - t0)
     rec = {"step": step, "loss": stats[0].item() / max(1.0, stats[3].item()), "lr": sched.get_last_lr()[0],
            "samples_per_s": stats[2].item() / dt, "tokens_per_s": stats[1].item() / dt, "world": world}
+    rec["model_tflops_per_s"] = stats[4].item() / dt / 1e12
     if device.type == "cuda":
         rec["peak_mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
         if peak:
-            rec["mfu"] = rec["tokens_per_s"] * fpt / (peak * world)
+            rec["mfu"] = stats[4].item() / dt / (peak * world)
     if rank == 0:
         with open(path, "a") as fh:
             fh.write(json.dumps(rec) + "\n")
@@ -232,9 +283,10 @@ def _write_info(out: Path, o: TrainOptions, dataset: ClipDataset) -> None:
     prep = Path(o.data) / "prepare.json"
     clip = json.loads(prep.read_text())["options"] if prep.exists() else {}
     r0 = dataset.records[0]
+    window = train_window(o.data)
     # A local base is recorded as an absolute path so eval/label/merge work from any directory.
     base = str(Path(o.model).resolve()) if Path(o.model).exists() else o.model
-    info = {"base_model": base, "fps": r0["fps"], "window": r0["n_frames"], "max_pixels": o.max_pixels,
+    info = {"base_model": base, "fps": r0["fps"], "window": window, "max_pixels": o.max_pixels,
             "prepare": clip, "options": asdict(o)}
     (out / "crowd_idm_train.json").write_text(json.dumps(info, indent=1))
     for name in PROCESSING_FILES:
