@@ -209,6 +209,13 @@ def test_session_id_comes_from_the_folder_and_alike_names_do_not_collide(tmp_pat
     assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == [
         "3f1c-uuid1-2025_06_02-14.03.11.123", "3f1c-uuid1-2025_06_02-15.40.00.007",
         "my-name-2025_06_03-09.00.00.000"]
+    # files named alike outside crowd-code folders: the stem and a hash of the bytes
+    a = write(tmp_path / "x" / "notes.csv", *rows)
+    b = write(tmp_path / "y" / "notes.csv", *rows, row(2, 5, "a.py", 3, 0, "d", "content"))
+    ids = [import_cc1(p)[0][0]["session_id"] for p in (a, b, a)]
+    assert ids[0] != ids[1] and ids[0] == ids[2] and ids[0].startswith("notes-")
+    out = crowd("dataset", str(a), str(b), "-o", str(tmp_path / "ds"), "--kind", "trajectories", "--no-parquet")
+    assert out.returncode == 0, out.stderr                     # was: "the same session id appears twice"
 
 
 def test_the_branch_switch_sentence_gives_the_branch(tmp_path):

@@ -14,10 +14,13 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crowd.serializer.interop.cc2_export import export_cc2
 from crowd.serializer.interop.cc2_import import import_cc2, is_cc2
 from crowd.serializer.interop.cc2_layout import folder_name
+from crowd.serializer.interop.screens import cc2_screen, emulated
 from crowd.serializer.replay.frames import Player
 from crowd.serializer.replay.state import ReplayState
 
@@ -153,3 +156,11 @@ def test_edits_to_a_file_never_seen_do_not_outlive_its_first_view(tmp_path):
     s.observe("b.py", LONG, 1, 30)
     events, _ = import_cc2(s.write(tmp_path))
     assert replayed(events).files["b.py"].text == "\n".join(LONG.split("\n")[:30])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab Z09.,:;'\"$#()[]{}<>/\\|-_=+*&^%@!?~`é中😀"), max_size=50),
+                min_size=1, max_size=20), st.booleans())
+def test_plain_terminal_lines_skip_the_emulator_and_show_the_same(lines, crlf):
+    raw = [x + "\r" for x in lines] if crlf else lines
+    assert cc2_screen(raw) == emulated(raw)

@@ -53,7 +53,8 @@ def test_export_import_inspect_round_trip(tmp_path):
 def test_cc1_import_and_dataset_via_cli(tmp_path):
     out = crowd("import", str(FIX / "cc1" / "session.csv"), "-o", str(tmp_path / "rec"), "--start-wall", "1700000000000")
     assert out.returncode == 0, out.stderr
-    out = crowd("dataset", str(tmp_path / "rec" / "session"), str(FIX / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11"),
+    rec = next((tmp_path / "rec").glob("session-*"))               # the stem and a hash of the file
+    out = crowd("dataset", str(rec), str(FIX / "cc2" / "crowd-code-5f0c2a1e-2025_06_02-14.03.11"),
                 "-o", str(tmp_path / "ds"), "--max-tokens", "1024")
     assert out.returncode == 0, out.stderr
     meta = json.loads((tmp_path / "ds" / "metadata.json").read_text())

@@ -25,6 +25,7 @@ rows themselves, repairs included, is ``cc1_csv``'s job):
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -67,15 +68,18 @@ def folder_start_ms(path: Path | str) -> int | None:
     return parse_stamp(m.group(1)) if m else None
 
 
-def session_id_for(path: Path | str) -> str:
+def session_id_for(path: Path | str, data: bytes | None = None) -> str:
     """The session id of a 1.0 file: every real file is named ``source.csv`` inside a
-    ``crowd-code-<session>-<timestamp>`` folder, so the folder names the session; any other
-    file is named by its stem."""
+    ``crowd-code-<session>-<timestamp>`` folder, so the folder names the session. Any other
+    file is named by its stem and a hash of its bytes (``notes-1a2b3c4d``), so two different
+    files that share a name never share a session id (in ``crowd import`` or a dataset), and
+    the same file always gets the same one."""
     path = Path(path).resolve()
     if path.stem.lower() == "source" and path.parent.name:
         m = _FOLDER.fullmatch(path.parent.name)
         return m.group("id") if m else path.parent.name
-    return path.stem
+    digest = hashlib.sha256(path.read_bytes() if data is None else data).hexdigest()[:8]
+    return f"{path.stem}-{digest}"
 
 
 def parse_checkout(text: str) -> tuple[str, str | None]:
@@ -124,7 +128,7 @@ def import_cc1(path: Path | str, start_wall: int | None = None) -> tuple[list[di
         ev.update(fields)
         out.append(ev)
 
-    emit("session", "start", 0, session_id=session_id_for(path), format=FORMAT_NAME,
+    emit("session", "start", 0, session_id=session_id_for(path, raw), format=FORMAT_NAME,
          format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "1.0"},
          settings={}, imported_from="crowd-code-1.0")
     active: str | None = None

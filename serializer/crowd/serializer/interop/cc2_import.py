@@ -423,6 +423,7 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
     root = _workspace_root(abs_keys, rel_paths) if abs_keys else None
     active_terminal: str | None = None
     based: set[str] = set()  # files whose text came from a snapshot or a viewport (not only edits)
+    screens: dict[tuple[Any, tuple[str, ...]], dict[str, Any]] = {}  # the last screen emulated
     last_seq = 0
     for ev in raw:
         if not isinstance(ev, dict) or "type" not in ev:
@@ -465,7 +466,10 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
             if term is not None:
                 lines = [x if isinstance(x, str) else str(x) for x in (term.get("viewport") or [])]
                 active_terminal = term.get("id")
-                screen = cc2_screen(lines)
+                key = (active_terminal, tuple(lines))
+                screen = screens.get(key) or cc2_screen(lines)  # 2.0 repeats unchanged lines in each observation
+                screens.clear()
+                screens[key] = screen
                 emit("observation", "terminal_screen", wall, terminal=term.get("id"), name=term.get("name"),
                      rows=screen["rows"], cols=screen["cols"], lines=screen["lines"], cursor=screen["cursor"],
                      focused=True, title=term.get("name") or "", alt_screen=False, cc2_viewport=lines)
