@@ -292,3 +292,183 @@ SCENARIOS: dict[str, Callable[[Path], PtyProgram]] = {
 
 def have(program: str) -> bool:
     return shutil.which(program) is not None
+
+
+# -- more programs (issue 15): each screen of these must match tmux 3.3a -----------------------
+# A resize is compared at every chunk, also between the SIGWINCH and the program's redraw:
+# the emulator resizes as tmux does, so no point needs to be skipped.
+
+def shell_resized(tmp: Path) -> PtyProgram:
+    """bash at its prompt with wrapped and scrolled output: wider, narrower, shorter."""
+    p = _bash(cwd=str(tmp))
+    _run(p, "for i in $(seq 1 30); do echo \"line $i $(printf 'x%.0s' $(seq 1 $((i * 3))))\"; done")
+    for rows, cols in ((24, 100), (24, 50), (14, 50)):
+        p.resize(rows, cols)
+        p.expect(PROMPT + "$", since=p.mark())      # readline redraws its line
+        _run(p, "echo size $(tput lines)x$(tput cols)")
+    p.send("exit\r")
+    p.wait_exit()
+    return p
+
+
+def htop_resized(tmp: Path) -> PtyProgram:
+    p = PtyProgram(["htop", "-d", "100", "--no-mouse"], env={"HOME": str(tmp)})
+    p.expect("Load average")
+    p.drain(0.3)
+    for rows, cols in ((20, 70), (30, 110)):
+        p.resize(rows, cols)
+        p.expect("Load average", since=p.mark())    # htop redraws at the new size
+        p.drain(0.3)
+    p.kill()      # not quitting after a resize: see vim_resized
+    return p
+
+
+def nano_resized(tmp: Path) -> PtyProgram:
+    f = tmp / "poem.txt"
+    f.write_text("".join(f"{i:02d} roses are red, violets are blue, " * 2 + "\n" for i in range(40)))
+    p = PtyProgram(["nano", "--ignorercfiles", str(f)], env={"HOME": str(tmp)})
+    p.expect("poem.txt")
+    p.drain(0.3)
+    p.type("hello from crowd")
+    p.drain(0.3)
+    for rows, cols in ((16, 60), (28, 100)):
+        p.resize(rows, cols)
+        p.expect("poem.txt", since=p.mark())
+        p.drain(0.3)
+    p.kill()
+    return p
+
+
+def emacs_nw(tmp: Path) -> PtyProgram:
+    f = tmp / "notes.txt"         # text mode: org mode takes seconds to load
+    f.write_text("".join(f"heading {i}\nsome text under heading {i}\n" for i in range(30)))
+    p = PtyProgram(["emacs", "-nw", "-Q", str(f)], env={"HOME": str(tmp)})
+    p.expect("notes.txt")
+    p.drain(0.5)
+    p.send("\x1b>")                      # M-> end of buffer
+    p.drain(0.3)
+    p.type("new line typed in emacs")
+    p.drain(0.3)
+    p.send("\x18\x13")                   # C-x C-s
+    p.expect("Wrote")
+    p.send("\x18\x03")                   # C-x C-c
+    p.wait_exit()
+    return p
+
+
+def man_page(tmp: Path) -> PtyProgram:
+    p = PtyProgram(["man", "ls"], env={"MANPAGER": "less", "PAGER": "less", "LESS": "",
+                                       "LESSHISTFILE": "-", "MANWIDTH": "", "HOME": str(tmp)})
+    p.expect("NAME")
+    p.drain(0.3)
+    for key, seen in ((" ", "-"), ("/sort\r", "sort"), ("G", "END"), ("g", "NAME")):
+        at = p.mark()
+        p.send(key)
+        p.expect(seen, since=at)
+        p.drain(0.2)
+    p.send("q")
+    p.wait_exit()
+    return p
+
+
+def midnight_commander(tmp: Path) -> PtyProgram:
+    for name in ("alpha.txt", "beta.py", "gamma"):
+        (tmp / name).write_text("x\n")
+    (tmp / "sub").mkdir(exist_ok=True)
+    p = PtyProgram(["mc", "--nosubshell", "--nomouse", str(tmp), str(tmp / "sub")],
+                   env={"HOME": str(tmp), "SHELL": "/bin/bash", "MC_SKIN": "default"}, cwd=str(tmp))
+    p.expect("alpha.txt")
+    p.drain(0.5)
+    for key in ("\x1bOB", "\x1bOB", "\t", "\t"):     # down (keypad mode), down, other panel, back
+        p.send(key)
+        p.drain(0.2)
+    p.send("\x1b[21~")                                # F10 quits
+    p.wait_exit()
+    return p
+
+
+def tig_log(tmp: Path) -> PtyProgram:
+    import subprocess  # noqa: PLC0415
+
+    repo = tmp / "repo"
+    repo.mkdir(exist_ok=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=Crowd", "-c", "user.email=c@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for i in range(6):
+        (repo / f"f{i}.txt").write_text(f"file {i}\n" * (i + 1))
+        subprocess.run([*git, "add", "."], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", f"commit number {i}",
+                        "--date", f"2024-01-0{i + 1}T10:00:00"], check=True,
+                       env={"GIT_COMMITTER_DATE": f"2024-01-0{i + 1}T10:00:00", "PATH": "/usr/bin:/bin"})
+    p = PtyProgram(["tig"], env={"HOME": str(tmp), "GIT_CONFIG_NOSYSTEM": "1"}, cwd=str(repo))
+    p.expect("commit number 5")
+    p.drain(0.3)
+    for key, seen in (("j", None), ("\r", "f4.txt"), ("q", None), ("q", None)):
+        at = p.mark()
+        p.send(key)
+        if seen:
+            p.expect(seen, since=at)
+        p.drain(0.3)
+    p.wait_exit()
+    return p
+
+
+W3M_PAGE = """<html><head><title>crowd page</title></head><body>
+<h1>Heading of the page</h1><p>A paragraph with <a href="#x">a link</a> and <b>bold</b> text.</p>
+<ul>""" + "".join(f"<li>item {i}: the quick brown fox jumps over the lazy dog</li>" for i in range(60)) + """</ul>
+<table border=1><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>
+<p id="x">The end.</p></body></html>
+"""
+
+
+def w3m_page(tmp: Path) -> PtyProgram:
+    f = tmp / "page.html"
+    f.write_text(W3M_PAGE)
+    p = PtyProgram(["w3m", "-no-mouse", str(f)], env={"HOME": str(tmp)})
+    p.expect("Heading")
+    p.drain(0.3)
+    for key in (" ", " ", "b", "\t", "\r"):
+        p.send(key)
+        p.drain(0.3)
+    p.send("Q")
+    p.wait_exit()
+    return p
+
+
+MODERN = r"""
+import sys
+w = sys.stdout.write
+w('\x1b[38;2;255;100;0mtruecolor fg\x1b[0m \x1b[48;2;0;40;80mtruecolor bg\x1b[0m\r\n')
+w('\x1b[38:2::255:0:0mcolon truecolor\x1b[0m \x1b[38:5:208mcolon 256\x1b[0m \x1b[4:3mcurly\x1b[4:0m '
+  '\x1b[58:2::0:255:0mline colour\x1b[59m\r\n')
+w('\x1b]8;id=1;https://example.org/a\x1b\\a link\x1b]8;;\x1b\\ and \x1b]8;;file:///tmp/x\x07another\x1b]8;;\x07\r\n')
+w('\x1b[?2004hbracketed paste on\x1b[?2004l off\r\n')
+w('\x1b[?u\x1b[>1u\x1b[=5;1u\x1b[<u kitty keyboard queried/pushed/popped\r\n')
+w('\x1b[?2026h\x1b[?2026$psync\x1b[?2026l \x1b[>0q\x1b[>q\x1b]10;?\x1b\\\x1b]11;?\x07\x1b[c\x1b[>c queries\r\n')
+w('\x1b]52;c;' + 'aGVsbG8gY3Jvd2Q=' * 10 + '\x07osc52 \x1b]133;A\x07\x1b]633;P;Cwd=/tmp\x07marks\r\n')
+w('\x1b[1;3;9;53mbold italic strike overline\x1b[0m \x1b[2;5;7mdim blink reverse\x1b[0m\r\n')
+w('\x1b[5 q\x1b[2 q\x1b[?12h\x1b[?1004h\x1b[?1006h\x1b[?1000h\x1b[?1000l\x1b[?1006l\x1b[?1004l cursor style and modes\r\n')
+w('\x1b]2;modern title\x07\x1b[22;0t\x1b]2;inner\x07\x1b[23;0ttitle restored\r\n')
+w('emoji \U0001F600 wide \u4e2d\u6587 zwj \U0001F469\u200d\U0001F4BB flag \U0001F1EF\U0001F1F5\r\n')
+w('\x1b]52;c;' + 'aGVsbG8gY3Jvd2Q=' * 5 + '\r\n' + 'aGVsbG8=' + '\x1b\\after a wrapped osc 52\r\n')
+sys.stdout.flush()
+"""
+
+
+def modern_sequences(tmp: Path) -> PtyProgram:
+    p = _python(tmp, "modern.py", MODERN)
+    p.wait_exit()
+    return p
+
+
+PROGRAMS: dict[str, tuple[str, Callable[[Path], PtyProgram]]] = {
+    "shell_resized": ("bash", shell_resized),
+    "htop_resized": ("htop", htop_resized),
+    "nano_resized": ("nano", nano_resized),
+    "emacs_nw": ("emacs", emacs_nw),
+    "man_page": ("man", man_page),
+    "midnight_commander": ("mc", midnight_commander),
+    "tig_log": ("tig", tig_log),
+    "w3m_page": ("w3m", w3m_page),
+    "modern_sequences": ("bash", modern_sequences),     # this Python; bash: always there
+}

@@ -112,6 +112,8 @@ REPEAT = {
     "twice": [b"a\x1b[2b\x1b[2bZ"],
     "cht_ignored": [b"a\x1b[2Ib\tc\x1b[Id"],
     "cbt": [b"\x1b[1;20Ha\x1b[Zb"],
+    "no_autowrap_cursor_stays_on_last_cell": [b"\x1b[?7l\x1b[1;25Hxxxxxxxxxx", b"Z", "日".encode(),
+                                              b"\x1b[?7h"],
 }
 
 CASES = {**{f"resize_{k}": v for k, v in RESIZE.items()}, **{f"string_{k}": v for k, v in STRINGS.items()},

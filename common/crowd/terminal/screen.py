@@ -473,6 +473,8 @@ class TerminalScreen(pyte.Screen):
             self._in_draw = False
         row = self.buffer[self.cursor.y]
         row.used = max(row.used, min(self.cursor.x, self.columns))
+        if self.cursor.x >= self.columns and mo.DECAWM not in self.mode:
+            self.cursor.x = self.columns - 1   # no autowrap: it stays on the last cell (tmux)
 
     def _draw_ascii(self, data: str) -> None:
         """pyte's draw for printable ASCII with autowrap, without per-character overhead.
