@@ -169,7 +169,10 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
     ls.core = EditorCore(ls.session)
     # a panic a crash interrupted is carried out before anything else is recorded
     threading.Thread(target=ls.session.resume_panic, name="crowd-panic-resume", daemon=True).start()
-    _persist_consent(ls.session, ls.session.status())
+    if ls.session.consent_fact() is None:
+        # the editor's stored answer; a fact already there (another window's latest) stands
+        _persist_consent(ls.session, ls.session.status())
+    ls.session.watch_machine()
     _session_terminals(ls.session, attach=True)
     log.info("initialized: %d workspace folder(s), consent=%s, recordings in %s",
              len(cache.folders.folders), consent, recordings)
@@ -202,6 +205,12 @@ def _session_terminals(session: Session, *, attach: bool) -> None:
 def on_initialized(ls: CrowdServer, params: Any) -> None:
     session = ls.session
     if session is not None and session.consent and session.settings.get("autoStart", True):
+        if session.consent_fact() in ("paused", "declined"):
+            # the machine's fact (another window paused or declined) holds this one back
+            # until it is granted again (Session.obey_consent_fact)
+            session.held_by_fact = True
+            log.info("not recording: the machine's consent fact is %s", session.consent_fact())
+            return
         session.set_consent(True)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from crowd.format import RecordingWriter
 from crowd.format.writer import recover_recordings
-from crowd.home import crowd_home
+from crowd.home import ConsentState, crowd_home, read_consent_fact
 from crowd.home import recordings_dir as default_recordings_dir
 from crowd.panic import (PanicRequest, PanicWatcher, SweepResult, applied, begin, finish, mark_applied, pending,
                          sweep)
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PANIC_MINUTES = 10.0
 PANIC_WAIT_S = 10.0       # how long a panic waits for live recorders elsewhere to clean their own
+FACTS_POLL_S = 0.5        # how often the consent fact and the panic journal are looked at (a stat each)
+FACT_KINDS = ("start", "consent", "pause", "resume", "stop")
 
 
 class State(str, enum.Enum):
@@ -121,6 +123,12 @@ class Session:
         self.withheld_files: set[str] = set()
         self._panic_watcher: PanicWatcher | None = None
         self._own_panics: set[str] = set()
+        # the machine's consent fact (crowd.home), obeyed like this window's own answer
+        self.held_by_fact = False       # consented here, but the fact says paused/declined
+        self._paused_by_fact = False
+        self._paused_at_ms = 0.0
+        self._facts_stop = threading.Event()
+        self._facts_thread: threading.Thread | None = None
 
     # -- clock and the hot path ---------------------------------------------------------
     def now(self) -> tuple[int, int]:
@@ -279,8 +287,7 @@ class Session:
         # secrets are caught; it reads the open documents for the line being typed on
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
                                           on_error=self.errors.append)
-        if self._panic_watcher is None:      # a panic pressed in another window reaches us
-            self._panic_watcher = PanicWatcher(self._on_foreign_panic).start()
+        self.watch_machine()
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
@@ -323,6 +330,7 @@ class Session:
             if self.state is State.RECORDING:
                 self._emit("session", "pause", {})
                 self.state = State.PAUSED
+                self._paused_at_ms = time.time() * 1000
         self._changed()
         return self.status()
 
@@ -451,6 +459,81 @@ class Session:
         self.withheld_files |= touched
         return removed, touched
 
+    # -- facts of the machine: consent and panics of other windows ------------------------
+    def watch_machine(self) -> None:
+        """Look at the machine's consent fact and panic journal every ``FACTS_POLL_S`` from
+        now on (another window's pause, decline or panic reaches this session)."""
+        with self._lock:
+            if self._facts_thread is not None:
+                return
+            self._panic_watcher = PanicWatcher(self._on_foreign_panic)
+            self._facts_thread = threading.Thread(target=self._watch_facts, name="crowd-machine-facts", daemon=True)
+            self._facts_thread.start()
+
+    def _watch_facts(self) -> None:
+        while not self._facts_stop.wait(FACTS_POLL_S):
+            for check in (self.obey_consent_fact, self._panic_watcher.check):
+                try:
+                    check()
+                except Exception:  # noqa: BLE001 - the next look tries again
+                    log.exception("checking the machine's facts failed")
+
+    @property
+    def shares_consent(self) -> bool:
+        """False for a scripted client (``crowd demo``: setting ``shareConsent: false``): its
+        consent is not the user's, so it neither writes nor obeys the machine's fact."""
+        return self.settings.get("shareConsent", True) is not False
+
+    def consent_fact(self) -> ConsentState | None:
+        """The machine's consent fact this session obeys (None: none, or a scripted client)."""
+        if not self.shares_consent:
+            return None
+        fact = read_consent_fact(crowd_home())
+        return fact.state if fact is not None else None
+
+    def obey_consent_fact(self) -> None:
+        """Consent is one fact for every recorder on the machine: paused or declined in any
+        window (or by ``crowd term``) pauses or stops this recording too, and whatever was
+        recorded here after the fact took effect is deleted (this looks every 0.5 s);
+        granted again resumes what the fact paused or held back."""
+        fact = read_consent_fact(crowd_home()) if self.shares_consent else None
+        if fact is None:
+            return
+        state = self.state
+        if fact.state == "granted":
+            if state is State.PAUSED and (self._paused_by_fact or fact.since_ms > self._paused_at_ms):
+                self._paused_by_fact = False
+                self.resume()
+            elif self.held_by_fact and self.consent and state is State.STOPPED:
+                self.held_by_fact = False
+                self.set_consent(True)
+            return
+        if state not in (State.RECORDING, State.PAUSED):
+            return
+        if fact.state == "paused":
+            if state is State.RECORDING:
+                self._paused_by_fact = True
+                self.pause()
+                self._drop_after_fact(fact.since_ms)
+        else:   # declined
+            pipeline = self.pipeline
+            self._drop_after_fact(fact.since_ms)
+            self.set_consent(False)
+            if pipeline is not None:
+                log.info("the machine's consent fact is declined: recording stopped")
+
+    def _drop_after_fact(self, since_ms: float) -> None:
+        """Delete what this recording holds from after a pause/decline took effect elsewhere
+        (the lifecycle events that record the change excepted)."""
+        def doomed(event: dict[str, Any]) -> bool:
+            return (event.get("wall", 0) >= since_ms
+                    and not (event.get("type") == "session" and event.get("kind") in FACT_KINDS))
+        with self._lock:
+            pipeline = self.pipeline
+            removed = pipeline.drop_where(doomed) if pipeline is not None else 0
+        if removed:
+            log.info("consent fact: removed %d events recorded after it took effect", removed)
+
     def _on_foreign_panic(self, request: PanicRequest) -> None:
         """A panic pressed elsewhere (another window, or resumed): delete its windows here."""
         if request.id in self._own_panics:
@@ -512,8 +595,7 @@ class Session:
     def close(self) -> None:
         """End of the sidecar: stop recording and make sure everything is on disk."""
         self.stop()
-        if self._panic_watcher is not None:
-            self._panic_watcher.stop()
+        self._facts_stop.set()
         self.workspace.stop_scan()
 
 
