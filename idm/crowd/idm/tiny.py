@@ -130,6 +130,8 @@ def build_tiny_model(out_dir: str | Path, preset: str = "tiny", seed: int = 0, m
         # unit-norm rows lets a LoRA-only run express confident predictions.
         with torch.no_grad():
             model.lm_head.weight.normal_(0.0, 1.0 / config.text_config.hidden_size ** 0.5)
+    if preset != "tiny":
+        model = model.to(torch.bfloat16)   # 2B: 4.3 GB on disk instead of 8.5, as the released checkpoint
     model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
