@@ -108,7 +108,11 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
     from crowd.transfer.ingest import IngestServer
     from crowd.transfer.queue import UploadQueue
 
-    server = IngestServer(tmp_path / "ingest", token="t0ken-x").start()
+    from crowd.transfer.store import list_objects, s3_client
+    from tests.helpers.object_store import fresh_bucket
+
+    bucket = fresh_bucket()
+    server = IngestServer(bucket, token="t0ken-x").start()
     q = UploadQueue(tmp_path / "queue", hold_s=0)
     q.set("consent", "granted")
     assert q.add(editor_candidate(recording, final=True)) is not None
@@ -118,9 +122,14 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
     server.stop()
     import tarfile
     arrived = tmp_path / "arrived"
-    for tar_path in (tmp_path / "ingest").glob("*/*.tar"):
-        with tarfile.open(tar_path) as tar:
-            tar.extractall(arrived, filter="data")
+    (tmp_path / "ingest").mkdir()
+    s3 = s3_client(bucket)
+    for obj in list_objects(s3, bucket.bucket, ""):     # everything in the bucket, status objects too
+        tar_path = tmp_path / "ingest" / obj["key"].replace("/", "_")
+        tar_path.write_bytes(s3.get_object(Bucket=bucket.bucket, Key=obj["key"])["Body"].read())
+        if tar_path.suffix == ".tar":
+            with tarfile.open(tar_path) as tar:
+                tar.extractall(arrived, filter="data")
     assert any(arrived.rglob("seg-*.crowd"))
     assert not scan_tree(tmp_path / "ingest", forbidden)
     assert not scan_tree(arrived, forbidden)

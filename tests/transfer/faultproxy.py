@@ -1,11 +1,16 @@
-"""A real TCP proxy on loopback that injects network faults between uploader and ingest.
+"""A real TCP proxy on loopback that injects network faults between the uploader and the
+ingest server or the object store.
 
-Not a mock: the uploader talks real HTTP over real sockets to the real ingest server; the
-proxy only misbehaves on purpose, one fault per connection from a script:
+Not a mock: the uploader talks real HTTP over real sockets to the real ingest server and the
+real S3 store (SeaweedFS); the proxy only misbehaves on purpose, one fault per connection from a script:
 ``refuse`` (accept and close at once), ``503`` (answer a canned 503 without forwarding),
 ``slow:<s>`` (hold the answer back), ``drop_put`` (forward half a PUT body, then cut both
-sides), ``corrupt_put`` (flip one byte of a PUT body). ``close_listener()`` makes the port
-refuse connections at the TCP level until ``open_listener()``.
+sides), ``corrupt_put`` (flip one byte of a PUT body), ``drop_answer`` (forward the whole
+request, then close without passing the answer on: stored, but the client never hears),
+``ok_no_echo`` (answer 200 without forwarding, with no checksum echo), ``hold_body``
+(forward half the body, set ``holding``, wait for ``release``, then send the rest).
+``close_listener()`` makes the port refuse connections at the TCP level until
+``open_listener()``.
 """
 from __future__ import annotations
 
@@ -41,6 +46,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self.port = port
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.open_listener()
 
     def script(self, *items: tuple[str, str]) -> None:
@@ -89,6 +96,9 @@ class FaultProxy:
             fault = self._take(method)
             if fault == "refuse":
                 return
+            if fault == "ok_no_echo":
+                client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
             if fault == "503":
                 client.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy")
                 return
@@ -102,18 +112,32 @@ class FaultProxy:
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
             if fault == "drop_put":
                 upstream.sendall(head + body[: len(body) // 2])
+                upstream.shutdown(socket.SHUT_WR)
                 time.sleep(0.05)
                 return
+            if fault == "hold_body":
+                upstream.sendall(head + body[: len(body) // 2])
+                self.holding.set()
+                self.release.wait(60)
+                upstream.sendall(body[len(body) // 2:])
+                body = b""
+                head = b""
             if fault == "corrupt_put" and body:
                 i = len(body) // 3
                 body = body[:i] + bytes([body[i] ^ 0xFF]) + body[i + 1:]
-            upstream.sendall(head + body)
-            answer = b""
-            while True:
+            if head or body:
+                upstream.sendall(head + body)
+            # one answer, framed by its Content-Length (the store keeps connections open)
+            answer_head, answer = _read_head(upstream)
+            want = _content_length(answer_head)
+            while len(answer) < want:
                 chunk = upstream.recv(65536)
                 if not chunk:
                     break
                 answer += chunk
+            answer = answer_head + answer
+            if fault == "drop_answer":
+                return
             if fault and fault.startswith("slow:"):
                 time.sleep(float(fault.split(":", 1)[1]))
             client.sendall(answer)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.transfer.transfer_helpers import TOKEN, make_recording
+from tests.transfer.transfer_helpers import TOKEN, make_recording, stored
 
 from crowd.capture.app import QueueSink
 from crowd.format.desktop.layout import segment_paths
@@ -86,7 +86,7 @@ def _upload(env, *args):
                           text=True, timeout=120)
 
 
-def test_crowd_upload_run_knows_the_desktop_folder_and_spares_the_live_segment(tmp_path, ingest):
+def test_crowd_upload_run_knows_the_desktop_folder_and_spares_the_live_segment(tmp_path, ingest, bucket):
     home = tmp_path / "home"
     env = {**os.environ, "CROWD_HOME": str(home)}
     custom = tmp_path / "my-desktop"       # chosen with `crowd cast setup --output`
@@ -104,7 +104,7 @@ def test_crowd_upload_run_knows_the_desktop_folder_and_spares_the_live_segment(t
     assert _upload(env, "consent", "grant").returncode == 0
     r = _upload(env, "run", "--wait", "60")            # no --desktop: the cast settings' folder
     assert r.returncode == 0, r.stderr
-    names = [e["fileName"] for e in ingest.store.listing()]
-    assert sorted(n.split("_")[1] for n in names) == sorted([OTHER, SID]), names
+    sessions = [o["session_id"] for o in stored(bucket)]
+    assert sorted(sessions) == sorted([OTHER, SID]), sessions
     left = sorted(p.name for p in custom.iterdir())
     assert left == sorted(p.name for p in live[1])     # the live session's newest pair stays

@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.transfer.transfer_helpers import TOKEN, make_recording
+from tests.transfer.transfer_helpers import TOKEN, make_recording, stored
 
 from crowd.transfer.bundle import desktop_candidates, editor_candidate
 from crowd.transfer.client import Uploader, UploaderConfig
@@ -17,7 +17,7 @@ def _age(path: Path, seconds_ago: float) -> None:
     os.utime(path, (t, t))
 
 
-def test_panic_during_hold_deletes_only_affected(tmp_path, ingest):
+def test_panic_during_hold_deletes_only_affected(tmp_path, ingest, bucket):
     q = UploadQueue(tmp_path / "q", hold_s=600)
     q.set("consent", "granted")
     old = make_recording(tmp_path / "rec", "old", 2)
@@ -48,16 +48,16 @@ def test_panic_during_hold_deletes_only_affected(tmp_path, ingest):
     assert later.run_until_idle()["uploaded"] == 2
     up.stop()
     later.stop()
-    names = sorted(e["fileName"] for e in ingest.store.listing())
-    assert names == sorted([b_old.file_name, b_other.file_name])
+    assert sorted(o["sha256"] for o in stored(bucket)) == sorted([b_old.sha256, b_other.sha256])
 
 
-def test_panic_leaves_bundles_past_their_hold(tmp_path):
+def test_panic_purges_bundles_past_their_hold_not_yet_sent(tmp_path):
+    """Issue 13 item 2: a bundle past its hold but not yet uploaded was sent later."""
     q = UploadQueue(tmp_path / "q", hold_s=0)
     folder = make_recording(tmp_path / "rec", "s", 1)
     b = q.add(editor_candidate(folder, final=True))
-    assert q.panic(0) == []            # not held any more: it may be uploading right now
-    assert b.path.exists()
+    assert q.due(time.time()) and q.purge(time.time() - 600) == [b.id]
+    assert not b.path.exists() and q.bundles() == [] and not q.known(folder / "seg-000000.crowd")
 
 
 def test_live_editor_recording_keeps_its_open_segment(tmp_path):

@@ -23,7 +23,7 @@ from crowd.transfer.client import Uploader, UploaderConfig
 from crowd.transfer.queue import UploadQueue
 from tests.helpers.editor_events import insert, marker, open_event
 from tests.helpers.waiting import wait_for
-from tests.transfer.transfer_helpers import TOKEN, make_recording
+from tests.transfer.transfer_helpers import TOKEN, make_recording, stored
 
 ROTATING = [sys.executable, "-c",
             "import sys; from crowd.format.writer import RecordingWriter as W; "
@@ -80,7 +80,8 @@ def events_in_tars(tars: list[Path], dest: Path) -> list[dict[str, Any]]:
     return read_recording(dest).events
 
 
-def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, start_sidecar, ingest, tmp_path):
+def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, start_sidecar, ingest, bucket,
+                                                               tmp_path):
     q = UploadQueue(home / "upload", hold_s=600)
     q.set("consent", "granted")
     client = start(start_sidecar, workspace, {"upload": True, "uploadUrl": f"{ingest.url}/v1/presign"})
@@ -114,7 +115,7 @@ def test_segments_queued_on_rotation_and_at_stop_then_uploaded(home, workspace, 
     up = Uploader(q, UploaderConfig(endpoint=q.get("endpoint"), token=TOKEN), clock=lambda: time.time() + 601)
     assert up.run_until_idle()["uploaded"] == len(bundles)
     up.stop()
-    assert sorted(e["fileName"] for e in ingest.store.listing()) == sorted(b.file_name for b in bundles)
+    assert sorted(o["sha256"] for o in stored(bucket)) == sorted(b.sha256 for b in bundles)
     assert not folder.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 

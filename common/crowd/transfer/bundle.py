@@ -8,7 +8,9 @@ Two kinds of recordings produce files:
 
 A file is *finished* when the recorder will not write to it again: a later segment of the
 same session exists, the caller says the session ended (``final``), or it has not been
-modified for ``idle_s`` (a crashed recorder). Bundles are plain tars (the payloads are already
+modified for ``idle_s`` (a crashed recorder). A file that a process still holds open for
+writing (crowd.transfer.live) is never finished, whatever its age or ``final`` says, and
+its session is not over (issue 13 item 6: a paused sidecar's segment was deleted). Bundles are plain tars (the payloads are already
 compressed) with a ``manifest.json`` first, listing every member's size and sha256 so the
 receiving side can check a bundle on its own.
 """
@@ -22,7 +24,10 @@ import re
 import tarfile
 import time
 from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
+
+from crowd.transfer.live import locked_folders, open_for_writing
 
 EDITOR_SEGMENT = re.compile(r"^seg-(\d{6})\.crowd$")
 DESKTOP_FILE = re.compile(r"^(recording|input)_([0-9a-fA-F-]{8,64})_seg(\d{4,})\.(mp4|msgpack)$")
@@ -50,14 +55,26 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def editor_candidate(folder: Path, *, final: bool = False, idle_s: float = DEFAULT_IDLE_S,
-                     now: float | None = None) -> Candidate:
-    """Finished segments and snapshot files of one editor recording folder."""
+                     now: float | None = None, held: Collection[Path] | None = None) -> Candidate:
+    """Finished segments and snapshot files of one editor recording folder.
+
+    ``held``: files open for writing and folders a live writer locks (default: asked of
+    the kernel, crowd.transfer.live). In a live folder the newest segment stays, whatever
+    its age, and the session is not over.
+    """
     now = time.time() if now is None else now
     folder = Path(folder)
     segments = sorted(p for p in folder.iterdir() if p.is_file() and EDITOR_SEGMENT.match(p.name))
+    if held is None:
+        held = open_for_writing(segments) | locked_folders([folder])
+    held = set(held)
+    live = folder in held or any(seg in held for seg in segments)
+    final = final and not live
     files: list[Path] = []
     for i, seg in enumerate(segments):
         is_last = i == len(segments) - 1
+        if seg in held:
+            continue
         if not is_last or final or now - seg.stat().st_mtime >= idle_s:
             files.append(seg)
     snaps = folder / "snapshots"
@@ -65,16 +82,18 @@ def editor_candidate(folder: Path, *, final: bool = False, idle_s: float = DEFAU
         for p in sorted(snaps.rglob("*")):
             if p.is_file() and not p.name.endswith((".tmp", ".part")) and not p.name.startswith("."):
                 files.append(p)
-    done = final or (bool(segments) and now - segments[-1].stat().st_mtime >= idle_s)
+    done = not live and (final or (bool(segments) and now - segments[-1].stat().st_mtime >= idle_s))
     return Candidate(folder.name, "editor", folder, files, final=done)
 
 
 def desktop_candidates(folder: Path, *, final: bool = False, idle_s: float = DEFAULT_IDLE_S,
-                       now: float | None = None, live: frozenset[str] | set[str] = frozenset()) -> list[Candidate]:
+                       now: float | None = None, live: frozenset[str] | set[str] = frozenset(),
+                       held: Collection[Path] | None = None) -> list[Candidate]:
     """Finished crowd-cast segment pairs in ``folder``, one candidate per recording uuid.
 
     ``live``: sessions a running recorder is writing; their newest segment is never taken,
-    however long it sat idle (a paused recorder resumes into it).
+    however long it sat idle (a paused recorder resumes into it). ``held``: files open for
+    writing (default: asked of the kernel); a session with one is live too.
     """
     now = time.time() if now is None else now
     by_session: dict[str, dict[int, list[Path]]] = {}
@@ -82,14 +101,19 @@ def desktop_candidates(folder: Path, *, final: bool = False, idle_s: float = DEF
         m = DESKTOP_FILE.match(p.name)
         if m and p.is_file():
             by_session.setdefault(m.group(2), {}).setdefault(int(m.group(3)), []).append(p)
+    if held is None:
+        held = open_for_writing([p for segs in by_session.values() for ps in segs.values() for p in ps])
+    held = set(held)
     out = []
     for uuid, segs in sorted(by_session.items()):
         numbers = sorted(segs)
         files: list[Path] = []
         newest = max(p.stat().st_mtime for ps in segs.values() for p in ps)
-        is_live = uuid in live
+        is_live = uuid in live or any(p in held for ps in segs.values() for p in ps)
         for n in numbers:
             is_last = n == numbers[-1]
+            if any(p in held for p in segs[n]):
+                continue
             if not is_last or (not is_live and (final or now - max(p.stat().st_mtime for p in segs[n]) >= idle_s)):
                 files.extend(sorted(segs[n]))
         done = not is_live and (final or now - newest >= idle_s)

@@ -47,14 +47,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--wait", type=float, default=0.0, help="wait up to this long through backoffs")
     r.set_defaults(handler=_run)
 
-    ing = sub.add_parser("ingest", help="receive uploads (presign + PUT) on loopback into a folder")
-    ing.add_argument("--root", default="crowd-ingest", help="folder to store uploads in")
+    ing = sub.add_parser("ingest", help="hand out presigned upload URLs for an S3 bucket, on loopback; "
+                                        "the collection dashboard at /dashboard")
+    ing.add_argument("--store", help="embedded SeaweedFS data folder (default: $CROWD_HOME/store); "
+                                     "ignored with --s3-endpoint")
+    ing.add_argument("--s3-endpoint", help="an S3 endpoint instead of the embedded store (AWS, R2, MinIO, ...)")
+    ing.add_argument("--public-endpoint", help="the store's address as uploaders reach it (default: the endpoint)")
+    ing.add_argument("--bucket", default="crowd")
+    ing.add_argument("--region", default="us-east-1")
+    ing.add_argument("--access-key", default=os.environ.get("AWS_ACCESS_KEY_ID"))
+    ing.add_argument("--secret-key", default=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                     help="(default: $AWS_SECRET_ACCESS_KEY)")
     ing.add_argument("--host", default="127.0.0.1")
     ing.add_argument("--port", type=int, default=8765)
     ing.add_argument("--token", default=os.environ.get("CROWD_INGEST_TOKEN"),
-                     help="bearer token clients must send (default: $CROWD_INGEST_TOKEN or a new one)")
+                     help="the researcher's token, also accepted from uploaders "
+                          "(default: $CROWD_INGEST_TOKEN or a new one)")
+    ing.add_argument("--tokens", help="JSON file {token: contributor}: one token per contributor")
     ing.add_argument("--max-bytes", type=int, default=2 * 1024 ** 3)
-    ing.add_argument("--list", action="store_true", help="print what arrived and exit")
+    ing.add_argument("--list", action="store_true", help="print the bucket's bundles and exit")
     ing.set_defaults(handler=_ingest)
 
 
@@ -129,7 +140,8 @@ def _run(args: argparse.Namespace) -> int:
     desktop = Path(args.desktop) if args.desktop else default_desktop_folder()
     uploader = Uploader(q, UploaderConfig(endpoint=endpoint, token=q.get("token") or "",
                                           backoff_base_s=float(q.get("backoff_base_s", "30")),
-                                          backoff_max_s=float(q.get("backoff_max_s", "7200"))))
+                                          backoff_max_s=float(q.get("backoff_max_s", "7200")),
+                                          report_backlog=True))
     try:
         while True:
             finals = {p.name for p in recordings.iterdir() if p.is_dir()} if args.final and recordings.is_dir() else None
@@ -146,19 +158,50 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from crowd.transfer.ingest import IngestServer, IngestStore
+    from crowd.home import crowd_home
+    from crowd.transfer.ingest import IngestServer
+    from crowd.transfer.seaweed import EmbeddedStore
+    from crowd.transfer.store import StoreSettings, ensure_bucket, list_objects, s3_client
 
-    if args.list:
-        for entry in IngestStore(args.root).listing():
-            print(f"{entry['userId']}/{entry['fileName']}\t{entry['size']}\t{entry['sha256']}")
-        return 0
-    token = args.token or secrets.token_urlsafe(24)
-    server = IngestServer(args.root, token=token, host=args.host, port=args.port, max_bytes=args.max_bytes)
-    print(f"crowd ingest on {server.url}/v1/presign storing into {Path(args.root).resolve()}", flush=True)
-    if not args.token:
-        print(f"token: {token}", flush=True)
+    embedded = None
+    if args.s3_endpoint:
+        if not (args.access_key and args.secret_key):
+            print("--s3-endpoint needs --access-key and --secret-key (or AWS_* variables)", file=sys.stderr)
+            return 2
+        store = StoreSettings(endpoint=args.s3_endpoint, bucket=args.bucket, access_key=args.access_key,
+                              secret_key=args.secret_key, region=args.region)
+        ensure_bucket(s3_client(store), store.bucket)
+    else:
+        embedded = EmbeddedStore(Path(args.store) if args.store else crowd_home() / "store", bucket=args.bucket)
+        embedded.start()
+        store = embedded.settings
+    store.public_endpoint = args.public_endpoint
     try:
-        server.serve_forever()
+        if args.list:
+            for obj in list_objects(s3_client(store), store.bucket, store.prefix + "/"):
+                print(f"{obj['key']}\t{obj['size']}\t{obj['etag']}")
+            return 0
+        tokens = None
+        if args.tokens:
+            try:
+                tokens = json.loads(Path(args.tokens).read_text())
+                if not isinstance(tokens, dict):
+                    raise ValueError("not an object")
+            except (OSError, ValueError) as exc:
+                print(f"cannot read --tokens {args.tokens}: {exc}", file=sys.stderr)
+                return 2
+        token = args.token or secrets.token_urlsafe(24)
+        server = IngestServer(store, token=token, tokens=tokens, host=args.host, port=args.port,
+                              max_bytes=args.max_bytes)
+        print(f"crowd ingest on {server.url}/v1/presign for s3 {store.endpoint} bucket {store.bucket}; "
+              f"dashboard {server.url}/dashboard?token=...", flush=True)
+        if not args.token:
+            print(f"token: {token}", flush=True)
+        try:
+            server.serve_forever()
+        finally:
+            server.stop()
+        return 0
     finally:
-        server.stop()
-    return 0
+        if embedded is not None:
+            embedded.stop()

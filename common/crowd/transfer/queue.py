@@ -3,7 +3,7 @@
 Why sqlite: one file, atomic transactions, survives a killed process without a journal of
 our own. Invariants the uploader relies on:
 - a bundle row exists only once its tar is complete on disk (written, fsynced, renamed);
-- a bundle is marked ``done`` only after the server confirmed its sha256, and local files
+- a bundle is marked ``done`` only after the store confirmed its checksum, and local files
   are deleted only after that mark is committed (``cleanup`` finishes deletions a crash
   interrupted);
 - panic removes only the held bundles whose content reaches past the cutoff, with their
@@ -225,11 +225,13 @@ class UploadQueue:
             self._db.execute("UPDATE bundles SET attempts=attempts+1, next_try=?, last_error=? WHERE id=? AND state='queued'",
                              (next_try, error[:500], bundle_id))
 
-    def mark_done(self, bundle_id: str, *, now: float | None = None) -> None:
-        """Record the server's confirmation (committed before anything is deleted)."""
+    def mark_done(self, bundle_id: str, *, now: float | None = None) -> bool:
+        """Record the store's confirmation (committed before anything is deleted); False
+        when the bundle is no longer queued (a panic purged it meanwhile)."""
         with self._lock:
-            self._db.execute("UPDATE bundles SET state='done', uploaded=?, last_error=NULL WHERE id=?",
-                             (time.time() if now is None else now, bundle_id))
+            cur = self._db.execute("UPDATE bundles SET state='done', uploaded=?, last_error=NULL WHERE id=?",
+                                   (time.time() if now is None else now, bundle_id))
+            return cur.rowcount == 1
 
     def delete_local(self, bundle: Bundle) -> int:
         """Delete a confirmed bundle's tar and its deletable sources; returns files removed."""
@@ -285,20 +287,20 @@ class UploadQueue:
         return stats
 
     # -- panic ---------------------------------------------------------------------------------
-    def panic(self, cutoff_wall: float, *, session_id: str | None = None, kind: str | None = None,
-              now: float | None = None) -> list[str]:
-        """Delete held bundles holding content at or after ``cutoff_wall`` (epoch seconds).
+    def purge(self, cutoff_wall: float, *, session_id: str | None = None, kind: str | None = None) -> list[str]:
+        """Delete every bundle not yet in the store, held *or* due, holding content at or
+        after ``cutoff_wall`` (epoch seconds); returns their ids.
 
-        Only bundles still in their hold are touched (an uploaded bundle is out of reach);
-        their tars are overwritten with zeros before unlinking, and their ``files`` entries
-        are removed so that whatever survives in the source files is bundled again.
-        ``session_id`` / ``kind`` ("editor", "desktop") narrow it to one recorder's bundles,
-        so a panic in one recorder never deletes another's.
+        Panic calls this (issue 13 item 2: a bundle past its hold but not yet sent used to be
+        uploaded later). The tars are overwritten with zeros before unlinking and their
+        ``files`` entries go, so whatever survives in the source files is bundled again.
+        ``session_id`` / ``kind`` ("editor", "desktop") narrow it to one recorder's bundles.
+        A bundle whose PUT is already on the wire may still land in the store: the uploader
+        finds its row gone and keeps nothing of it locally (docs/privacy.md, "Upload").
         """
-        now = time.time() if now is None else now
         with self._lock:
-            sql = "SELECT * FROM bundles WHERE state='queued' AND ready_at>? AND content_end>=?"
-            args: list[Any] = [now, cutoff_wall]
+            sql = "SELECT * FROM bundles WHERE state='queued' AND content_end>=?"
+            args: list[Any] = [cutoff_wall]
             if session_id is not None:
                 sql += " AND session_id=?"
                 args.append(session_id)
@@ -314,6 +316,11 @@ class UploadQueue:
         for b in doomed:
             _shred(b.path)
         return [b.id for b in doomed]
+
+    def panic(self, cutoff_wall: float, *, session_id: str | None = None, kind: str | None = None,
+              now: float | None = None) -> list[str]:
+        """The panic button's part here: :meth:`purge` (``now`` is kept for old callers)."""
+        return self.purge(cutoff_wall, session_id=session_id, kind=kind)
 
     def close(self) -> None:
         with self._lock:

@@ -54,9 +54,13 @@ def presented_token(path: str, headers: Any) -> str | None:
 
 
 def write_token_file(path: Path, port: int, token: str) -> None:
-    private_dir(path.parent)
+    # a folder the user named (--token-file, maybe /tmp with mode 1777) keeps its mode; only a
+    # folder made here is made private. The file itself is 0600 and created, never followed.
+    if not path.parent.exists():
+        private_dir(path.parent)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump({"port": port, "token": token, "pid": os.getpid()}, fh)
     os.chmod(tmp, 0o600)
