@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crowd.format.desktop.layout import Segment
+from crowd.home import read_consent_fact
 from crowd.capture.recorder import Recorder, RecorderConfig
 from crowd.capture.status import RecorderStatus
 from crowd.capture.settings import CastSettings, pid_path, save_settings, status_path
@@ -34,6 +35,9 @@ class UploadSink(Protocol):
 
     def enqueue(self, paths: list[Path]) -> None: ...
     def forget(self, paths: list[Path]) -> None: ...
+    def forget_since(self, cutoff_wall: float, paths: list[Path]) -> None:
+        """Drop ``paths`` and any bundle with content after ``cutoff_wall`` (epoch s)."""
+        ...
     def set_paused(self, paused: bool) -> None: ...
     def drain(self, timeout: float = 120.0) -> bool:
         """Wait until everything handed over is queued; False on timeout."""
@@ -53,6 +57,9 @@ class LocalOnlySink:
     def forget(self, paths: list[Path]) -> None:
         gone = {str(p) for p in paths}
         self.enqueued = [p for p in self.enqueued if str(p) not in gone]
+
+    def forget_since(self, cutoff_wall: float, paths: list[Path]) -> None:
+        self.forget(paths)
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -139,6 +146,12 @@ class QueueSink:
         gone = set(removed)
         self.bundles = [b for b in self.bundles if b.id not in gone]
 
+    def forget_since(self, cutoff_wall: float, paths: list[Path]) -> None:
+        with self._bundling:
+            removed = self.queue.purge(cutoff_wall, kind="desktop")
+        gone = set(removed)
+        self.bundles = [b for b in self.bundles if b.id not in gone]
+
     def set_paused(self, paused: bool) -> None:
         self.queue.set("paused", "1" if paused else "0")
 
@@ -168,12 +181,22 @@ class CastController:
         self._want_tray = tray
         self._quit = threading.Event()
         self._lock = threading.Lock()
+        self.held_by_fact = False     # the machine's consent fact stopped or kept us from recording
 
     # -- actions (tray menu, signals) ---------------------------------------------------
     def start(self) -> None:
         with self._lock:
             if self.recorder is not None and self.recorder.running:
                 return
+            fact = read_consent_fact()
+            if fact is not None and fact.state != "granted":
+                # the machine's consent fact (an editor window paused or declined): nothing
+                # is recorded until it is granted again (obey_consent starts it then)
+                self.held_by_fact = True
+                log.info("not recording: consent on this machine is %s", fact.state)
+                self._alert(f"not recording: consent on this machine is {fact.state}")
+                return
+            self.held_by_fact = False
             self.recorder = Recorder(self.config, on_segment_ready=self._segment_ready,
                                      on_segments_deleted=self.sink.forget, on_alert=self._alert,
                                      on_state=self._on_state)
@@ -227,8 +250,34 @@ class CastController:
         if self.tray is not None:
             self.tray.set_state(st.tray, st.detail)
 
+    def obey_consent(self) -> None:
+        """Consent is one fact for every recorder on the machine (crowd.home): paused or
+        declined stops recording and deletes the segments written after it took effect
+        (a video cannot be cut, so the whole last segment goes); granted again restarts
+        what the fact stopped. Looked at every 0.5 s by the status loop."""
+        fact = read_consent_fact()
+        if fact is None:
+            return
+        running = self.recorder is not None and self.recorder.running
+        if fact.state != "granted" and running:
+            self.held_by_fact = True
+            log.info("consent on this machine is %s: recording stopped", fact.state)
+            self.stop()
+            from crowd.capture.hold import purge_recent  # noqa: PLC0415
+
+            deleted = purge_recent(self.config.output_dir, max(0.0, time.time() - fact.since_ms / 1000))
+            self.sink.drain()     # the last segment's bundle is queued: then it is shredded
+            self.sink.forget_since(fact.since_ms / 1000, deleted)
+            self._alert(f"recording stopped: consent on this machine is {fact.state}")
+        elif fact.state == "granted" and self.held_by_fact and not running:
+            self.start()
+
     def _status_loop(self) -> None:
         while not self._quit.wait(0.5):
+            try:
+                self.obey_consent()
+            except Exception:  # noqa: BLE001 - looked at again in 0.5 s
+                log.exception("obeying the consent fact")
             st = self.status()
             if st is None:
                 continue
