@@ -13,7 +13,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 vsix=dist/crowd-bridge.vsix
-if [ ! -f "$vsix" ] || [ -n "$(find src package.json esbuild.mjs README.md -newer "$vsix" -print -quit)" ]; then
+# the Python wheels the extension provisions its own sidecar from (scripts/bundle-python.sh),
+# rebuilt when the Python sources changed
+if [ ! -f python/manifest.json ] || [ -n "$(find ../pyproject.toml ../common ../serializer ../server ../cli -name '*.py' -newer python/manifest.json -print -quit 2>/dev/null)" ]; then
+  bash scripts/bundle-python.sh
+fi
+if [ ! -f "$vsix" ] || [ -n "$(find src media python package.json esbuild.mjs README.md CHANGELOG.md ../LICENSE -newer "$vsix" -print -quit)" ]; then
   echo "editor-bridge: building $vsix"
   npm run -s package >/dev/null
 fi

@@ -32,6 +32,7 @@ export class Bridge implements vscode.Disposable {
   typing: TypingSignals | undefined;
   private readonly escalator: PanicEscalator;
   private lastState: string | undefined;
+  private reconciling = false;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires whenever the model changed (status bar re-renders). */
   readonly onDidChange = this.changed.event;
@@ -44,6 +45,8 @@ export class Bridge implements vscode.Disposable {
       consent: () => this.consent.forSidecar(),
       clientInfo: { name: `${vscode.env.appName} ${vscode.version}`, version: String(context.extension.packageJSON.version ?? '') },
       outputChannel,
+      storage: context.globalStorageUri.fsPath,
+      bundle: context.asAbsolutePath('python'),
     });
     this.hub = new EventHub((events) => this.sidecar.notify(events), this.meter, settings.batchMilliseconds,
       (ms, events) => log.info(`slow send: ${ms.toFixed(1)} ms for ${events.length} events (${[...new Set(events.map((e) => e.kind))].join(', ')})`));
@@ -58,7 +61,24 @@ export class Bridge implements vscode.Disposable {
     this.sidecar.onStatus((s) => this.onStatus(s));
   }
 
+  /** Restart a sidecar started with settings that no longer hold (core/drift.ts). */
+  private async reconcile(): Promise<boolean> {
+    const keys = this.sidecar.driftedSettings();
+    if (!keys.length || this.reconciling) {
+      return false;
+    }
+    this.reconciling = true;
+    try {
+      log.warn(`the sidecar was started with other settings (${keys.join(', ')}): restarting it`);
+      await this.sidecar.restart();
+    } finally {
+      this.reconciling = false;
+    }
+    return true;
+  }
+
   private onStatus(status: SidecarStatus): void {
+    void this.reconcile();
     this.model.setStatus(status, Date.now());
     if (status.state !== this.lastState) {
       log.info(`sidecar state: ${status.state}${status.sessionId ? ` (session ${status.sessionId})` : ''}`);
@@ -69,6 +89,9 @@ export class Bridge implements vscode.Disposable {
 
   /** Tell the sidecar everything it cannot have seen: open documents, editors, terminals. */
   resync(): void {
+    if (this.typing) {
+      this.hub.emit(this.typing.modeEvent()); // a new sidecar must know whether licences follow
+    }
     for (const doc of vscode.workspace.textDocuments) {
       if (recordable(doc.uri)) {
         this.hub.emit(openEvent(doc));
@@ -102,9 +125,18 @@ export class Bridge implements vscode.Disposable {
     if (granted && !wasEnabled) {
       this.resync(); // nothing was sent while declined: the sidecar's document state is stale
     }
+    if (granted && await this.reconcile()) {
+      return; // the new sidecar was started with the consent just stored
+    }
     if (this.sidecar.running) {
       await this.request(REQUESTS.consent, { granted });
     }
+  }
+
+  /** Minutes the next press of panic deletes (it grows while presses follow each other). */
+  nextPanicMinutes(): number {
+    this.escalator.setBase(readSettings().panicMinutes);
+    return this.escalator.peek(Date.now());
   }
 
   async panic(): Promise<PanicResult> {

@@ -1,8 +1,10 @@
 /** The `crowd.*` commands of the command palette and the status bar menu. */
+import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { Bridge } from './bridge';
-import { askChange } from './consentFlow';
+import { askConsent } from './consentFlow';
+import { pickInterpreter } from './interpreterPicker';
 import { REQUESTS } from './core/protocol';
 import { log } from './log';
 import { makeDefaultProfile } from './terminalProfile';
@@ -19,7 +21,7 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
   const simple = (id: string, method: string) =>
     vscode.commands.registerCommand(id, () => bridge.request(method).catch(async (err: { code?: number }) => {
       if (err?.code === -32001) { // consent required
-        const decision = await askChange(bridge.consent);
+        const decision = await askConsent(bridge.consent);
         if (decision) {
           await bridge.applyConsent(decision);
           if (decision === 'granted') {
@@ -42,6 +44,8 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
     { label: '$(play-circle) Replay this session', command: 'crowd.replay', when: (m) => m !== 'error' },
     { label: '$(refresh) Restart the sidecar', command: 'crowd.restartSidecar', when: () => true },
     { label: '$(output) Show log', command: 'crowd.showLog', when: () => true },
+    { label: '$(settings-gear) Open settings', command: 'crowd.openSettings', when: () => true },
+    { label: '$(symbol-misc) Select the Python interpreter', command: 'crowd.selectInterpreter', when: () => true },
   ];
 
   return [
@@ -59,7 +63,7 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
       }
     }),
     vscode.commands.registerCommand('crowd.consent', async () => {
-      const decision = await askChange(bridge.consent);
+      const decision = await askConsent(bridge.consent);
       if (decision) {
         await bridge.applyConsent(decision).catch(reportError('consent'));
       }
@@ -70,15 +74,39 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
         void vscode.window.showInformationMessage('crowd: no recording yet; recordings go to crowd\'s default folder (~/.local/share/crowd/recordings) unless crowd.exportPath is set.');
         return;
       }
-      try {
+      // never a window on the folder: it would record its own recordings (and in
+      // code-server revealFileInOS has no OS to reveal in): the OS file manager where there
+      // is one, else the path to copy
+      const local = vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop;
+      if (local) {
         await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(folder));
-      } catch {
-        await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(folder), { forceNewWindow: true });
+        return;
+      }
+      const pick = await vscode.window.showInformationMessage(`crowd: recordings are in ${folder}`, 'Copy path');
+      if (pick === 'Copy path') {
+        await vscode.env.clipboard.writeText(folder);
       }
     }),
     vscode.commands.registerCommand('crowd.replay', () => bridge.replay().catch(reportError('replay'))),
     vscode.commands.registerCommand('crowd.restartSidecar', () => bridge.sidecar.restart().catch(reportError('restart'))),
     vscode.commands.registerCommand('crowd.showLog', () => log.show()),
+    vscode.commands.registerCommand('crowd.selectInterpreter', () => pickInterpreter().catch(reportError('select interpreter'))),
+    vscode.commands.registerCommand('crowd.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:crowd.crowd-bridge')),
+    vscode.commands.registerCommand('crowd.showUserId', async () => {
+      // the random id that identifies this machine's uploads (crowd upload status), not a name
+      const python = bridge.sidecar.python;
+      if (!python) {
+        void vscode.window.showWarningMessage('crowd: the sidecar has no Python interpreter yet (see crowd: Select the Python interpreter).');
+        return;
+      }
+      const out = await new Promise<string>((resolve, reject) => cp.execFile(python, ['-m', 'crowd.cli', 'upload', 'status'],
+        { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(String(stderr).trim() || err.message)) : resolve(String(stdout)))));
+      const id = String((JSON.parse(out) as { userId?: unknown }).userId ?? '');
+      const pick = await vscode.window.showInformationMessage(`crowd: your user ID is ${id} (random, made once on this machine; it marks your uploads without naming you).`, 'Copy');
+      if (pick === 'Copy') {
+        await vscode.env.clipboard.writeText(id);
+      }
+    }),
     vscode.commands.registerCommand('crowd.showStats', () => {
       const report = bridge.statsReport();
       log.info(`bridge overhead: ${JSON.stringify(report)}`);

@@ -3,20 +3,27 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ProbeDeps, ProbeResult, findPython } from './core/pythonProbe';
+import type { MachineFact } from './core/consent';
+import { Candidate, PROBE_CODE, ProbeDeps, ProbeResult, candidates, findPython } from './core/pythonProbe';
 import { log } from './log';
 
-function which(name: string): string | undefined {
+export function which(name: string): string | undefined {
+  // Windows: an executable is found with one of PATHEXT's extensions (python -> python.exe)
+  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').filter(Boolean)] : [''];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) {
       continue;
     }
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // not here
+    for (const ext of exts) {
+      const file = path.join(dir, name + ext);
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        if (fs.statSync(file).isFile()) {
+          return file;
+        }
+      } catch {
+        // not here
+      }
     }
   }
   return undefined;
@@ -43,8 +50,32 @@ const deps: ProbeDeps = {
     }),
   env: process.env,
   home: os.homedir(),
+  platform: process.platform,
 };
 
-export function probePython(setting: string, folders: string[]): Promise<ProbeResult> {
-  return findPython(setting, folders, deps);
+export function probePython(setting: string, folders: string[], extra: readonly Candidate[] = []): Promise<ProbeResult> {
+  return findPython(setting, folders, deps, extra);
+}
+
+const FACT_CODE = 'import json\nfrom crowd.home import read_consent_fact\nf = read_consent_fact()\nprint(json.dumps(f and f.state))';
+
+/** The machine's consent fact through the sidecar's interpreter (null: none, or unreadable here). */
+export function readConsentFact(python: string): Promise<MachineFact> {
+  return new Promise((resolve) => {
+    cp.execFile(python, ['-c', FACT_CODE], { timeout: 20_000 }, (err, stdout) => {
+      if (err) {
+        log.warn(`could not read the machine's consent fact: ${err.message.trim().split('\n').pop()}`);
+        resolve(null);
+        return;
+      }
+      const value = String(stdout).trim();
+      resolve(value === '"granted"' ? 'granted' : value === '"declined"' ? 'declined' : value === '"paused"' ? 'paused' : null);
+    });
+  });
+}
+
+/** Every candidate, each asked whether it can import crowd (the interpreter picker's list). */
+export async function checkedCandidates(setting: string, folders: string[]): Promise<(Candidate & { ok: boolean })[]> {
+  const list = candidates(setting, folders, deps);
+  return Promise.all(list.map(async (c) => ({ ...c, ok: await deps.runs(c.python, PROBE_CODE) })));
 }

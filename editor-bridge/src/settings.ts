@@ -27,9 +27,9 @@ export function readSettings(): BridgeSettings {
 }
 
 /** `initializationOptions.settings` of docs/protocol.md (empty values left to the sidecar). */
-export function sidecarSettings(s: BridgeSettings): Record<string, unknown> {
+export function sidecarSettings(s: BridgeSettings, ownExcludes: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    exclude: s.excludes,
+    exclude: [...s.excludes, ...ownExcludes.filter((e) => !s.excludes.includes(e))],
     panicMinutes: s.panicMinutes,
     upload: s.upload,
   };

@@ -2,17 +2,21 @@
  * The sidecar process: started with vscode-languageclient over stdio, restarted with
  * backoff after a crash, polled for its status so the UI never claims more than it knows.
  */
+import * as os from 'os';
 import * as vscode from 'vscode';
 import {
   CloseAction, ErrorAction, LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind,
 } from 'vscode-languageclient/node';
 import { Backoff } from './core/backoff';
+import { Fixed, drifted } from './core/drift';
+import { defaultRecordingsDir, selfRecording } from './core/ownRecordings';
 import { noPythonMessage } from './core/pythonProbe';
 import { ClientEvent, EVENTS_NOTIFICATION, REQUESTS, STATUS_CHANGED_NOTIFICATION, SidecarStatus } from './core/protocol';
 import type { Connection } from './core/statusModel';
 import { log } from './log';
-import { probePython } from './python';
-import { readSettings, sidecarSettings } from './settings';
+import { provisioned, provisionSidecar } from './provision';
+import { probePython, which } from './python';
+import { BridgeSettings, readSettings, sidecarSettings } from './settings';
 
 const STATUS_POLL_MS = 3_000;
 
@@ -20,6 +24,10 @@ export interface SidecarInit {
   consent: () => boolean | null;
   clientInfo: { name: string; version: string };
   outputChannel: vscode.OutputChannel;
+  /** The extension's global storage folder (its provisioned venv lives there). */
+  storage: string;
+  /** The wheels the .vsix ships (editor-bridge/python/). */
+  bundle: string;
 }
 
 export class Sidecar implements vscode.Disposable {
@@ -31,6 +39,8 @@ export class Sidecar implements vscode.Disposable {
   /** Bumped on every (re)start so callbacks of an old client are ignored. */
   private generation = 0;
   python: string | undefined;
+  /** The settings this process was started with (compared by `driftedSettings`). */
+  private startedWith: Fixed | undefined;
 
   private readonly connectionEmitter = new vscode.EventEmitter<Connection>();
   private readonly statusEmitter = new vscode.EventEmitter<SidecarStatus>();
@@ -48,19 +58,37 @@ export class Sidecar implements vscode.Disposable {
     this.clearTimers();
     this.connectionEmitter.fire({ kind: 'starting' });
     const settings = readSettings();
+    const own = this.ownRecordings(settings);
+    if (own.insideRecordings) {
+      const reason = `${own.insideRecordings} is inside crowd's recordings folder (crowd never records its own recordings)`;
+      log.info(`not recording: ${reason}`);
+      this.connectionEmitter.fire({ kind: 'disabled', reason });
+      return;
+    }
     // an untrusted workspace must not get to pick the program we run (its own .venv)
     const folders = vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [];
-    const probe = await probePython(settings.python, folders);
+    const ownVenv = provisioned(this.init.storage, this.init.bundle);
+    const probe = await probePython(settings.python, folders, ownVenv ? [{ python: ownVenv, from: 'the extension\'s own environment' }] : []);
     if (generation !== this.generation || this.disposed) {
       return;
+    }
+    if (!probe.found && !settings.python.trim()) {
+      // nothing has crowd: make the extension's own environment from the wheel it ships
+      const made = await provisionSidecar(this.init.storage, this.init.bundle, which);
+      if (generation !== this.generation || this.disposed) {
+        return;
+      }
+      if (made) {
+        probe.found = { python: made, from: 'the extension\'s own environment' };
+      }
     }
     if (!probe.found) {
       const reason = noPythonMessage(probe.tried);
       log.error(reason);
       this.connectionEmitter.fire({ kind: 'no_python', reason });
-      void vscode.window.showErrorMessage(`crowd: ${reason}`, 'Set interpreter', 'Show log').then((pick) => {
-        if (pick === 'Set interpreter') {
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'crowd.python');
+      void vscode.window.showErrorMessage(`crowd: ${reason}`, 'Select interpreter', 'Show log').then((pick) => {
+        if (pick === 'Select interpreter') {
+          void vscode.commands.executeCommand('crowd.selectInterpreter');
         } else if (pick === 'Show log') {
           log.show();
         }
@@ -68,6 +96,7 @@ export class Sidecar implements vscode.Disposable {
       return;
     }
     this.python = probe.found.python;
+    this.startedWith = this.fixed(settings);
     log.info(`starting sidecar: ${this.python} -m crowd.cli sidecar (interpreter from ${probe.found.from})`);
 
     const serverOptions: ServerOptions = {
@@ -82,7 +111,7 @@ export class Sidecar implements vscode.Disposable {
       initializationOptions: {
         consent: this.init.consent(),
         client: this.init.clientInfo,
-        settings: sidecarSettings(settings),
+        settings: sidecarSettings(settings, own.excludes),
       },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
@@ -140,6 +169,25 @@ export class Sidecar implements vscode.Disposable {
     log.error(`${reason}; restarting in ${delay} ms (failure ${this.backoff.failureCount})`);
     this.connectionEmitter.fire({ kind: 'down', reason, retryInMs: delay });
     this.restartTimer = setTimeout(() => void this.start(), delay);
+  }
+
+  /** Settings the running sidecar was started with that differ from the current ones. */
+  driftedSettings(): string[] {
+    if (!this.running) {
+      return [];
+    }
+    return drifted(this.startedWith, this.fixed(readSettings()));
+  }
+
+  /** What a process is started with: the interpreter setting and initialize's settings. */
+  private fixed(settings: BridgeSettings): Fixed {
+    return { python: settings.python, ...sidecarSettings(settings, this.ownRecordings(settings).excludes) };
+  }
+
+  /** The recordings folder against the workspace folders (core/ownRecordings.ts). */
+  private ownRecordings(settings: BridgeSettings) {
+    const recordings = settings.exportPath.trim() || defaultRecordingsDir(process.env, os.homedir());
+    return selfRecording(recordings, (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath));
   }
 
   /** Stop the current process (if any) and start a fresh one now. */

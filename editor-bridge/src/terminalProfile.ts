@@ -57,14 +57,32 @@ export async function makeDefaultProfile(): Promise<void> {
   void vscode.window.showInformationMessage('crowd: new terminals now open as "crowd term".');
 }
 
-/** Ask once (after consent was granted) whether crowd term should be the default terminal. */
-export async function offerDefaultProfile(state: vscode.Memento): Promise<void> {
+/**
+ * Offer once, and only later: the first time the user opens an ordinary terminal while
+ * recording is allowed (not right after the consent question, where it read as jargon),
+ * with what it changes.
+ */
+export function offerCrowdTermLater(state: vscode.Memento, granted: () => boolean, subscriptions: vscode.Disposable[]): void {
   if (state.get<boolean>(ASKED_KEY)) {
     return;
   }
+  const listener = vscode.window.onDidOpenTerminal((terminal) => {
+    if (!granted() || terminal.name === CROWD_TERM_NAME || state.get<boolean>(ASKED_KEY)) {
+      return;
+    }
+    listener.dispose();
+    void offerDefaultProfile(state);
+  });
+  subscriptions.push(listener);
+}
+
+async function offerDefaultProfile(state: vscode.Memento): Promise<void> {
   await state.update(ASKED_KEY, true);
   const pick = await vscode.window.showInformationMessage(
-    'crowd: record terminals keystroke by keystroke by making "crowd term" your default terminal profile?',
+    'crowd: this terminal is recorded through the editor\'s shell integration: the commands you run and their output. '
+    + 'A "crowd term" terminal records everything it shows instead, keystroke by keystroke, including full-screen '
+    + 'programs (vim, less, top) and coding agents (claude, codex). Open new terminals as "crowd term"? '
+    + 'You can change this later with "crowd: Use the crowd terminal as default profile" or in the terminal profile list.',
     'Make default', 'Not now');
   if (pick === 'Make default') {
     await makeDefaultProfile();

@@ -52,3 +52,23 @@ export class ConsentStore {
     await this.store.update(KEY, value);
   }
 }
+
+/** The machine's consent fact (crowd.home.read_consent_fact; written by the sidecar). */
+export type MachineFact = 'granted' | 'declined' | 'paused' | null;
+
+/**
+ * What this editor should take from the machine's fact, if anything. The fact is written
+ * by the sidecar from any editor's answer, so a new browser (code-server keeps extension
+ * state per browser) or a new editor does not ask again: an undecided editor adopts it
+ * (paused counts as an answer of yes), and a refusal given elsewhere stands over an
+ * earlier yes here. Undefined: keep what this editor has.
+ */
+export function adoptMachineFact(stored: ConsentDecision | undefined, fact: MachineFact): ConsentDecision | undefined {
+  if (fact === 'declined') {
+    return stored === 'declined' ? undefined : 'declined';
+  }
+  if (stored === undefined && (fact === 'granted' || fact === 'paused')) {
+    return 'granted';
+  }
+  return undefined;
+}

@@ -15,9 +15,24 @@ export class PanicEscalator {
     this.baseMinutes = minutes;
   }
 
+  /** What a press at ``nowMs`` would delete (the panic button's tooltip). */
+  peek(nowMs: number): number {
+    return this.baseMinutes * (nowMs - this.lastPress <= this.repeatMs ? this.presses + 1 : 1);
+  }
+
   press(nowMs: number): number {
     this.presses = nowMs - this.lastPress <= this.repeatMs ? this.presses + 1 : 1;
     this.lastPress = nowMs;
     return this.baseMinutes * this.presses;
   }
+}
+
+/** "10 minutes", "1 minute", "15 seconds" (panicMinutes may be a fraction). */
+export function formatMinutes(minutes: number): string {
+  if (minutes < 1) {
+    const s = Math.round(minutes * 60);
+    return `${s} second${s === 1 ? '' : 's'}`;
+  }
+  const m = Math.round(minutes * 100) / 100;
+  return `${m} minute${m === 1 ? '' : 's'}`;
 }

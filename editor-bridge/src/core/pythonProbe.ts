@@ -3,8 +3,11 @@
  *
  * Order: the `crowd.python` setting; `$CROWD_PYTHON`; the interpreter that
  * `crowd install-extension` remembered (<crowd home>/interpreter); each workspace folder's
- * `.venv` / `venv`; the interpreter named in the shebang of `crowd` on PATH; `python3`;
- * `python`. Each candidate is asked to `import crowd.server`; the first that can is used.
+ * `.venv` / `venv` (`Scripts\python.exe` on Windows); the interpreter named in the shebang of
+ * `crowd` on PATH; `python3`, `python` (Windows: `python`, `py`, each resolved with PATHEXT:
+ * the old lookup looked for `python3` without `.exe` and found nothing); on macOS also
+ * Homebrew's and python.org's `python3` (an editor started from the Dock gets a PATH without
+ * them). Each candidate is asked to `import crowd.server`; the first that can is used.
  * Pure apart from the injected file/exec functions, so the order is unit tested.
  */
 import * as path from 'path';
@@ -18,7 +21,11 @@ export interface ProbeDeps {
   runs(python: string, code: string): Promise<boolean>;
   env: Record<string, string | undefined>;
   home: string;
+  /** process.platform (defaults to 'linux' where left out). */
+  platform?: string;
 }
+
+const MAC_PYTHONS = ['/opt/homebrew/bin/python3', '/usr/local/bin/python3', '/Library/Frameworks/Python.framework/Versions/Current/bin/python3'];
 
 export interface Candidate {
   python: string;
@@ -49,7 +56,7 @@ export function shebangInterpreter(script: string | undefined): string | undefin
   return parts[0];
 }
 
-export function candidates(setting: string, folders: string[], deps: ProbeDeps): Candidate[] {
+export function candidates(setting: string, folders: string[], deps: ProbeDeps, extra: readonly Candidate[] = []): Candidate[] {
   const out: Candidate[] = [];
   const add = (python: string | undefined, from: string) => {
     if (python && !out.some((c) => c.python === python)) {
@@ -60,21 +67,34 @@ export function candidates(setting: string, folders: string[], deps: ProbeDeps):
   add(deps.env.CROWD_PYTHON, '$CROWD_PYTHON');
   const remembered = deps.readFile(path.join(crowdHome(deps.env, deps.home), 'interpreter'))?.trim();
   add(remembered, 'crowd install-extension');
+  const windows = deps.platform === 'win32';
+  const p = windows ? path.win32 : path.posix;
   for (const folder of folders) {
     for (const venv of ['.venv', 'venv']) {
-      const py = path.join(folder, venv, 'bin', 'python');
+      const py = windows ? p.join(folder, venv, 'Scripts', 'python.exe') : p.join(folder, venv, 'bin', 'python');
       if (deps.exists(py)) {
-        add(py, `the ${venv} of ${path.basename(folder)}`);
+        add(py, `the ${venv} of ${p.basename(folder)}`);
       }
     }
   }
+  for (const c of extra) { // the extension's own provisioned sidecar (provision.ts)
+    add(c.python, c.from);
+  }
   const crowdExe = deps.which('crowd');
-  if (crowdExe) {
+  if (crowdExe && !windows) { // on Windows `crowd.exe` is a launcher without a shebang
     const interp = shebangInterpreter(deps.readFile(crowdExe));
     add(interp, `the crowd command on PATH (${crowdExe})`);
   }
-  add(deps.which('python3'), 'python3 on PATH');
-  add(deps.which('python'), 'python on PATH');
+  for (const name of windows ? ['python', 'py'] : ['python3', 'python']) {
+    add(deps.which(name), `${name} on PATH`);
+  }
+  if (deps.platform === 'darwin') {
+    for (const py of MAC_PYTHONS) {
+      if (deps.exists(py)) {
+        add(py, 'a macOS Python installation');
+      }
+    }
+  }
   return out;
 }
 
@@ -86,9 +106,9 @@ export interface ProbeResult {
 }
 
 /** The first candidate that can import crowd; the setting is authoritative when it works. */
-export async function findPython(setting: string, folders: string[], deps: ProbeDeps): Promise<ProbeResult> {
+export async function findPython(setting: string, folders: string[], deps: ProbeDeps, extra: readonly Candidate[] = []): Promise<ProbeResult> {
   const tried: Candidate[] = [];
-  for (const c of candidates(setting, folders, deps)) {
+  for (const c of candidates(setting, folders, deps, extra)) {
     tried.push(c);
     if (await deps.runs(c.python, PROBE_CODE)) {
       return { found: c, tried };
@@ -100,6 +120,7 @@ export async function findPython(setting: string, folders: string[], deps: Probe
 export function noPythonMessage(tried: Candidate[]): string {
   const list = tried.length ? tried.map((c) => `${c.python} (${c.from})`).join(', ') : 'no interpreter at all';
   return `No Python interpreter with the crowd package was found; tried ${list}. ` +
-    'Fix: `pip install crowd-rollouts` into one of them (or run scripts/setup.sh in the crowd repository), ' +
-    'or set `crowd.python` to an interpreter that has it.';
+    'Fix: install the crowd-rollouts package (not `crowd`, an unrelated project) into a virtual environment, ' +
+    'e.g. `python3 -m venv ~/.crowd-venv && ~/.crowd-venv/bin/pip install crowd-rollouts` (Debian and Ubuntu refuse ' +
+    'pip outside a virtual environment), then pick that interpreter with "crowd: Select the Python interpreter".';
 }

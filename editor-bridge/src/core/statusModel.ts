@@ -12,7 +12,9 @@ export type Connection =
   | { kind: 'starting' }
   | { kind: 'up' }
   | { kind: 'down'; reason: string; retryInMs?: number }
-  | { kind: 'no_python'; reason: string };
+  | { kind: 'no_python'; reason: string }
+  /** Nothing is recorded in this window on purpose (its folder holds crowd's recordings). */
+  | { kind: 'disabled'; reason: string };
 
 export type Mode = 'starting' | 'consent' | 'declined' | 'recording' | 'paused' | 'stopped' | 'error';
 
@@ -105,6 +107,9 @@ export class StatusModel {
     }
     if (c.kind === 'no_python') {
       return { mode: 'error', text: '$(error) crowd: no Python', tooltip: `crowd is not recording: ${c.reason}`, recording: false };
+    }
+    if (c.kind === 'disabled') {
+      return { mode: 'declined', text: '$(circle-slash) crowd: off here', tooltip: `crowd records nothing in this window: ${c.reason}`, recording: false };
     }
     if (c.kind === 'down') {
       const retry = c.retryInMs !== undefined ? ` Restarting in ${Math.ceil(c.retryInMs / 1000)} s.` : '';

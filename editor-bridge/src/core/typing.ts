@@ -1,105 +1,113 @@
 /**
- * Per-keystroke input signals: what lets the sidecar tell the user's edits from an inline
- * agent's (an extension writing through `workspace.applyEdit` / `TextEditor.edit` with no
- * user input).
+ * Telling the user's edits from an inline agent's by OBSERVING the editor, never by
+ * intercepting input.
  *
- * WHY this way: VS Code has no public "the user pressed a key" event. What the API allows is
- * the technique Vim emulators use: an extension may register the editor's overridable input
- * commands (`type`, `replacePreviousChar`, `compositionType`, `paste`, `cut`); the editor then
- * calls the extension for every keystroke, and the extension forwards to `default:<command>`
- * (VS Code keeps the original under that name). The bridge emits one cheap `user_input`
- * event per call, pushed into the batcher *before* the edit exists, so the sidecar always
- * sees the signal before (or in the same batch as) the edit it explains. Editing keys that
- * are keybindings (Backspace, Delete, Tab, accepting a suggestion...) go through
- * `crowd.input.key` (package.json binds them with the defaults' `when` clauses, gated by
- * the `crowd.typingSignals` context key) which emits the signal and runs the original.
+ * WHY: the bridge used to register the editor's `type` command (and bind 25 keys to
+ * wrappers) so every keystroke passed through the extension host before the editor applied
+ * it. That detour is asynchronous while the editor's own keybindings are not: in code-server
+ * an Enter typed right after a character while a suggestion showed overtook the character
+ * (8 of 19 tries: `del self.items[skuu]else:`), a Tab extension was shadowed, a modal
+ * editing extension failed to start ("command 'type' already exists"), and turning the
+ * setting off mid-session made all later typing `agent` (19 of 19). No interception can be
+ * made transparent, so the bridge intercepts nothing: what the user types reaches the editor
+ * exactly as without the extension (tests/bridge/test_typing_corpus.py types a keystroke
+ * corpus with the bridge on and off and compares the documents).
  *
- * Only one extension can own `type`. When another one does (VSCodeVim, vscode-neovim,
- * Dance...), the bridge sends no per-keystroke signal at all: the sidecar then keeps its
- * default (edits in visible editors are the user's), because a partial signal would turn
- * the user's own typing into "agent" edits. This module holds the decisions; it has no
- * `vscode` import so it is unit tested in plain Node.
+ * What it observes instead: in the extension host, `onDidChangeTextDocument` fires before
+ * the editor's selection update for the same edit arrives, so the visible editors'
+ * selections at that moment are the cursors the edit was made at. An edit is the user's
+ * when it is made at a cursor: a change on a line a cursor (or a selection) is on — typing,
+ * Backspace/Delete, Enter with auto-indent, auto-closed brackets, a completion replacing the
+ * word before the cursor, multi-cursor edits, paste, comment/indent/move line, Vim-style
+ * commands. An edit that only inserts white space (format document, re-indent) is the
+ * user's too: inline agents write code. Edits while the document is being saved (format on
+ * save, code actions on save) are the user's. Anything else in a visible editor is made
+ * away from every cursor: an inline agent writing through `workspace.applyEdit` /
+ * `TextEditor.edit`.
+ *
+ * The bridge tells the sidecar its verdict with the existing `user_input` licence (sent
+ * right before the edit, in the same batch): the sidecar's own rules (undo/redo, an editor
+ * reload after a disk write, user command brackets) still come first. Whether the bridge
+ * sends these at all is said with `user_input {what: "signals", on}` on every (re)connect
+ * and whenever the setting changes, so switching it off mid-session gives back the core's
+ * default instead of turning later typing into agent edits.
+ *
+ * This module has no `vscode` import so it is unit tested in plain Node.
  */
 
-/** Extensions known to register `type` themselves (checked before trying to register). */
-export const CONFLICTING_EXTENSIONS: readonly string[] = [
-  'vscodevim.vim',
-  'asvetliakov.vscode-neovim',
-  'vscode-neovim.vscode-neovim',
-  'gregoire.dance',
-];
+/** The context/setting name (kept from the interception days: users may have set it). */
+export const SETTING = 'typingSignals';
 
-/** Signal kinds of `user_input.what` (docs/protocol.md). */
-export type InputWhat = 'type' | 'paste' | 'key' | 'keybinding';
-
-/** Overridable editor input commands -> the signal each call emits. */
-export const OVERRIDES: Readonly<Record<string, InputWhat>> = {
-  type: 'type',
-  replacePreviousChar: 'type', // dead keys / IME replacing the previous character
-  compositionType: 'type',     // IME composition
-  paste: 'paste',
-  cut: 'key',
-};
-
-/** The context key that enables the `crowd.input.key` keybindings. */
-export const CONTEXT_KEY = 'crowd.typingSignals';
-
-export interface DisposableLike {
-  dispose(): unknown;
+export interface Pos {
+  line: number;
+  character: number;
 }
 
-export type Registrar = (id: string, handler: (args?: unknown) => unknown) => DisposableLike;
-
-export interface OverrideResult {
-  ok: boolean;
-  disposables: DisposableLike[];
-  /** Why signals are off (a conflict), for the log and the status bar tooltip. */
-  reason?: string;
+/** One content change of a document change event, in the coordinates before the edit. */
+export interface ObservedChange {
+  start: Pos;
+  end: Pos;
+  text: string;
 }
 
-/** The first installed extension that owns `type`, if any. */
-export function findConflict(installed: (id: string) => boolean): string | undefined {
-  return CONFLICTING_EXTENSIONS.find((id) => installed(id));
+/** A selection (start <= end) of an editor showing the document, before the edit. */
+export interface Span {
+  start: Pos;
+  end: Pos;
 }
 
 /**
- * Register every override or none: if one fails (another extension owns it), the ones
- * already registered are disposed, so the editor's own commands are back in place.
+ * `cursor`: made at a cursor; `blank`: inserts only white space (formatting); `save`: made
+ * while the document is being saved; `away`: none of these (an inline agent); `skip`: not
+ * judged here (undo/redo: the sidecar's rule; no editor shows the document).
  */
-export function registerOverrides(register: Registrar, handlerFor: (id: string, what: InputWhat) => (args?: unknown) => unknown,
-  conflict?: string): OverrideResult {
-  if (conflict) {
-    return { ok: false, disposables: [], reason: `${conflict} owns the editor's typing commands` };
-  }
-  const done: DisposableLike[] = [];
-  for (const [id, what] of Object.entries(OVERRIDES)) {
-    try {
-      done.push(register(id, handlerFor(id, what)));
-    } catch (err) {
-      for (const d of done) {
-        d.dispose();
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, disposables: [], reason: `another extension owns the '${id}' command (${message})` };
-    }
-  }
-  return { ok: true, disposables: done };
+export type Verdict = 'cursor' | 'blank' | 'save' | 'away' | 'skip';
+
+export interface EditContext {
+  changes: readonly ObservedChange[];
+  /** Selections of every visible editor of the document; empty when none shows it. */
+  selections: readonly Span[];
+  /** TextDocumentChangeReason: undo/redo are the sidecar's business. */
+  reason: 'undo' | 'redo' | null;
+  /** A save of this document is in progress (between onWillSave and onDidSave). */
+  saving: boolean;
 }
 
-/** Arguments of `crowd.input.key` as package.json's keybindings pass them. */
-export interface KeyArgs {
-  command: string;
-  what?: InputWhat;
+function onLinesOf(change: ObservedChange, sel: Span): boolean {
+  return change.start.line <= sel.end.line && change.end.line >= sel.start.line;
 }
 
-export function parseKeyArgs(args: unknown): KeyArgs | undefined {
-  if (!args || typeof args !== 'object') {
-    return undefined;
+export function classifyEdit(ctx: EditContext): Verdict {
+  if (ctx.reason !== null || ctx.changes.length === 0) {
+    return 'skip';
   }
-  const a = args as Record<string, unknown>;
-  if (typeof a.command !== 'string' || !a.command) {
-    return undefined;
+  if (ctx.saving) {
+    return 'save';
   }
-  const what = a.what === 'keybinding' ? 'keybinding' : 'key';
-  return { command: a.command, what };
+  if (ctx.selections.length === 0) {
+    return 'skip';
+  }
+  if (ctx.changes.some((c) => ctx.selections.some((s) => onLinesOf(c, s)))) {
+    return 'cursor';
+  }
+  const inserted = ctx.changes.map((c) => c.text).join('');
+  if (inserted.length > 0 && inserted.trim() === '') {
+    return 'blank';
+  }
+  return 'away';
+}
+
+/** Verdicts that license the edit as the user's. */
+export function isUsers(verdict: Verdict): boolean {
+  return verdict === 'cursor' || verdict === 'blank' || verdict === 'save';
+}
+
+/** The licence sent right before a user's edit (docs/protocol.md `user_input`). */
+export function licenceEvent(verdict: Verdict): { kind: 'user_input'; what: 'key'; command: string } {
+  return { kind: 'user_input', what: 'key', command: `observed.${verdict}` };
+}
+
+/** Tells the sidecar whether licences follow (a change mid-session must reach it). */
+export function modeEvent(on: boolean): { kind: 'user_input'; what: 'signals'; on: boolean } {
+  return { kind: 'user_input', what: 'signals', on };
 }

@@ -61,9 +61,9 @@ async function pasteKey(page) {
 
 /** Declining is remembered across a reload and records nothing; consent can be changed later. */
 async function consentScenario(page) {
-  const toast = page.locator('.notification-toast', { hasText: 'crowd can record' });
-  await toast.waitFor({ timeout: 120_000 });
-  await toast.getByRole('button', { name: "Don't record", exact: true }).click();
+  const dialog = page.locator('.monaco-dialog-box', { hasText: 'record how you work' });
+  await dialog.waitFor({ timeout: 120_000 });
+  await dialog.getByRole('button', { name: "Don't record", exact: true }).click();
   const off = page.locator('.statusbar-item', { hasText: 'crowd: off' });
   await off.waitFor({ timeout: T });
   await openFile(page, cfg.file);
@@ -75,11 +75,13 @@ async function consentScenario(page) {
   await page.reload();
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   await off.waitFor({ timeout: 120_000 });
-  await page.waitForTimeout(3_000); // the first-run prompt would have shown with the status by now
-  step('reloaded', { prompts: await page.locator('.notification-toast', { hasText: 'crowd can record' }).count() });
+  await page.waitForTimeout(3_000); // the first-run dialog would have shown with the status by now
+  step('reloaded', { prompts: await page.locator('.monaco-dialog-box', { hasText: 'record how you work' }).count() });
 
-  await runCommand(page, 'crowd: Change recording consent', 'Change recording consent', true);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Record my activity' }).first().click();
+  // the status bar item opens the same dialog (with the current answer) through its menu's consent entry
+  await runCommand(page, 'crowd: Change recording consent', 'Change recording consent');
+  await dialog.waitFor({ timeout: T });
+  await dialog.getByRole('button', { name: 'Record', exact: true }).click();
   await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
   await openFile(page, cfg.file);
   await page.locator('.monaco-editor .view-lines').first().click();
@@ -114,13 +116,17 @@ async function main() {
     return;
   }
 
-  // 1. consent at first run: the extension's notification, answered through its button
-  const toast = page.locator('.notification-toast', { hasText: 'crowd can record' });
-  await toast.waitFor({ timeout: 120_000 });
-  await toast.getByRole('button', { name: 'Record', exact: true }).click();
-  const offer = page.locator('.notification-toast', { hasText: 'crowd term' });
-  await offer.getByRole('button', { name: 'Not now', exact: true }).click();
+  // 1. consent at first run: the extension's modal dialog, answered through its button
+  const dialog = page.locator('.monaco-dialog-box', { hasText: 'record how you work' });
+  await dialog.waitFor({ timeout: 120_000 });
+  if (cfg.shots) {
+    await page.screenshot({ path: `${cfg.shots}/consent-dialog.png` });
+  }
+  await dialog.getByRole('button', { name: 'Record', exact: true }).click();
   await page.locator('.statusbar-item', { hasText: /REC \d\d:\d\d/ }).waitFor({ timeout: T });
+  if (cfg.shots) {
+    await page.locator('.part.statusbar').screenshot({ path: `${cfg.shots}/status-bar.png` });
+  }
   step('recording', { status: await statusText(page) });
 
   // 2. type in a file and save it
@@ -169,14 +175,13 @@ async function main() {
       await page.keyboard.press('Backspace');
       if (round % 3 === 1) { // a paste through the browser's clipboard and Ctrl+V
         // the user pauses before pasting: the editor cancels a paste when the text changes
-        // while it asks its paste providers, and keystrokes detoured through the extension
-        // host may still be landing (docs/editor-bridge.md)
+        // while it asks paste providers (other extensions may have some)
         await page.waitForTimeout(400);
         const pasted = `${cfg.pasteText}_r${round}`;
         await page.evaluate((text) => navigator.clipboard.writeText(text), pasted);
         await pasteKey(page);
-        // the editor asks paste providers (the bridge's is one) before it pastes; typing on
-        // at once would cancel the paste, as it does for any provider in VS Code
+        // the editor asks paste providers before it pastes; typing on at once would cancel
+        // the paste, as it does for any provider in VS Code
         await page.locator('.monaco-editor .view-lines', { hasText: pasted }).first().waitFor({ timeout: T });
       }
       await page.keyboard.press('Enter');
@@ -195,6 +200,13 @@ async function main() {
   await page.waitForTimeout(1500); // let the shell print its prompt and integration sequences
   await page.keyboard.type(cfg.terminalCommand, { delay: 10 });
   await page.keyboard.press('Enter');
+  // the first terminal opened while recording brings the (explained) crowd term offer
+  const offer = page.locator('.notification-toast', { hasText: 'crowd term' });
+  await offer.waitFor({ timeout: T });
+  if (cfg.shots) {
+    await page.screenshot({ path: `${cfg.shots}/crowd-term-offer.png` });
+  }
+  await offer.getByRole('button', { name: 'Not now', exact: true }).click();
   step('terminal');
 
   // 3b. the `crowd term` profile contributed by the extension: a PTY recorded by crowd term
@@ -217,7 +229,7 @@ async function main() {
   step('external', { pid: process.pid });
 
   // 5. a command that edits through a provider, via its default key (Linux: Ctrl+Shift+I):
-  // the bridge's keybinding wrapper must bracket it with editor_command start/end
+  // the bridge binds no key; it sees white-space-only edits and records them as the user's
   await openFile(page, cfg.jsonFile);
   await editor.click();
   // The JSON language server registers its formatter some seconds after the file opens;

@@ -44,3 +44,14 @@ test('garbage in the state is treated as undecided', async () => {
   await state.update('crowd.consent', 'yes');
   assert.equal(new ConsentStore(state).decision(), undefined);
 });
+
+test('the machine fact: an undecided editor adopts it, a refusal elsewhere stands', async () => {
+  const { adoptMachineFact } = await import('../../src/core/consent');
+  assert.equal(adoptMachineFact(undefined, 'granted'), 'granted');
+  assert.equal(adoptMachineFact(undefined, 'paused'), 'granted');
+  assert.equal(adoptMachineFact(undefined, 'declined'), 'declined');
+  assert.equal(adoptMachineFact(undefined, null), undefined, 'never answered anywhere: ask');
+  assert.equal(adoptMachineFact('granted', 'declined'), 'declined');
+  assert.equal(adoptMachineFact('declined', 'granted'), undefined, 'a refusal here is not overridden by a yes elsewhere');
+  assert.equal(adoptMachineFact('granted', 'granted'), undefined);
+});

@@ -23,3 +23,16 @@ test('backoff doubles to a cap and resets after a stable run', () => {
   b.started(2_000);
   assert.equal(b.failed(2_000 + 60_000), 1_000, 'a run of a minute or more counts as recovered');
 });
+
+test('the panic tooltip shows what the next press deletes', async () => {
+  const { formatMinutes } = await import('../../src/core/panic');
+  const p = new PanicEscalator(10, 60_000);
+  assert.equal(p.peek(0), 10);
+  p.press(0);
+  assert.equal(p.peek(30_000), 20, 'a press now would delete 20');
+  assert.equal(p.peek(61_000), 10, 'after a quiet minute: the base again');
+  assert.equal(p.press(30_000), 20, 'peek did not count as a press');
+  assert.equal(formatMinutes(10), '10 minutes');
+  assert.equal(formatMinutes(1), '1 minute');
+  assert.equal(formatMinutes(0.25), '15 seconds');
+});

@@ -45,6 +45,24 @@ test('the first interpreter that can import crowd wins; none gives a message wit
   assert.equal(none.found, undefined);
   const msg = noPythonMessage(none.tried);
   assert.match(msg, /\/usr\/bin\/python3/);
-  assert.match(msg, /crowd\.python/);
-  assert.match(msg, /pip install crowd-rollouts/);
+  assert.match(msg, /Select the Python interpreter/);
+  assert.match(msg, /-m venv .*pip install crowd-rollouts/);
+  assert.doesNotMatch(msg, /pip install crowd(?!-rollouts)/, 'never the unrelated `crowd` package');
+});
+
+test('Windows: venv Scripts\\python.exe, python and py (found with PATHEXT by which), no shebang probe', () => {
+  const files: Record<string, string> = { 'C:\\ws\\.venv\\Scripts\\python.exe': '' };
+  const d: ProbeDeps = {
+    exists: (f) => f in files, readFile: () => undefined, runs: async () => false, env: {}, home: 'C:\\Users\\u',
+    which: (n) => ({ python: 'C:\\Python312\\python.exe', py: 'C:\\Windows\\py.exe', crowd: 'C:\\x\\crowd.exe' } as Record<string, string>)[n],
+    platform: 'win32',
+  };
+  assert.deepEqual(candidates('', ['C:\\ws'], d).map((c) => c.python),
+    ['C:\\ws\\.venv\\Scripts\\python.exe', 'C:\\Python312\\python.exe', 'C:\\Windows\\py.exe']);
+});
+
+test('macOS: Homebrew and python.org interpreters even when PATH lacks them', () => {
+  const d = deps({ files: { '/opt/homebrew/bin/python3': '' } });
+  assert.deepEqual(candidates('', [], { ...d, platform: 'darwin' }).map((c) => c.python), ['/opt/homebrew/bin/python3']);
+  assert.deepEqual(candidates('', [], d).map((c) => c.python), [], 'not looked for elsewhere');
 });

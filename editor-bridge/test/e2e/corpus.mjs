@@ -1,0 +1,83 @@
+// Types a keystroke corpus into a real code-server (headless Chromium, playwright-core):
+// each case opens its own file, types its keys, saves. tests/bridge/test_typing_corpus.py
+// runs it with the bridge installed and without it and compares the saved documents.
+// Steps: `type` text (delay ms per key, 0 = as fast as the browser takes them), `press` a
+// key, `suggest` waits until the suggestion widget shows (so the next keys are typed while
+// it is open).
+import { createRequire } from 'node:module';
+
+const cfg = JSON.parse(process.argv[2]);
+const require = createRequire(import.meta.url);
+const { chromium } = require(cfg.playwright);
+const T = 60_000;
+let page;
+
+async function openFile(name) {
+  await page.keyboard.press('Control+P');
+  const quick = page.locator('.quick-input-widget input');
+  await quick.waitFor({ state: 'visible' });
+  await quick.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: cfg.chromium, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(T);
+  await page.goto(cfg.url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  if (cfg.consent) { // a first run: (the extension may first set up its sidecar) then the consent dialog
+    const progress = page.locator('.notification-toast', { hasText: 'setting up the recorder' });
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'record how you work' });
+    const first = await Promise.race([progress.waitFor({ timeout: 300_000 }).then(() => 'progress'),
+      dialog.waitFor({ timeout: 300_000 }).then(() => 'dialog')]);
+    console.log(`FIRST ${first}`);
+    if (first === 'progress' && cfg.shots) {
+      await page.screenshot({ path: `${cfg.shots}/first-run-setup.png` }).catch(() => undefined);
+    }
+    await dialog.waitFor({ timeout: 600_000 });
+    await dialog.getByRole('button', { name: 'Record', exact: true }).click();
+  }
+  if (cfg.waitFor) { // the bridge is up (its status bar item) before typing starts
+    await page.locator('.statusbar-item', { hasText: cfg.waitFor }).first().waitFor({ timeout: 120_000 });
+  }
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  for (const c of cfg.cases) {
+    await openFile(c.file);
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    for (const s of c.steps) {
+      if (s.type !== undefined) {
+        await page.keyboard.type(s.type, { delay: s.delay ?? 0 });
+      } else if (s.press) {
+        await page.keyboard.press(s.press);
+      } else if (s.suggest) {
+        await page.locator('.editor-widget.suggest-widget.visible').first().waitFor({ timeout: T });
+      } else if (s.wait) {
+        await page.waitForTimeout(s.wait);
+      }
+    }
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+S');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
+    console.log(`CASE ${c.file}`);
+  }
+  if (cfg.screenshot) {
+    await page.screenshot({ path: cfg.screenshot });
+  }
+  await browser.close();
+}
+
+main().then(() => process.exit(0), async (err) => {
+  console.error(err && err.stack ? err.stack : String(err));
+  if (page && cfg.failShot) {
+    await page.screenshot({ path: cfg.failShot }).catch(() => undefined);
+  }
+  process.exit(1);
+});
