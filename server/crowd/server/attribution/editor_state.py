@@ -189,6 +189,11 @@ class EditorState:
         what = event.get("what")
         if what in NOT_EDITOR_INPUT:
             return
+        if what == "signals":   # the bridge says whether licences follow (its setting, changeable mid-session)
+            self._signals_seen = event.get("on") is True
+            if not self._signals_seen:
+                self._licenses.clear()
+            return
         typed = what in TYPING
         if typed:
             self._signals_seen = True
