@@ -62,6 +62,17 @@ class UnencodableEvents(ValueError):
                          f"({type(cause).__name__}): {shown}")
 
 
+class SegmentRemoved(OSError):
+    """The segment being written was deleted by another process (issue 13 item 6: an
+    uploader took a paused sidecar's live segment); what it held is gone, writing goes on in
+    a new segment."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"the recording segment {path.name} was deleted by another process while being "
+                         f"written; the events in it are gone, writing goes on in a new segment")
+        self.path = path
+
+
 _ENCODE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, RecursionError)
 
 
@@ -297,6 +308,16 @@ class RecordingWriter:
 
     def _segment_for(self, incoming: int):
         now = time.monotonic()
+        if self._fh is not None and os.fstat(self._fh.fileno()).st_nlink == 0:
+            # deleted under us: writing on into it would lose every event silently
+            gone = Path(self._fh.name)
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+            error = SegmentRemoved(gone)
+            self.last_error = error
+            if self.on_error:
+                self.on_error(error)
         if self._fh is not None:
             size = self._fh.tell()
             if size + incoming > self.segment_max_bytes or now - self._segment_started > self.segment_max_seconds:
