@@ -164,3 +164,21 @@ def test_edits_to_a_file_never_seen_do_not_outlive_its_first_view(tmp_path):
 def test_plain_terminal_lines_skip_the_emulator_and_show_the_same(lines, crlf):
     raw = [x + "\r" for x in lines] if crlf else lines
     assert cc2_screen(raw) == emulated(raw)
+
+
+def test_two_recordings_of_one_window_do_not_collide(tmp_path):
+    """2.0's sessionId is VS Code's window session: a stop and start in one window reuses it."""
+    first, second = Session("win-1"), Session("win-1")
+    for s in (first, second):
+        s.action("tab_switch", file="a.py", previousFile=None)
+    second.events = [{**e, "timestamp": e["timestamp"] + 60_000} for e in second.events]
+    a = first.write(tmp_path / "a")
+    doc = json.loads((second.write(tmp_path / "b", "2025_06_02-14.04.11.512") / "temp" / "chunk_000.json").read_text())
+    doc["startTime"] += 60_000
+    (tmp_path / "b" / "crowd-code-win-1-2025_06_02-14.04.11.512" / "temp" / "chunk_000.json").write_text(json.dumps(doc))
+    ids = [import_cc2(p)[0][0]["session_id"] for p in (a, tmp_path / "b" / "crowd-code-win-1-2025_06_02-14.04.11.512")]
+    assert ids == [f"win-1-{T0}", f"win-1-{T0 + 60_000}"]
+    events, _ = import_cc2(a)
+    res = export_cc2(events, tmp_path / "out", tarballs=False)
+    assert json.loads((res.folder / "temp" / "chunk_000.json").read_text())["sessionId"] == "win-1"
+    assert res.folder.name == a.name

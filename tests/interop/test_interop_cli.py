@@ -41,12 +41,13 @@ def test_export_import_inspect_round_trip(tmp_path):
     assert out.returncode == 0, out.stderr
     again = crowd("import", *parts, "-o", str(tmp_path / "imported"))
     assert again.returncode == 1 and "already exists" in again.stderr  # nothing overwritten
-    info = json.loads(crowd("inspect", "--json", str(tmp_path / "imported" / "cli-session")).stdout)
-    assert info["format"] == "crowd" and info["session_id"] == "cli-session" and info["problems"][:1] != ["torn"]
+    (imported,) = (tmp_path / "imported").glob("cli-session-*")      # 2.0's id + the start time
+    info = json.loads(crowd("inspect", "--json", str(imported)).stdout)
+    assert info["format"] == "crowd" and info["session_id"] == imported.name and info["problems"][:1] != ["torn"]
     from crowd.serializer.interop.cc2_export import to_cc2_events
     from crowd.serializer.interop.load import load_events
 
-    assert to_cc2_events(load_events(tmp_path / "imported" / "cli-session").events)[0] == \
+    assert to_cc2_events(load_events(imported).events)[0] == \
         to_cc2_events(load_events(rec).events)[0]
 
 
@@ -106,7 +107,7 @@ def test_imports_are_redacted_like_live_recordings(tmp_path):
     assert out.returncode == 0, out.stderr
     # the token is on the terminal screen and in 2.0's raw lines kept for re-export: both scrubbed
     assert "redacted 2 secrets; left out 1 secret files" in out.stderr
-    rec = tmp_path / "rec" / "5f0c2a1e"
+    rec = tmp_path / "rec" / "5f0c2a1e-1748872991000"          # 2.0's window session id + start time
     raw = b"".join(p.read_bytes() for p in rec.glob("seg-*.crowd"))
     from crowd.serializer.interop.load import load_events
 

@@ -139,7 +139,7 @@ class Cc2Converter:
             out.append(self._observation(self._last))
             self.pending_obs = False
         if etype == "session" and kind == "start":
-            self.session_id = ev.get("session_id")
+            self.session_id = ev.get("cc2_session_id") or ev.get("session_id")  # an import's own 2.0 id
             self.start_ms = ev.get("wall")
             self.folder_time = ev.get("cc2_folder_time")
         elif etype == "action":

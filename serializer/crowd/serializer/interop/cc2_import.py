@@ -411,7 +411,11 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
         known.apply(ev)
 
     begin: dict[str, Any] = {"cc2_folder_time": session.folder_time} if session.folder_time else {}
-    emit("session", "start", start, session_id=session.session_id, format=FORMAT_NAME,
+    # 2.0's sessionId is VS Code's window session: every recording started in one window shares
+    # it. Our id adds the start time, so two recordings never collide (in crowd import or a
+    # dataset); the same session imported from its folder or its tarballs gets the same id.
+    emit("session", "start", start, session_id=f"{session.session_id}-{start}", cc2_session_id=session.session_id,
+         format=FORMAT_NAME,
          format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "2.0"},
          settings={}, imported_from="crowd-code-2.0", **begin)
     raw = session.events()

@@ -104,7 +104,7 @@ class Player:
             lines = doc.lines()[first:first + max(rows, 200)]
             for sel in st.selections.get(path, []):
                 cursors.append(doc.position(sel["active"]))
-            known = doc.complete
+            known = True  # the buffer's text, not the viewport's (complete or not)
         else:
             lines = (ed.get("text", "") if ed else "").split("\n")[:rows]
             if ed is not None and ed.get("cursor"):
