@@ -1,7 +1,8 @@
-"""Panic as a transaction across every recorder of the machine (see journal.py, sweep.py)."""
-from crowd.panic.journal import PanicRequest, applied, begin, finish, journal_file, mark_applied, pending
-from crowd.panic.sweep import SweepResult, sweep
+"""Panic as a transaction across every recorder of the machine: the journal and the watcher
+here (light: ``crowd term`` imports them), the sweep of folders in ``crowd.panic.sweep``."""
+from crowd.panic.journal import (FORGET_SCREEN, PanicRequest, applied, begin, finish, journal_file, mark_applied,
+                                 pending)
 from crowd.panic.watch import PanicWatcher
 
-__all__ = ["PanicRequest", "PanicWatcher", "SweepResult", "applied", "begin", "finish", "journal_file",
-           "mark_applied", "pending", "sweep"]
+__all__ = ["FORGET_SCREEN", "PanicRequest", "PanicWatcher", "applied", "begin", "finish", "journal_file",
+           "mark_applied", "pending"]

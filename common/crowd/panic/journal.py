@@ -29,6 +29,9 @@ from crowd.home import crowd_home
 JOURNAL = "panic.json"
 MARKERS = "panic"
 HEADER_KINDS = ("start", "consent")      # a recording's own header is never deleted
+# what a terminal model is fed after a panic: erase the screen (ED 2) and the scrollback
+# (ED 3, xterm), cursor and modes kept, so no screen recorded later shows deleted output
+FORGET_SCREEN = b"\x1b[2J\x1b[3J"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crowd.home import ConsentFact, ConsentState, read_consent_fact
+from crowd.panic import FORGET_SCREEN, PanicRequest, PanicWatcher, mark_applied
 from crowd.terminal import wire
 from crowd.terminal.hub import TerminalHub
 
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("crowd.term")
 BATCH_SECONDS = 0.05
-
+PANIC_POLL_S = 0.5       # how often the panic journal is looked at (a stat), from the frame loop
 
 
 def workspace_relative(workspace: Path | None, path: str) -> str | None:
@@ -284,6 +285,10 @@ class Capture:
         self.hub.open(term_id, self.name, meta["rows"], meta["cols"])
         self.hub.focus(term_id)
         self.hub.start()
+        # a panic pressed in an editor window reaches the standalone recording (crowd.panic)
+        self.panic_watch = PanicWatcher(self._on_panic)
+        self.panic_poll_s = PANIC_POLL_S
+        self._panic_checked = 0.0
 
     @property
     def name(self) -> str:
@@ -316,6 +321,29 @@ class Capture:
                 self.sink.record("session", "resume" if allowed else "pause")
                 self.allowed = allowed
 
+    def obey_panic(self) -> None:
+        """Look at the panic journal (at most every ``panic_poll_s``), on the frame loop's
+        thread so the model is never fed from two threads."""
+        now = time.monotonic()
+        if now - self._panic_checked < self.panic_poll_s:
+            return
+        self._panic_checked = now
+        self.panic_watch.check()
+
+    def _on_panic(self, request: PanicRequest) -> None:
+        """Delete the request's windows from the standalone recording, and make the screen
+        model forget what it showed (it would be recorded again at the next sample)."""
+        sink = self.sink
+        if sink is None:
+            return
+        with self._allowed_lock:
+            removed = sink.pipeline.drop_where(request.doomed)
+        if self.hub.get(self.term_id) is not None:
+            self.hub.output(self.term_id, FORGET_SCREEN)
+            self.hub.reannounce()
+        mark_applied(request, sink.directory)
+        log.info("panic: %d events removed from the standalone recording", removed)
+
     def _now(self) -> int:
         return time.monotonic_ns() // 1000 - self.t0
 
@@ -344,6 +372,7 @@ class Capture:
         for item in frames:
             # a tick comes only when no frame is queued: "now" is then the right time
             self.obey_consent(None if item is None else _wall_ms(item[1]))
+            self.obey_panic()
             sidecar = self.sidecar
             if item is None:
                 if sidecar is not None:

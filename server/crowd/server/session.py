@@ -24,8 +24,8 @@ from crowd.format import RecordingWriter
 from crowd.format.writer import recover_recordings
 from crowd.home import ConsentState, crowd_home, read_consent_fact
 from crowd.home import recordings_dir as default_recordings_dir
-from crowd.panic import (PanicRequest, PanicWatcher, SweepResult, applied, begin, finish, mark_applied, pending,
-                         sweep)
+from crowd.panic import PanicRequest, PanicWatcher, applied, begin, finish, mark_applied, pending
+from crowd.panic.sweep import SweepResult, sweep
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.pipeline import RecordingPipeline, RedactorUnavailable, open_redactor
 from crowd.pipeline.redaction import WorkspaceRoots

@@ -15,13 +15,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from crowd.panic import FORGET_SCREEN
+
 if TYPE_CHECKING:
     from crowd.server.components import SidecarSession
     from crowd.server.terminal.tracker import TerminalTracker
     from crowd.terminal.hub import TerminalHub
 
 COMPONENT_SPEC = "crowd.server.terminal.component:TerminalComponent"
-FORGET_SCREEN = b"\x1b[2J\x1b[3J"      # ED 2 (screen) and ED 3 (scrollback, xterm)
 
 
 class TerminalService:
