@@ -93,3 +93,14 @@ def test_too_many_members_stop_the_reading(tmp_path, monkeypatch):
     session = read_cc2(part)
     assert [e["action"]["diff"]["text"] for e in session.events()] == ["kept"]
     assert any("more than 5 members" in p for p in session.problems), session.problems
+
+
+def test_a_loose_file_over_the_member_bound_is_skipped_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(cc2_import, "MAX_MEMBER_BYTES", 4096)
+    temp = tmp_path / "crowd-code-s1-2025_01_01-00.00.00.00" / "temp"
+    (temp / "snapshots").mkdir(parents=True)
+    (temp / "chunk_000.json").write_bytes(_chunk(0, "kept"))
+    (temp / "snapshots" / "snapshot_001.json").write_bytes(b"{" + b" " * 10_000 + b"}")
+    session = read_cc2(temp.parent)
+    assert [e["action"]["diff"]["text"] for e in session.events()] == ["kept"] and session.snapshots == {}
+    assert any(p.startswith("temp/snapshots/snapshot_001.json: 10,002 bytes") for p in session.problems), session.problems

@@ -138,7 +138,8 @@ def _members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
         yield from _tar_members(path, problems)
         return
     if path.is_file():
-        yield path.name, path.read_bytes()
+        if _fits(path, path.name, problems):
+            yield path.name, path.read_bytes()
         return
     raise Cc2ImportError(f"{path} does not exist")
 
@@ -181,12 +182,23 @@ def _folder_members(folder: Path, problems: list[str]) -> Iterator[tuple[str, by
             m = CHUNK_RE.search(rel)
             if m:
                 loose.append(int(m.group(1)))
-            yield rel, child.read_bytes()
+            if _fits(child, rel, problems):
+                yield rel, child.read_bytes()
     # The uploaded source parts repeat the chunks of temp/; open them only when temp/ is
     # incomplete (no chunks, or a gap), instead of unpacking every chunk twice.
     if not loose or sorted(loose) != list(range(len(loose))):
         for part in parts:
             yield from _tar_members(part, problems)
+
+
+def _fits(path: Path, label: str, problems: list[str]) -> bool:
+    """Whether a loose chunk/snapshot file is within MAX_MEMBER_BYTES (else a problem)."""
+    size = path.stat().st_size
+    if size > MAX_MEMBER_BYTES:
+        problems.append(f"{label}: {size:,} bytes, more than the {MAX_MEMBER_BYTES:,} a crowd-code file "
+                        "can hold; skipped")
+        return False
+    return True
 
 
 def _inside(link: Path, root: Path) -> bool:
