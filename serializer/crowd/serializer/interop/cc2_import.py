@@ -9,10 +9,20 @@ the snapshot id. crowd-code 2.0 keys snapshots by absolute path (a privacy leak)
 finds the workspace root from the relative paths of the session's own events and keeps only
 workspace-relative paths, reporting anything outside.
 
+What real sessions need (issue 15): 2.0 records no file contents and logs only the edits that
+touch the visible lines, so each viewport is the truth about the lines it shows: the importer
+replays what it emits (a ``ReplayState``) and, where a viewport disagrees with what it knows,
+emits a ``file_content`` with ``base: "viewport"`` (``viewport_base``); a view from line 1 that
+is shorter than the editor (``editor_height``) covers the whole file. Selections get offsets
+from that knowledge. The terminal's raw lines become the screen they show (``screens``). The
+session id adds the start time to 2.0's window-wide ``sessionId``.
+
 Damaged input (a chunk that is not JSON, a tarball that does not open or is cut short) is
 reported in ``problems`` and the rest still imports; nothing readable is dropped silently.
 The files are untrusted: nothing outside the imported folder is read through a symlink, and
-tarball members that are links or have absolute or ``..`` names are refused, each with a problem.
+tarball members that are links or have absolute or ``..`` names are refused, each with a problem;
+nothing is unpacked past ``MAX_ARCHIVE_BYTES`` and no member over ``MAX_MEMBER_BYTES`` is read
+(a gzip bomb ends with a problem, the members before it kept).
 """
 from __future__ import annotations
 
