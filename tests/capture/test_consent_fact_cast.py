@@ -55,3 +55,29 @@ def test_cast_follows_the_consent_fact(screen, tmp_path: Path, monkeypatch: pyte
         assert ctl.recorder.running
     finally:
         ctl.stop()
+
+
+def test_cast_obeys_a_panic_pressed_in_an_editor_window(screen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crowd.capture.app import CastController, LocalOnlySink
+    from crowd.capture.recorder import RecorderConfig
+    from crowd.capture.settings import CastSettings
+    from crowd.panic import begin
+
+    monkeypatch.setenv("CROWD_HOME", str(tmp_path / "home"))
+    out = tmp_path / "rec"
+    ctl = CastController(RecorderConfig(output_dir=out, display=screen.display, fps=10, apps=["Panic"],
+                                        segment_seconds=1.0),
+                         CastSettings(apps=["Panic"]), tray=False, sink=LocalOnlySink(),
+                         settings_file=tmp_path / "settings.json")
+    ctl.start()
+    try:
+        rec = ctl.recorder
+        first = rec.status().session_id
+        rec.wait_for(lambda st: any(s.complete for s in list_segments(out)), timeout=30)
+        now_ms = int(time.time() * 1000)
+        begin(now_ms - 60_000, now_ms)                    # what a sidecar's panic journals
+        ctl.panic_watch.check()                           # the status loop's look (every 0.5 s)
+        assert not [s for s in list_segments(out) if s.session_id == first]
+        assert rec.running and rec.status().session_id != first
+    finally:
+        ctl.stop()

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from crowd.format.desktop.layout import Segment
 from crowd.home import read_consent_fact
+from crowd.panic import PanicWatcher
 from crowd.capture.recorder import Recorder, RecorderConfig
 from crowd.capture.status import RecorderStatus
 from crowd.capture.settings import CastSettings, pid_path, save_settings, status_path
@@ -182,6 +183,8 @@ class CastController:
         self._quit = threading.Event()
         self._lock = threading.Lock()
         self.held_by_fact = False     # the machine's consent fact stopped or kept us from recording
+        # a panic pressed in an editor window (crowd.panic journal) is this recorder's panic too
+        self.panic_watch = PanicWatcher(lambda request: self.panic())
 
     # -- actions (tray menu, signals) ---------------------------------------------------
     def start(self) -> None:
@@ -276,8 +279,9 @@ class CastController:
         while not self._quit.wait(0.5):
             try:
                 self.obey_consent()
+                self.panic_watch.check()
             except Exception:  # noqa: BLE001 - looked at again in 0.5 s
-                log.exception("obeying the consent fact")
+                log.exception("obeying the consent fact or a panic")
             st = self.status()
             if st is None:
                 continue
