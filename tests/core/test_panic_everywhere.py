@@ -10,6 +10,7 @@ frames decompressed) for the doomed markers.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -165,3 +166,28 @@ def test_terminal_screens_and_documents_do_not_bring_deleted_content_back(start_
     for event in result.events:
         replay.apply(event)
     assert replay.doc("src/app.py").text == "line one\n"
+
+
+def test_panic_shreds_held_and_due_upload_bundles(home: Path, workspace: Path, tmp_path: Path) -> None:
+    from crowd.transfer.bundle import Candidate  # noqa: PLC0415
+    from crowd.transfer.queue import UploadQueue  # noqa: PLC0415
+
+    source = tmp_path / "src-rec"
+    source.mkdir()
+    old, held, due = source / "seg-000000.crowd", source / "seg-000001.crowd", source / "seg-000002.crowd"
+    for path in (old, held, due):
+        path.write_bytes(path.name.encode())
+    long_ago = time.time() - 3600
+    os.utime(old, (long_ago, long_ago))
+    queue_dir = home / "upload"
+    kept = UploadQueue(queue_dir, hold_s=0).add(Candidate("s", "editor", source, [old]))
+    due_bundle = UploadQueue(queue_dir, hold_s=0).add(Candidate("s", "editor", source, [due]))
+    held_bundle = UploadQueue(queue_dir, hold_s=600).add(Candidate("s", "editor", source, [held]))
+    client = start_recording_sidecar(home, [workspace])
+    try:
+        client.request("crowd/panic", {"minutes": 1})
+    finally:
+        client.close()
+    left = {b.id for b in UploadQueue(queue_dir).bundles()}
+    assert kept.id in left and due_bundle.id not in left and held_bundle.id not in left
+    assert not Path(held_bundle.path).exists() and not Path(due_bundle.path).exists()
