@@ -32,6 +32,18 @@ class Seen:
     first_ns: int
     last_ns: int
     alive: bool = True
+    started_ns: int | None = None   # the process's start (from /proc, monotonic); None: unknown
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def start_ns(ticks: int) -> int:
+    """Monotonic ns of a process start given in clock ticks since boot (/proc/<pid>/stat
+    field 22). CLOCK_BOOTTIME is the clock /proc counts from; it and the monotonic clock
+    differ by the time suspended, read now. Resolution: one tick (10 ms at 100 Hz)."""
+    since_boot = ticks * 1_000_000_000 // CLK_TCK
+    return time.monotonic_ns() - (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - since_boot)
 
 
 def _read(path: str) -> bytes:
@@ -125,7 +137,7 @@ class AgentScanner:
         (pid, start time) decided once, so a sample stays cheap on a busy machine."""
         now = time.monotonic_ns()
         parents: dict[int, int] = {}
-        matched: dict[int, str] = {}
+        matched: dict[int, tuple[str, int]] = {}
         cache = self._decided
         fresh: dict[tuple[int, str, str], str | None] = {}
         for entry in os.listdir("/proc"):
@@ -153,7 +165,7 @@ class AgentScanner:
                 name = None
             fresh[key] = name
             if name is not None:
-                matched[pid] = name
+                matched[pid] = (name, int(fields[19]))
         self._decided = fresh
         pids = self.shell_pids() if self.shell_pids is not None else None
         roots = set(pids) if pids is not None else None   # None: no terminal component, cwd scope
@@ -174,13 +186,13 @@ class AgentScanner:
                         self.seen[key] = Seen(program, -1, now, now)   # type: ignore[index]
                     else:
                         seen.last_ns = now
-            for pid, name in matched.items():
+            for pid, (name, ticks) in matched.items():
                 if not self._in_scope(pid, parents, roots):
                     continue
                 alive.add(pid)
                 seen = self.seen.get(pid)
                 if seen is None or seen.name != name or not seen.alive:
-                    self.seen[pid] = Seen(name, pid, now, now)
+                    self.seen[pid] = Seen(name, pid, now, now, started_ns=min(now, start_ns(ticks)))
                 else:
                     seen.last_ns = now
             for pid, seen in self.seen.items():
@@ -191,14 +203,17 @@ class AgentScanner:
 
     def agent_at(self, t_ns: int, slack_ns: int | None = None) -> str | None:
         """The agent alive at monotonic time ``t_ns`` (the most recently started one)."""
-        # A process first seen at sample S started within one interval before S; one seen
-        # gone at sample S died within one interval before S (last_ns is S itself).
+        # A process's start is read from /proc: a write before it is not its own (``black f.py
+        # && claude``). Without it (a terminal's foreground program) it started within one
+        # interval before it was first seen. One seen gone at sample S died within one
+        # interval before S (last_ns is S itself).
         slack = int(self.interval * 1.5e9) if slack_ns is None else slack_ns
         best: Seen | None = None
         with self._lock:
             for seen in self.seen.values():
                 end = time.monotonic_ns() if seen.alive else seen.last_ns
-                if seen.first_ns - slack <= t_ns <= end and (best is None or seen.first_ns > best.first_ns):
+                begin = seen.started_ns if seen.started_ns is not None else seen.first_ns - slack
+                if begin <= t_ns <= end and (best is None or begin > (best.started_ns or best.first_ns)):
                     best = seen
         return best.name if best else None
 

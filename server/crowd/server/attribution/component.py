@@ -78,6 +78,9 @@ class AttributionComponent(Component):
             content = read_content(abs_path)
             if content is not None:
                 self.baseline.set(rel, content)
+        for git_dir in sorted(self.watcher.nested_git):
+            if self.git is not None and os.path.isdir(git_dir):
+                self.git.add_repo(os.path.realpath(git_dir), os.path.realpath(os.path.dirname(git_dir)))
         log.info("attribution: watching %d files in %d folder(s), %d git repositories",
                  len(self.baseline), len(ws.folders.folders), self.git.repo_count() if self.git else 0)
 

@@ -30,7 +30,26 @@ BLANK_KEYS = frozenset({                              # editing keys whose edits
     "deleteLeft", "deleteRight", "deleteWordLeft", "deleteWordRight", "tab", "outdent", "cut",
     "editor.action.deleteLines", "editor.action.indentLines", "editor.action.outdentLines"})
 CLOSERS = frozenset(")]}>'\"`")                       # what auto-closing / auto-surround may add
+MAX_EVENT_AGE_NS = 10_000_000_000   # an event stamped longer ago than this: a clock problem, use arrival
+# a write is stamped when the watcher's thread gets its event, which may come after the
+# shell reported the command's end (inotify delivery: p99 14 ms idle, more under load); the
+# bridge stamps the end after the shell's prompt reported it, later than the exit itself
+COMMAND_END_SLACK_NS = 100_000_000
+COMMANDS_KEPT = 200        # terminal commands remembered (what ran when a write happened)
 LAUNCH_WORDS = ("npx", "bunx", "uvx", "sudo", "env", "exec", "time", "node", "python", "python3")
+
+
+def _event_ns(event: dict[str, Any]) -> int:
+    """Monotonic ns of an event the bridge stamped (``time``: epoch ms in the extension host,
+    the same machine), else of its arrival. A terminal command's start is stamped when the
+    shell reports it, before the command writes anything; its event reaches us later."""
+    now = time.monotonic_ns()
+    stamped = event.get("time")
+    if isinstance(stamped, (int, float)) and not isinstance(stamped, bool):
+        age_ns = int((time.time() * 1000 - float(stamped)) * 1e6)
+        if 0 < age_ns < MAX_EVENT_AGE_NS:
+            return now - age_ns
+    return now
 
 
 def _visible(text: str) -> str:
@@ -74,15 +93,22 @@ class EditorState:
         self.agent_names = agent_names
         self.on_user_activity = on_user_activity          # ends an agent batch (next one gets a snapshot)
         self.woken: set[str] = set()                      # files whose events may explain a held change
+        self.woken_all = False                             # a terminal command started/ended: look at all
         self.docs: dict[str, DocState] = {}
         self._file_ops: dict[str, tuple[str, str | None, float]] = {}   # rel -> (op, old rel, time)
         self._expect_reload: dict[str, tuple[int, Decision]] = {}       # rel -> (hash of disk text, writer)
+        # reloads seen before their disk change was decided: rel -> (hash of the text, writer,
+        # certain: the bridge said the buffer is clean; else a save may still claim it)
+        self.reloaded: dict[str, tuple[int, Decision, bool]] = {}
+        self.woken_prefixes: set[str] = set()              # folders whose file op may explain held changes
         self._licenses: deque[list[Any]] = deque()      # [expiry (monotonic), edits left, typed text], oldest first
         self._signals_seen = False
         self._command_depth = 0
         self._last_command_end = 0.0
         self._terminal_cmds: dict[str, tuple[str, str | None, int]] = {}   # terminal -> (command, agent, start)
         self._agent_cmds: list[tuple[str, int, int | None]] = []          # (agent, start ns, end ns)
+        # every terminal command shell integration reported: [command, agent, start ns, end ns]
+        self._commands: deque[list[Any]] = deque(maxlen=COMMANDS_KEPT)
 
     # -- queries -------------------------------------------------------------------------
     def doc_text(self, rel: str) -> str | None:
@@ -90,15 +116,74 @@ class EditorState:
         return doc.text if doc is not None else None
 
     def take_file_op(self, change: str, rel: str, old_rel: str | None) -> bool:
-        """True (and forgotten) when the editor's UI reported this create/delete/rename."""
+        """True when the editor's UI reported this create/delete/rename, of the file itself
+        (then forgotten) or of a folder above it (kept for the folder's other files: VS Code
+        names only the folder)."""
+        now = time.monotonic()
         op = self._file_ops.get(rel)
-        if op is not None and time.monotonic() - op[2] > FILE_OP_TTL_S:
+        if op is not None and now - op[2] > FILE_OP_TTL_S:
             del self._file_ops[rel]   # never matched a disk change
-            return False
+            op = None
         if op is not None and op[0] == change and (change != "rename" or op[1] == old_rel):
             del self._file_ops[rel]
             return True
+        if change not in ("delete", "rename"):
+            return False
+        for folder, (kind, old_folder, when) in list(self._file_ops.items()):
+            if kind != change or now - when > FILE_OP_TTL_S or not rel.startswith(folder + "/"):
+                continue
+            if change == "delete" or (old_folder is not None and old_rel == old_folder + rel[len(folder):]):
+                return True
         return False
+
+    def woke(self, rel: str) -> bool:
+        """Whether an editor event since the last tick may explain a held change of ``rel``."""
+        return rel in self.woken or any(rel.startswith(p + "/") for p in self.woken_prefixes)
+
+    def take_reload(self, rel: str, text: str) -> Decision | None:
+        """The writer of a reload the editor made before this disk change was decided."""
+        found = self.reloaded.get(rel)
+        if found is None or found[0] != hash(text):
+            return None
+        del self.reloaded[rel]
+        state = self.docs.get(rel)
+        if state is not None:
+            state.synced = text
+        return Decision(found[1].source, found[1].agent, extra=dict(found[1].extra))
+
+    def note_reload(self, rel: str, text: str, writer: Decision, certain: bool) -> None:
+        self.reloaded[rel] = (hash(text), writer, certain)
+        self.woken.add(rel)
+
+    def expecting_reload(self, rel: str, text: str) -> bool:
+        expected = self._expect_reload.get(rel)
+        return expected is not None and expected[0] == hash(text)
+
+    def was_clean(self, rel: str) -> bool:
+        """The buffer equalled the disk text it was last in sync with, before the edit being
+        classified (the core applies an edit before classifying it; history gets it after)."""
+        state = self.docs.get(rel)
+        return state is not None and bool(state.history) and state.history[-1] == hash(state.synced)
+
+    def input_explains(self, event: dict[str, Any]) -> bool:
+        """A user command or an unexpired input license that fits this edit (not taken)."""
+        now = time.monotonic()
+        if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:
+            return True
+        changes = [c for c in event.get("changes") or () if isinstance(c, dict)]
+        inserted = "".join(str(c.get("text") or "") for c in changes)
+        return any(lic[0] >= now and fits(lic[2], lic[3], inserted) for lic in self._licenses)
+
+    def command_at(self, t_ns: int) -> tuple[str, str | None] | None:
+        """(command, agent) of the terminal command that shell integration reported running
+        at ``t_ns``; with several, the one started last (a user's ``black`` run while a CLI
+        agent idles in another terminal is the narrower, better evidence)."""
+        best: list[Any] | None = None
+        for entry in self._commands:
+            if entry[2] <= t_ns and (entry[3] is None or t_ns <= entry[3] + COMMAND_END_SLACK_NS) \
+                    and (best is None or entry[2] > best[2]):
+                best = entry
+        return (best[0], best[1]) if best is not None else None
 
     def expect_reload(self, rel: str, new_text: str | None, writer: Decision) -> None:
         """An open, unmodified document will reload from disk: that edit is the writer's."""
@@ -144,14 +229,19 @@ class EditorState:
             self.woken.add(rel)
 
     def _on_save(self, event: dict[str, Any]) -> None:
-        if event.get("file"):
-            self.woken.add(event["file"])
+        rel = event.get("file")
+        if rel:
+            found = self.reloaded.get(rel)
+            if found is not None and not found[2]:
+                del self.reloaded[rel]   # the buffer reached the disk through a save after all
+            self.woken.add(rel)
 
     def _on_close(self, event: dict[str, Any]) -> None:
         rel = event.get("file")
         if rel:
             self.docs.pop(rel, None)
             self._expect_reload.pop(rel, None)
+            self.reloaded.pop(rel, None)
             self.woken.add(rel)
 
     def _on_file_op(self, event: dict[str, Any]) -> None:
@@ -169,6 +259,7 @@ class EditorState:
                 if rel:
                     self._file_ops[rel] = (str(op), None, now)
         self.woken.update(self._file_ops)
+        self.woken_prefixes.update(self._file_ops)
 
     def _rel_of(self, uri: Any) -> str | None:
         if not isinstance(uri, str):
@@ -282,19 +373,28 @@ class EditorState:
                 break
             if "=" not in word and base not in LAUNCH_WORDS:
                 break
-        now = time.monotonic_ns()
+        now = _event_ns(event)
         self._terminal_cmds[str(event.get("terminal"))] = (command, agent, now)
+        self._commands.append([command, agent, now, None, str(event.get("terminal"))])
+        self.woken_all = True
         if agent:
             self._agent_cmds.append((agent, now, None))
             del self._agent_cmds[:-200]
 
     def _on_exec_end(self, event: dict[str, Any]) -> None:
-        entry = self._terminal_cmds.pop(str(event.get("terminal")), None)
+        terminal = str(event.get("terminal"))
+        entry = self._terminal_cmds.pop(terminal, None)
+        end = _event_ns(event)
+        for item in reversed(self._commands):
+            if item[4] == terminal and item[3] is None:
+                item[3] = max(end, item[2])
+                break
+        self.woken_all = True
         if entry and entry[1]:
             for i in range(len(self._agent_cmds) - 1, -1, -1):
-                name, start, end = self._agent_cmds[i]
-                if name == entry[1] and start == entry[2] and end is None:
-                    self._agent_cmds[i] = (name, start, time.monotonic_ns())
+                name, start, end_ns = self._agent_cmds[i]
+                if name == entry[1] and start == entry[2] and end_ns is None:
+                    self._agent_cmds[i] = (name, start, max(end, start))
                     break
 
     # -- the source of an editor edit ------------------------------------------------------
@@ -307,6 +407,9 @@ class EditorState:
             expected = self._expect_reload.get(doc.rel)
             if expected is not None and hash(doc.text) == expected[0]:
                 del self._expect_reload[doc.rel]
+                state = self.docs.get(doc.rel)
+                if state is not None:
+                    state.synced = doc.text   # the buffer is clean again, holding the disk's text
                 return expected[1].source, expected[1].agent
         now = time.monotonic()
         if self._command_depth > 0 or now - self._last_command_end < COMMAND_TAIL_S:

@@ -35,10 +35,12 @@ from crowd.server.attribution.editor_state import EditorState
 from crowd.server.attribution.git import GitOp, common_dir
 from crowd.server.attribution.recording import ChangeRecorder
 from crowd.server.watch.batch import FsChange
+from crowd.server.watch.content import read_content
 
 log = logging.getLogger(__name__)
 
 GRACE_S = 0.6   # how long a disk change waits for the editor events that explain it
+RELOAD_GIT_S = 1.0   # a reload this soon after a git command ended is that command's (envelopes.json)
 
 __all__ = ["Attributor", "Decision", "GRACE_S"]
 
@@ -78,6 +80,7 @@ class Attributor:
         self.recorder = ChangeRecorder(session, baseline, snapshots, self._held_changes)
         self.editor = EditorState(session, baseline, agent_names, self.recorder.end_batch)
         self._git_repos: dict[str, Any] = {}
+        self.stats_participants = 0   # edits classified as save participants
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="crowd-attribution", daemon=True)
         self._ticker.start()
@@ -134,15 +137,17 @@ class Attributor:
         period ended, or all (``force``)."""
         with self._emit_lock:
             with self._lock:
-                woken, self.editor.woken = self.editor.woken, set()
+                editor = self.editor
+                woken_all = editor.woken_all
                 if not self._held:
+                    editor.woken, editor.woken_prefixes, editor.woken_all = set(), set(), False
                     return
                 now = time.monotonic()
                 keep: list[_Held] = []
                 decided: list[tuple[FsChange, Decision]] = []
                 for held in self._held:
                     final = force or held.deadline <= now
-                    if not final and held.change.rel not in woken:
+                    if not final and not woken_all and not editor.woke(held.change.rel):
                         keep.append(held)
                         continue
                     decision = self._decide(held.change, final=final, force=force)
@@ -151,6 +156,7 @@ class Attributor:
                     else:
                         decided.append((held.change, decision))
                 self._held = keep
+                editor.woken, editor.woken_prefixes, editor.woken_all = set(), set(), False
             self.recorder.emit_all(decided)
 
     # -- decisions -----------------------------------------------------------------------
@@ -168,10 +174,21 @@ class Attributor:
                     if not final or (not force and self.git.running(info[0])):
                         return None
                     ch.git = self._git_by_content(ch, info[0], info[1], within_s=5.0)
+        hook = None
+        if isinstance(ch.git, GitOp) and ch.git.label == "commit":
+            # git commit never writes the work tree: a hook did (a pre-commit formatter)
+            hook, ch.git = "commit", None
         if isinstance(ch.git, GitOp) and (ch.git.label != "restore" or self._git_wrote(ch)):
             decision = Decision(ch.git.source, extra={"git_op": ch.git.label})
+            self.editor.reloaded.pop(ch.rel, None)
             self.editor.expect_reload(ch.rel, as_text(ch.new), decision)
             return decision
+        decision = self._decide_outside_git(ch, final)
+        if decision is not None and hook is not None and decision.record:
+            decision.extra["git_hook"] = hook
+        return decision
+
+    def _decide_outside_git(self, ch: FsChange, final: bool) -> Decision | None:
         if ch.change in ("create", "delete", "rename"):
             if self.editor.take_file_op(ch.change, ch.rel, ch.old_rel):
                 return Decision("user", record=False, extra={"ui": True})
@@ -183,10 +200,15 @@ class Attributor:
             return self._decide_open_document(ch, doc, new_text, final)
         if doc is not None and not final:
             return None
-        return self._writer(ch, dirty=False)
+        return self._writer(ch, dirty=False, final=final)
 
     def _decide_open_document(self, ch: FsChange, doc: str, new_text: str, final: bool) -> Decision | None:
         state = self.editor.docs.get(ch.rel)
+        reloaded = self.editor.take_reload(ch.rel, new_text)
+        if reloaded is not None:
+            # the editor reloaded this write into a clean buffer: the writer's, decided when
+            # the reload arrived (with the same evidence this change carries)
+            return reloaded
         if doc == new_text or (state is not None and hash(new_text) in state.history):
             # the editor saved its buffer (now, or a state of a moment ago)
             synced = state.synced if state is not None else None
@@ -197,22 +219,43 @@ class Attributor:
             return Decision("user", record=overwrote, extra={"save": True})
         if not final:
             return None
-        writer = self._writer(ch, dirty=state is not None and doc != state.synced)
+        dirty = state is not None and doc != state.synced and doc != new_text
+        writer = self._writer(ch, dirty=dirty)
+        assert writer is not None
         old_text = as_text(ch.old)
-        if old_text is not None and doc != old_text and diff_size(doc, new_text) < diff_size(old_text, new_text):
+        if old_text is not None and doc != old_text and doc != new_text \
+                and diff_size(doc, new_text) < diff_size(old_text, new_text):
             writer.base = doc   # written on top of the user's unsaved edits: only the writer's part
         if state is not None and doc == state.synced:
             self.editor.expect_reload(ch.rel, new_text, writer)
+        elif state is not None and doc == new_text:
+            state.synced = new_text
         return writer
 
-    def _writer(self, ch: FsChange, dirty: bool) -> Decision:
-        """Who wrote outside the editor: a named agent, else ``agent`` if the user had unsaved
-        edits in that file (the specification's "the rest is an agent's"), else ``external``."""
-        name = self.editor.command_agent_at(ch.t_ns)
-        if name is None and self.agents is not None:
-            name = self.agents.agent_at(ch.t_ns)
+    def _writer(self, ch: FsChange, dirty: bool, final: bool = True) -> Decision | None:
+        """Who wrote outside the editor (``_writer_at``). A write that only a process scan
+        would give to an agent waits (not ``final``) for the terminals' evidence: shell
+        integration reports a user's command some time after it started."""
+        decision = self._writer_at(ch.t_ns, dirty)
+        if decision.extra.pop("scanned", None) and not final:
+            return None
+        return decision
+
+    def _writer_at(self, t_ns: int, dirty: bool) -> Decision:
+        """The terminal command shell integration reported running at ``t_ns`` (the one
+        started last: a user's ``black`` beats a CLI agent idling in another terminal), else
+        an agent process alive then (started before it, by /proc), else ``agent`` if the user
+        had unsaved edits in that file (the specification's "the rest is an agent's"), else
+        ``external``."""
+        found = self.editor.command_at(t_ns)
+        if found is not None:
+            command, agent = found
+            if agent is not None:
+                return Decision("agent", agent=agent)
+            return Decision("external", extra={"command": command})
+        name = self.agents.agent_at(t_ns) if self.agents is not None else None
         if name is not None:
-            return Decision("agent", agent=name)
+            return Decision("agent", agent=name, extra={"scanned": True})
         if dirty:
             return Decision("agent")
         command = self.editor.running_command()
@@ -252,8 +295,11 @@ class Attributor:
         the new content must be a blob git has, or a deletion, for it to be git's write."""
         if ch.new is None or not isinstance(ch.new, bytes):
             return True
-        sha = git_blob_sha(ch.new)
-        git_dir = common_dir(ch.git.git_dir)
+        return self._git_has(ch.git.git_dir, ch.new)
+
+    def _git_has(self, git_dir: str, content: bytes) -> bool:
+        sha = git_blob_sha(content)
+        git_dir = common_dir(git_dir)
         if os.path.exists(os.path.join(git_dir, "objects", sha[:2], sha[2:])):
             return True
         try:
@@ -273,9 +319,85 @@ class Attributor:
     def classify_edit(self, event: dict[str, Any]) -> tuple[str, str | None] | None:
         """The core's edit classifier: source of an editor edit the bridge did not label."""
         with self._lock:
-            decided = self.editor.classify(event)
+            decided = self._classify_reload(event) or self.editor.classify(event)
         event["_crowd_source"] = decided[0] if decided else None
         return decided
+
+    def _classify_reload(self, event: dict[str, Any]) -> tuple[str, str | None] | None:
+        """An edit after which the buffer equals what is on disk, that no input or user
+        command explains, followed the disk rather than led it:
+
+        - the buffer was clean before (or the bridge says it is clean after: ``dirty:
+          false``): the editor reloaded another process's write; the edit is the writer's,
+          decided now with the evidence its disk change carries (git's lock, terminal
+          commands, agents) and kept for that change, which may not have reached the
+          watcher yet;
+        - the buffer was dirty before: a save participant (format on save, trim whitespace,
+          code actions on save). Measured in code-server (envelopes.json): its edit reaches
+          us 24-38 ms after the save's write, so the disk already holds it; the user's.
+        """
+        if event.get("reason") in ("undo", "redo") or event.get("dirty") is True:
+            return None
+        doc = self.session.documents.get(event.get("uri"))
+        if doc is None or doc.rel is None or doc.rel not in self.editor.docs:
+            return None
+        rel, text = doc.rel, doc.text
+        if self.editor.expecting_reload(rel, text) or text == self.editor.docs[rel].synced:
+            return None   # already decided (editor.classify), or a revert to what was on disk
+        certain = event.get("dirty") is False
+        if not certain and self.editor.input_explains(event):
+            return None
+        held = next((h.change for h in self._held if h.change.rel == rel and h.change.new is not None
+                     and as_text(h.change.new) == text), None)
+        path = self.session.workspace.abs_path(rel)
+        if held is None:
+            content = read_content(str(path)) if path is not None else None
+            if as_text(content) != text:
+                return None   # the buffer does not hold what is on disk
+        if not certain and not self.editor.was_clean(rel):
+            self.stats_participants += 1
+            return "user", None
+        if held is not None:
+            writer = self._reload_writer(held.git, held.t_ns)
+        else:
+            writer = self._git_evidence_now(str(path), content) or \
+                self._reload_writer(self._git_now(str(path)), time.monotonic_ns())
+        self.editor.note_reload(rel, text, writer, certain)
+        return writer.source, writer.agent
+
+    def _reload_writer(self, git: Any, t_ns: int) -> Decision:
+        if isinstance(git, GitOp) and git.label != "commit":
+            return Decision(self.git.source_now(git) if self.git is not None else git.source,
+                            extra={"git_op": git.label})
+        decision = self._writer_at(t_ns, dirty=False)
+        decision.extra.pop("scanned", None)
+        return decision
+
+    def _git_evidence_now(self, abs_path: str, content: Any) -> Decision | None:
+        """A reload can reach us before the watcher handled git's events (33 ms after the
+        command returned, measured): read the repository itself. A lock, a moved HEAD, a new
+        reflog entry; or (``git restore``, which leaves neither) an index written within
+        RELOAD_GIT_S and content that is a blob git has."""
+        if self.git is None:
+            return None
+        source = self.git.unseen_op(abs_path)
+        if source is None:
+            age = self.git.index_age_s(abs_path)
+            found = self.git.repo_of(abs_path)
+            if age is not None and age <= RELOAD_GIT_S and found is not None and isinstance(content, bytes) \
+                    and self._git_has(found[0], content):
+                source = "git"
+        return Decision(source, extra={"git_op": "unfinished"}) if source is not None else None
+
+    def _git_now(self, abs_path: str) -> GitOp | None:
+        """The git command holding the lock of this path's repository now, if any."""
+        if self.git is None:
+            return None
+        op = self.git.current_op(abs_path)
+        if op is None:
+            info = self.git.repo_of(abs_path)
+            op = self.git.recent_op(info[0], within_s=RELOAD_GIT_S) if info is not None else None
+        return op
 
     # -- panic -----------------------------------------------------------------------------
     def panic(self, cutoff_t: int) -> None:

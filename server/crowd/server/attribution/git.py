@@ -253,6 +253,41 @@ class GitMonitor:
                 best = repo
         return best.op if best is not None else None
 
+    def unseen_op(self, abs_path: str) -> str | None:
+        """Evidence of a git command read from the repository itself, for when its events
+        may not have been handled yet: the lock held (``git``), HEAD moved since the last
+        operation seen (``git_checkout``), or a new reflog entry or stash (``git``)."""
+        found = self.repo_of(abs_path)
+        if found is None:
+            return None
+        repo = self._repos[found[0]]
+        if repo.op is not None and not repo.op.finished:
+            return self.source_now(repo.op)
+        if os.path.exists(os.path.join(repo.git_dir, "index.lock")):
+            return "git_checkout" if read_head(repo.git_dir) != repo.head else "git"
+        if read_head(repo.git_dir) != repo.head:
+            return "git_checkout"
+        if repo.reflog_size() != repo.reflog_offset or _stash_sha(repo.git_dir) != repo.stash:
+            return "git"
+        return None
+
+    def index_age_s(self, abs_path: str) -> float | None:
+        """Seconds since the index of this path's repository was last written."""
+        found = self.repo_of(abs_path)
+        if found is None:
+            return None
+        try:
+            return time.time() - os.stat(os.path.join(found[0], "index")).st_mtime
+        except OSError:
+            return None
+
+    def source_now(self, op: GitOp) -> str:
+        """The source of an operation that may still run: ``git_checkout`` once HEAD moved
+        (read now), else ``git`` (a reload seen before the command ended)."""
+        if op.finished:
+            return op.source
+        return "git_checkout" if op.head_before is not None and read_head(op.git_dir) != op.head_before else "git"
+
     def op_finished(self, op: GitOp) -> bool:
         if op.finished:
             return True

@@ -3,6 +3,7 @@ snapshot of the workspace before the first change of each agent batch."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, unified
 from crowd.server.watch.batch import FsChange
 from crowd.server.watch.content import Content
+from crowd.server.workspace.ignore import is_valid_name
 from crowd.snapshots.redaction import SnapshotScrubber
 
 if TYPE_CHECKING:
@@ -48,7 +50,15 @@ class ChangeRecorder:
         self._in_batch = False
 
     def emit_all(self, decided: list[tuple[FsChange, Decision]]) -> None:
+        # the workspace before these changes: a change that waited for evidence left the
+        # held list, and the watcher has already moved the baseline past it
         self._overlay = {}
+        for ch, _ in decided:
+            if ch.old_rel:
+                self._overlay.setdefault(ch.old_rel, ch.old)
+                self._overlay.setdefault(ch.rel, None)
+            else:
+                self._overlay.setdefault(ch.rel, ch.old)
         try:
             for ch, decision in decided:
                 self.emit(ch, decision)
@@ -89,6 +99,11 @@ class ChangeRecorder:
             fields["old_file"] = ch.old_rel
         if d.base is not None:
             fields["base"] = "buffer"
+        odd = [name for name in (ch.rel, ch.old_rel) if name and not is_valid_name(name)]
+        if odd:
+            # the recording holds U+FFFD for what is not UTF-8; the bytes of the name are kept
+            fields["name_note"] = "file name is not valid UTF-8: shown with U+FFFD, its bytes in name_hex"
+            fields["name_hex"] = [os.fsencode(name).hex() for name in odd]
         fields.update(d.extra)
         session.record("action", "file_change", **fields)
         if new_text is not None and ch.new is not None:

@@ -33,6 +33,7 @@ from crowd.server.watch.content import (
 from crowd.server.watch.drain import pass_fence
 from crowd.server.watch.observer import FolderObserver, RawEvent
 from crowd.server.watch.roots import Roots
+from crowd.server.workspace.ignore import matchable
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ class WorkspaceWatcher:
         self.batches = 0
         self.events_seen = 0
         self.errors: list[BaseException] = []
+        self.nested_git: set[str] = set()   # .git folders the last walk met (repositories in the folders)
+        # linked subfolders leading out of every folder: real target -> the link's path inside
+        self.linked: dict[str, str] = {}
+        self._linked_watched: set[str] = set()
 
     # -- life cycle -------------------------------------------------------------------------
     def initial_scan(self) -> int:
@@ -123,6 +128,7 @@ class WorkspaceWatcher:
         for git_dir in (self.git.watch_paths(self.roots.paths()) if self.git is not None else []):
             self._observer.watch(git_dir, recursive=False)
         self._observer.start()
+        self._watch_linked()
         self._thread = threading.Thread(target=self._run, name="crowd-watch", daemon=True)
         self._thread.start()
 
@@ -142,7 +148,31 @@ class WorkspaceWatcher:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def _watch_linked(self) -> None:
+        """Watch the targets of linked subfolders (inotify does not follow links); their
+        events are renamed back to the paths through the link (``_push``)."""
+        if self._observer is None:
+            return
+        for target in list(self.linked):
+            if target not in self._linked_watched:
+                self._linked_watched.add(target)
+                try:
+                    self._observer.watch(target, recursive=True)
+                except OSError as exc:
+                    log.error("cannot watch a linked subfolder: %s", exc.strerror or exc)
+
+    def _through_link(self, path: str | None) -> str | None:
+        if not path or not self.linked:
+            return path
+        for target, link in list(self.linked.items()):
+            if path == target or path.startswith(target + os.sep):
+                return link + path[len(target):]
+        return path
+
     def _push(self, event: RawEvent) -> None:
+        if self.linked:
+            t_ns, kind, src, dest, is_dir = event
+            event = RawEvent(t_ns, kind, self._through_link(src) or src, self._through_link(dest), is_dir)
         self._queue.append(event)
         self._idle.clear()
         self._wake.set()
@@ -159,7 +189,7 @@ class WorkspaceWatcher:
     def excluded(self, rel: str, is_dir: bool = False) -> bool:
         """An editor scratch file, or ignored (.gitignore, the folders' excludes)."""
         name = rel.rpartition("/")[2]
-        if not is_dir and self._excludes.match_file(name):
+        if not is_dir and self._excludes.match_file(matchable(name)):
             return True
         return self.roots.is_ignored(rel, is_dir)
 
@@ -167,16 +197,21 @@ class WorkspaceWatcher:
         """(rel, abs) of every watched (not ignored) file, below ``under`` (absolute) or in
         every folder. Links are entries, never followed."""
         starts = [under] if under else [str(p) for p in self.roots.paths()]
+        linked: list[str] = []
         for start in starts:
             for dirpath, dirnames, filenames in os.walk(start):
                 keep = []
                 for d in dirnames:
                     full = os.path.join(dirpath, d)
+                    if d == ".git":
+                        self.nested_git.add(full)   # a repository below a folder (discovered for git.py)
+                        continue
                     rel = self.roots.to_rel(full)
                     if rel is None or self.excluded(rel, True):
                         continue
                     if os.path.islink(full):
-                        filenames.append(d)  # a link to a directory is an entry, not followed
+                        filenames.append(d)  # a link to a directory is an entry...
+                        linked.append(full)  # ...and, leading out of every folder, walked and watched
                         continue
                     keep.append(d)
                 dirnames[:] = keep
@@ -185,6 +220,13 @@ class WorkspaceWatcher:
                     rel = self.roots.to_rel(full)
                     if rel is not None and not self.excluded(rel):
                         yield rel, full
+        for link in linked:
+            target = os.path.realpath(link)
+            inside = any(target == str(p) or target.startswith(str(p) + os.sep) for p in self.roots.paths())
+            if inside or not os.path.isdir(target) or target in self.linked:
+                continue   # inside a folder (watched there), dangling, or met already (a cycle)
+            self.linked[target] = link
+            yield from self.files(link)
 
     # -- worker -----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -194,6 +236,7 @@ class WorkspaceWatcher:
             except Exception as exc:  # noqa: BLE001
                 log.exception("watch preparation failed")
                 self.errors.append(exc)
+        self._watch_linked()
         self.ready.set()
         while not self._stop.is_set():
             if not self._queue and not self._held and not self._overflow.is_set():
@@ -221,6 +264,7 @@ class WorkspaceWatcher:
         if batch.gitignore_changed:
             self.roots.invalidate()
         self._expand_new_dirs(batch)
+        self._watch_linked()
         self._rescan_after_lost_events(batch)
         self._hold_for_git(batch.touched)
         changes = self._compare(self._release(final), batch.moves)

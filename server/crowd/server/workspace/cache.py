@@ -95,7 +95,9 @@ class WorkspaceCache:
         if found is None or not found[1]:
             return None
         folder, inner = found
-        if not is_valid_name(inner) or self.rules[folder.name].is_ignored(inner):
+        # a name that is not UTF-8 keeps its surrogate escapes here (the file can be read
+        # back with them); the recording repairs it to U+FFFD with a note, never skips it
+        if self.rules[folder.name].is_ignored(inner):
             return None
         return self.folders.rel_of(folder, inner)
 

@@ -47,7 +47,9 @@ class WorkspaceFolders:
     def __init__(self, roots: list[tuple[str | None, Path]]) -> None:
         folders: list[Folder] = []
         used: set[str] = set()
+        self._given: list[tuple[str, Folder]] = []   # a folder opened through a symlink: that path too
         for name, root in roots:
+            given = os.path.abspath(root)
             root = Path(os.path.realpath(root))
             base = (name or root.name or "root").replace("/", "_")
             unique, n = base, 2
@@ -55,6 +57,8 @@ class WorkspaceFolders:
                 unique, n = f"{base}-{n}", n + 1
             used.add(unique)
             folders.append(Folder(unique, root))
+            if given != str(root):
+                self._given.append((given, folders[-1]))
         self.folders = folders
         self.multi = len(folders) > 1
         # longest roots first so nested workspace folders map to the innermost one
@@ -72,7 +76,12 @@ class WorkspaceFolders:
                 return folder, ""
             if p.startswith(root) and p[len(root)] == os.sep:
                 return folder, PurePosixPath(*Path(p[len(root) + 1:]).parts).as_posix()
-        # the editor may report a path through a symlinked folder: resolve once and retry
+        # the editor reports paths as the folder was opened: through a symlink to it, and
+        # below it through linked subfolders, which must not be resolved away
+        for given, folder in sorted(self._given, key=lambda g: len(g[0]), reverse=True):
+            if p.startswith(given) and len(p) > len(given) and p[len(given)] == os.sep:
+                return folder, PurePosixPath(*Path(p[len(given) + 1:]).parts).as_posix()
+        # a path through some other symlink to a folder: resolve once and retry
         try:
             real = os.path.realpath(p)
         except (OSError, ValueError):

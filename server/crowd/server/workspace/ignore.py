@@ -58,6 +58,7 @@ class IgnoreRules:
 
     def _decide(self, inner: str, is_dir: bool) -> bool:
         """Own rules of ``inner`` (ancestors not considered)."""
+        inner = matchable(inner)
         probe = inner + "/" if is_dir else inner
         if self.excludes.match_file(probe):
             return True
@@ -94,6 +95,14 @@ class IgnoreRules:
         return self.dir_ignored(inner) if is_dir else self._decide(inner, False)
 
 
+def matchable(name: str) -> str:
+    """``name`` as pathspec can match it: a name that is not UTF-8 (surrogate escapes, which
+    pathspec's encoder refuses) with U+FFFD for its undecodable bytes."""
+    if is_valid_name(name):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def walk_error(path: str, exc: OSError) -> None:
     log.error("cannot list %s: %s", path, exc.strerror or exc)
 
@@ -107,4 +116,4 @@ def is_valid_name(name: str) -> bool:
     return True
 
 
-__all__ = ["IgnoreRules", "is_valid_name", "walk_error", "os"]
+__all__ = ["IgnoreRules", "is_valid_name", "matchable", "walk_error", "os"]
