@@ -12,6 +12,9 @@ import stat
 import time
 import urllib.parse
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from crowd.server.ws import write_token_file
 from crowd.transfer.client import Uploader, UploaderConfig
 from crowd.transfer.ingest import IngestServer
@@ -110,3 +113,34 @@ def test_slow_clients_cannot_hold_every_thread(bucket):
         for s in stalled:
             s.close()
         server.stop()
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                     max_leaves=12)
+_FIELDS = st.fixed_dictionaries({}, optional={
+    "userId": _JSON | st.sampled_from(["u-1234", "../x", "a" * 200, "alice"]),
+    "kind": _JSON | st.sampled_from(["editor", "desktop"]),
+    "sessionId": _JSON | st.sampled_from(["s1", "a/b", ".hidden", "\ud800"]),
+    "size": _JSON | st.integers(min_value=-2, max_value=2**70),
+    "sha256": _JSON | st.sampled_from(["0" * 64, "F" * 64, "0" * 63]),
+    "md5": _JSON | st.sampled_from(["0" * 32, "z" * 32]),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_FIELDS | _JSON, raw=st.none() | st.binary(max_size=200))
+def test_any_presign_body_gets_a_clear_answer(ingest, body, raw):
+    """Whatever a client sends, the answer is 200 (a well-formed request) or 4xx with a JSON
+    error, never a 5xx or a dropped connection, and only well-formed requests get a URL."""
+    data = raw if raw is not None else json.dumps(body).encode("utf-8", "surrogatepass")
+    answer = _raw(ingest.port, _presign_head(str(len(data))) + data)
+    status = int(answer.split(b" ", 2)[1])
+    payload = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert status == 200 or 400 <= status < 500, (status, payload)
+    if status == 200:
+        assert isinstance(body, dict) and raw is None
+        assert body["kind"] in ("editor", "desktop") and 0 <= body["size"] <= ingest.max_bytes
+        assert payload["key"] == f"bundles/{body['userId']}/{body['kind']}/{body['sessionId']}/{body['sha256']}.tar"
+    else:
+        assert isinstance(payload["error"], str)

@@ -14,7 +14,7 @@ access mode; ``/proc/locks`` names the folders a live editor writer holds its ``
 between two segments, holding no segment open, is still seen). Looking never takes a lock,
 so it cannot get in a starting writer's way. Only processes this user may inspect are seen (all of them as root); on a
 system without ``/proc`` nothing is seen, and idle time decides as before. Measured here:
-one scan of ~300 processes takes ~15 ms.
+one scan of ~130 processes takes ~20 ms (so `crowd upload run` looks once per scan).
 """
 from __future__ import annotations
 

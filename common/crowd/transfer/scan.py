@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from crowd.format.desktop import state as desktop_state
-from crowd.transfer.bundle import DEFAULT_IDLE_S, desktop_candidates, editor_candidate
+from crowd.transfer.bundle import DEFAULT_IDLE_S, EDITOR_SEGMENT, desktop_candidates, editor_candidate
+from crowd.transfer.live import locked_folders, open_for_writing
 from crowd.transfer.queue import Bundle, UploadQueue
 
 
@@ -19,9 +20,13 @@ def enqueue_editor_recordings(queue: UploadQueue, recordings: Path, *, idle_s: f
     added = []
     if not Path(recordings).is_dir():
         return added
-    for folder in sorted(p for p in Path(recordings).iterdir() if p.is_dir()):
+    folders = sorted(p for p in Path(recordings).iterdir() if p.is_dir())
+    # one look at the kernel for all folders (~20 ms), not one per folder
+    held = locked_folders(folders) | open_for_writing(
+        [seg for folder in folders for seg in folder.iterdir() if EDITOR_SEGMENT.match(seg.name)])
+    for folder in folders:
         final = bool(final_sessions and folder.name in final_sessions)
-        bundle = queue.add(editor_candidate(folder, final=final, idle_s=idle_s))
+        bundle = queue.add(editor_candidate(folder, final=final, idle_s=idle_s, held=held))
         if bundle is not None:
             added.append(bundle)
     return added
