@@ -88,3 +88,10 @@ def test_a_secret_in_a_line_over_two_thousand_characters():
     text = "{" + ",".join(f'"k{i}":"{_rand(rng, string.ascii_lowercase, 12)}"' for i in range(300)) + f',"db_password":"{pw}"}}'
     found = SecretFinder().find(text)
     assert [text[f.start:f.end] for f in found] == [pw]
+
+
+def test_aws_key_ids_with_or_without_digits_but_not_dna():
+    finder = SecretFinder()
+    assert [f.kind for f in finder.find("id = AKIAQWERTYUIOPASDFGH")] == ["aws_access_key"]   # base32, no digit
+    assert finder.find("id = AKIAIOSFODNN7EXAMPLE") == []                 # the documentation's id
+    assert finder.find("GATTACA\nTTGACCACCCACACATGCTAAAG\nACCACGTGGTAGAAAAGGAT\n") == []

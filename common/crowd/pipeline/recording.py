@@ -206,9 +206,9 @@ class RecordingPipeline:
             return message
         try:
             return redactor.scrub_text(message)[0]
-        except Exception:  # noqa: BLE001 - fail closed: a message that cannot be scrubbed is not written
+        except Exception:  # noqa: BLE001 - fail closed: only the message's head (what failed) is kept
             log.exception("redaction failed on an error message")
-            return "an error message was not written (redaction failed)"
+            return message.split(":", 1)[0] + ": details not written (redaction failed)"
 
     def _write_error(self, seq: int, t: int, wall: int, message: str) -> None:
         message = self._scrub_message(message)

@@ -131,7 +131,7 @@ class Redactor:
             return []
         notes: list[dict[str, Any]] = []
         kind = event.get("kind")
-        if kind == "edit" or kind == "terminal_input":
+        if (kind == "edit" or kind == "terminal_input") and not _one_key(event, kind):
             inserted = self.stitcher.originals(event)
             if inserted is not None:        # before the walk: it needs the text as inserted
                 notes.extend(self.stitcher.stitch(event, inserted))
@@ -227,6 +227,22 @@ class Redactor:
                 self._walk(item, f"{path}[{i}]", filename, notes)
             elif isinstance(item, list):
                 self._walk_list(item, f"{path}[{i}]", filename, notes)
+
+
+def _one_key(event: dict[str, Any], kind: str) -> bool:
+    """A one-character insertion (a key): the typing guard's, not the stitcher's. Inlined
+    checks: this runs on every keystroke (bench privacy, per keystroke)."""
+    if kind == "edit":
+        changes = event.get("changes")
+        if changes.__class__ is not list or len(changes) != 1:
+            return False
+        change = changes[0]
+        if change.__class__ is not dict:
+            return False
+        text = change.get("text")
+        return text.__class__ is str and len(text) < 2 and not change.get("length")
+    data = event.get("data")
+    return data.__class__ is str and len(data) < 2 and data != "\r" and data != "\n"
 
 
 def _note(f: Finding, where: str, file: str | None) -> dict[str, Any]:
