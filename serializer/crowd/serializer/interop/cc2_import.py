@@ -40,6 +40,7 @@ from typing import Any, BinaryIO
 
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
 from crowd.serializer.bulk import bulk
+from crowd.serializer.interop.cc2_clean import clean
 from crowd.serializer.interop.cc2_layout import CHUNK_RE, FOLDER_RE, PART_RE, SNAPSHOT_RE
 from crowd.serializer.interop.screens import cc2_screen
 from crowd.serializer.replay.state import ReplayState
@@ -124,8 +125,9 @@ def read_cc2(*paths: Path | str) -> Cc2Session:
     first = ordered[0]
     session_id = str(first.get("sessionId") or "unknown-session")
     start = first.get("startTime")
-    if not isinstance(start, int):
-        start = next((e.get("timestamp") for c in ordered for e in c["events"] if isinstance(e, dict)), 0)
+    if not isinstance(start, int) or isinstance(start, bool):
+        start = next((e["timestamp"] for c in ordered for e in c["events"]
+                      if isinstance(e, dict) and isinstance(e.get("timestamp"), int)), 0)
     return Cc2Session(session_id, start, ordered, snapshots, problems, _folder_time(paths))
 
 
@@ -353,6 +355,9 @@ def _workspace_root(abs_paths: list[str], rel_paths: set[str]) -> str | None:
 def _relativize(files: dict[str, str], root: str | None, problems: list[str], name: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for path, text in files.items():
+        if not isinstance(text, str):
+            problems.append(f"{name}: the content of a file is not a string; left out")
+            continue
         p = path.replace("\\", "/")
         if not (p.startswith("/") or ":" in p[:3]):
             out[p] = text
@@ -440,11 +445,11 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
          format=FORMAT_NAME,
          format_version=FORMAT_VERSION, folders=[], client={"name": "crowd-code", "version": "2.0"},
          settings={}, imported_from="crowd-code-2.0", **begin)
-    raw = session.events()
+    raw = [c for c in (clean(e, session.problems) for e in session.events()) if c is not None]
     height = editor_height(raw)
-    rel_paths = {e.get("action", {}).get("file") for e in raw if isinstance(e, dict) and e.get("type") == "action"}
-    rel_paths |= {((e.get("observation") or {}).get("viewport") or {}).get("file") for e in raw if isinstance(e, dict)}
-    rel_paths.discard(None)
+    named = [e["action"].get("file") for e in raw if e["type"] == "action"]
+    named += [(e["observation"]["viewport"] or {}).get("file") for e in raw if e["type"] == "observation"]
+    rel_paths = {p for p in named if isinstance(p, str)}
     abs_keys = [k for snap in session.snapshots.values() for k in snap]
     root = _workspace_root(abs_keys, rel_paths) if abs_keys else None
     active_terminal: str | None = None
@@ -452,9 +457,6 @@ def cc2_to_events(session: Cc2Session) -> list[dict[str, Any]]:
     screens: dict[tuple[Any, tuple[str, ...]], dict[str, Any]] = {}  # the last screen emulated
     last_seq = 0
     for ev in raw:
-        if not isinstance(ev, dict) or "type" not in ev:
-            session.problems.append(f"an event that is not an object with a type was skipped: {str(ev)[:80]}")
-            continue
         wall = ev.get("timestamp") if isinstance(ev.get("timestamp"), int) else start + last_t // 1000
         if isinstance(ev.get("sequence"), int):
             if ev["sequence"] != last_seq + 1:
