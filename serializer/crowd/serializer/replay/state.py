@@ -262,7 +262,10 @@ def _file_content(state: ReplayState, ev: dict[str, Any]) -> Step:
         state.files[path] = Document(ev.get("text") or "", complete=complete)
     else:
         doc.set_text(ev.get("text") or "", complete=complete)
-    return _step(state, ev, f"content {path} ({len(split_lines(ev.get('text') or ''))} lines)", file=path)
+    lines = len(split_lines(ev.get("text") or ""))
+    if ev.get("base") == "viewport":
+        return _step(state, ev, f"seen {path} ({lines} lines{', the whole file' if complete else ''})", file=path)
+    return _step(state, ev, f"content {path} ({lines} lines)", file=path)
 
 
 def _terminal_screen(state: ReplayState, ev: dict[str, Any]) -> Step:
