@@ -71,6 +71,8 @@ def test_kill_during_compaction_loses_nothing_acknowledged(tmp_path: Path) -> No
             proc.kill()
         proc.wait()
     reader.join(10)
+    assert proc.stdout is not None
+    proc.stdout.close()
     due = [seq for seq, at in acks if at < killed_at - MARGIN_S]
     assert due, "the child acknowledged nothing"
     result = read_recording(rec)
@@ -187,3 +189,34 @@ def test_recover_skips_a_folder_a_live_writer_holds(tmp_path: Path) -> None:
     assert temp.exists() and not list(dead.iterdir())
     live.close()
     assert recover_folder(tmp_path / "live") == 1
+
+
+def test_a_segment_waiting_for_compaction_is_held_open_for_the_uploader(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The uploader skips files a process holds open for writing (crowd.transfer.live): a
+    finished segment stays so until its compaction replaced it, or the fine-grained copy
+    would be bundled and the compacted one bundled again."""
+    import crowd.format.writer as writer_module
+    from crowd.transfer.live import open_for_writing
+
+    release = threading.Event()
+    started = threading.Event()
+    real = writer_module.compact_segment
+
+    def slow_compaction(path: Path, compressor) -> bool:   # noqa: ANN001
+        started.set()
+        release.wait(30)
+        return real(path, compressor)
+
+    monkeypatch.setattr(writer_module, "compact_segment", slow_compaction)
+    writer = RecordingWriter(tmp_path / "rec", flush_interval=3600, compact=True, segment_max_bytes=4096)
+    for i in range(1, 40):
+        writer.append(_edit(i))
+        writer.flush()
+    assert started.wait(30)
+    first = tmp_path / "rec" / "seg-000000.crowd"
+    assert first in open_for_writing([first])
+    release.set()
+    writer.close()
+    assert open_for_writing([first]) == set()
+    assert [e["seq"] for e in read_recording(tmp_path / "rec").events] == list(range(1, 40))

@@ -176,7 +176,7 @@ class RecordingWriter:
         self.events_dropped = 0              # unencodable events (see the module docstring)
         self.bytes_written = 0
         self.last_error: BaseException | None = None
-        self._compact_queue: list[Path] = []
+        self._compact_queue: list[tuple[Path, Any]] = []   # (finished segment, its open file)
         self._compact_cv = threading.Condition()
         self._compact_lock = threading.Lock()      # one compaction at a time, none during panic
         self._compact_stop = False
@@ -348,17 +348,24 @@ class RecordingWriter:
             fh, self._fh = self._fh, None
             try:
                 os.fsync(fh.fileno())
-            finally:
+            except BaseException:
                 fh.close()
+                raise
             if self.compact if compact is None else compact:
-                self._queue_compaction([path])
+                # kept open (for writing) until compacted: the uploader takes no segment a
+                # process holds open for writing (crowd.transfer.live), so it never bundles the
+                # fine-grained copy that compaction is about to replace
+                self._queue_compaction([(path, fh)])
+            else:
+                fh.close()
 
     # -- compaction (its own thread, see the module docstring) -------------------------------
-    def _queue_compaction(self, paths: list[Path]) -> None:
-        if not paths:
+    def _queue_compaction(self, items: list[tuple[Path, Any]]) -> None:
+        """``(path, open file or None)`` of finished segments; the file is closed once done."""
+        if not items:
             return
         with self._compact_cv:
-            self._compact_queue.extend(paths)
+            self._compact_queue.extend(items)
             if self._compactor is None:
                 self._compact_stop = False
                 self._compactor = threading.Thread(target=self._compact_run, name="crowd-recording-compactor",
@@ -378,7 +385,7 @@ class RecordingWriter:
                 with self._compact_cv:
                     if not self._compact_queue:
                         continue
-                    path = self._compact_queue.pop(0)
+                    path, held = self._compact_queue.pop(0)
                 try:
                     compact_segment(path, compressor)
                 except FileNotFoundError:
@@ -386,6 +393,9 @@ class RecordingWriter:
                 except Exception as exc:  # noqa: BLE001 - the fine-grained segment is still complete
                     if self.on_error:
                         self.on_error(exc)
+                finally:
+                    if held is not None:
+                        held.close()
 
     def _finish_compactions(self) -> None:
         with self._compact_cv:
@@ -434,6 +444,9 @@ class RecordingWriter:
         with self._io_lock, self._compact_lock:
             with self._compact_cv:   # a running compaction has finished (we hold its lock)
                 queued, self._compact_queue = self._compact_queue, []
+            for _, held in queued:
+                if held is not None:
+                    held.close()
             with self._lock:
                 kept = [e for e in self._pending if not doomed(e)]
                 removed = len(self._pending) - len(kept)
@@ -443,7 +456,7 @@ class RecordingWriter:
             removed += _drop_from_segments(self.directory, doomed, self._compressor)
             remaining = list_segments(self.directory)
             self._segment_index = int(remaining[-1].stem.split("-")[1]) + 1 if remaining else 0
-            self._queue_compaction([p for p in queued if p.exists()])
+            self._queue_compaction([(p, None) for p, _ in queued if p.exists()])
             return removed
 
 
