@@ -40,3 +40,11 @@ def test_secret_files_anywhere_in_the_workspace(rel, folders):
 def test_a_workspace_can_keep_its_own_list():
     policy = SecretPathPolicy(["*.secret"], use_defaults=False)
     assert policy.is_secret("a/b.secret") and not policy.is_secret("wp-config.php")
+
+
+def test_a_file_whose_name_holds_a_secret_is_a_secret_file():
+    token = "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"
+    assert is_secret_path(f"notes/{token}.txt") and is_secret_path(f"keys/{token}/README.md")
+    for rel in ("src/app/main.py", "static/main.3f2a9c1d0e8b7a6f.js", "node_modules/.bin/tsc",
+                ".next/static/V1StGXR8_Z5jdHi6B-myT/_buildManifest.js"):
+        assert not is_secret_path(rel), rel

@@ -20,6 +20,8 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 
+from crowd.privacy.detect import SecretFinder
+
 # Patterns without "/" match the file's base name; patterns with "/" match the tail of the
 # workspace-relative path (so ".aws/credentials" matches "home/.aws/credentials" too).
 DEFAULT_SECRET_GLOBS: tuple[str, ...] = (
@@ -80,7 +82,18 @@ class SecretPathPolicy:
 
 @lru_cache(maxsize=16384)
 def _cached(rel: str, globs: tuple[str, ...]) -> bool:
-    return _match(rel, globs)
+    return _match(rel, globs) or names_a_secret(rel)
+
+
+_FINDER = SecretFinder()
+
+
+@lru_cache(maxsize=16384)
+def names_a_secret(rel: str) -> bool:
+    """A path that holds a credential in its own name (``notes/ghp_....txt``): such a file is
+    treated as a secret file, since its name would otherwise be written wherever paths are
+    (snapshot manifests, file events) and a snapshot path cannot be a marker."""
+    return bool(_FINDER.find(rel))
 
 
 _DEFAULT = SecretPathPolicy()
