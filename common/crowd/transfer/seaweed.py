@@ -108,10 +108,18 @@ class EmbeddedStore:
         p = self.ports
         return [str(weed_binary()), "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 "-s3", f"-s3.port={p['s3']}", f"-s3.config={self.folder / 's3.json'}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", *self._socket_args(),
                 *(f"-{name}={p[name]}" for name in PORT_NAMES[1:] if "." in name),
                 f"-master.port={p['master']}", f"-volume.port={p['volume']}", f"-filer.port={p['filer']}",
                 "-master.volumeSizeLimitMB=256", "-volume.max=0"]
+
+    def _socket_args(self) -> list[str]:
+        """The filer's and S3 gateway's unix sockets in our folder (weed's defaults,
+        /tmp/seaweedfs-<part>-<port>.sock, are left behind by every killed store); only where
+        the path fits a socket name. (Its gRPC sockets' paths cannot be set: they stay in /tmp.)"""
+        if len(str(self.folder / "filer.sock")) >= 100:
+            return []
+        return [f"-filer.localSocket={self.folder / 'filer.sock'}", f"-s3.localSocket={self.folder / 's3.sock'}"]
 
     def start(self, timeout_s: float = READY_TIMEOUT_S) -> "EmbeddedStore":
         self.folder.mkdir(parents=True, exist_ok=True)
