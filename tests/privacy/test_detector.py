@@ -95,3 +95,39 @@ def test_aws_key_ids_with_or_without_digits_but_not_dna():
     assert [f.kind for f in finder.find("id = AKIAQWERTYUIOPASDFGH")] == ["aws_access_key"]   # base32, no digit
     assert finder.find("id = AKIAIOSFODNN7EXAMPLE") == []                 # the documentation's id
     assert finder.find("GATTACA\nTTGACCACCCACACATGCTAAAG\nACCACGTGGTAGAAAAGGAT\n") == []
+
+
+def test_threads_scan_at_once():
+    """The pipeline and the snapshot writer scan with one redactor at the same time: each
+    thread needs its own Hyperscan scratch (a shared one raised ScratchInUseError)."""
+    import threading
+
+    redactor = Redactor()
+    text = "".join(f'api_token = "{_rand(random.Random(i), AL, 20)}"\n' + "x = 1\n" * 200 for i in range(200))
+    expected = len(redactor.finder.find(text))
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def scan() -> None:
+        try:
+            for _ in range(5):
+                results.append(len(redactor.scrub_text(text)[1]))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and results == [expected] * 20 and expected == 200
+
+
+def test_random_values_under_token_names_are_secrets():
+    """The judge's bars (classes, entropy, not made of words) let nearly every generated key
+    through: measured 58 of 20,000 random 16-character values missed, 8 of 20,000 at 20."""
+    finder = SecretFinder()
+    rng = random.Random(7)
+    caught = sum(bool(finder.find(f'api_token = "{"".join(rng.choice(AL) for _ in range(20))}"'))
+                 for _ in range(2000))
+    assert caught >= 1990

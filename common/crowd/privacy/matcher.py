@@ -18,6 +18,7 @@ the same findings, about a hundred times slower.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from crowd.privacy.rules import Rule
@@ -35,6 +36,9 @@ class Matcher:
         self.rules = tuple(rules)
         self.available = hyperscan is not None
         self._db = None
+        # Hyperscan's scratch space serves one scan at a time (a second thread got
+        # ScratchInUseError: the pipeline and the snapshot writer scan at once): one per thread
+        self._local = threading.local()
         if self.available:
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             flags = []
@@ -60,5 +64,9 @@ class Matcher:
         def on_match(rule: int, start: int, end: int, _flags: int, _context: object) -> None:
             append((rule, start, end))
 
-        self._db.scan(data, match_event_handler=on_match)
+        try:
+            scratch = self._local.scratch
+        except AttributeError:          # this thread's first scan
+            scratch = self._local.scratch = hyperscan.Scratch(database=self._db)
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return hits

@@ -85,7 +85,9 @@ def _cached(rel: str, globs: tuple[str, ...]) -> bool:
     return _match(rel, globs) or names_a_secret(rel)
 
 
-_FINDER = SecretFinder()
+@lru_cache(maxsize=1)
+def _finder() -> SecretFinder:
+    return SecretFinder()      # built on first use: importing crowd.privacy compiles nothing
 
 
 @lru_cache(maxsize=16384)
@@ -93,7 +95,7 @@ def names_a_secret(rel: str) -> bool:
     """A path that holds a credential in its own name (``notes/ghp_....txt``): such a file is
     treated as a secret file, since its name would otherwise be written wherever paths are
     (snapshot manifests, file events) and a snapshot path cannot be a marker."""
-    return bool(_FINDER.find(rel))
+    return bool(_finder().find(rel))
 
 
 _DEFAULT = SecretPathPolicy()
