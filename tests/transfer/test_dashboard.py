@@ -146,3 +146,49 @@ def test_dashboard_needs_the_researchers_token(tmp_path, bucket):
             assert json.loads(r.read())["datasets"] == {}
     finally:
         ingest.stop()
+
+
+def test_dashboard_survives_hostile_bundles(tmp_path, bucket):
+    """Bundles are contributors' files: garbage, a tar whose segment is not a recording, a
+    desktop log that is not msgpack, and markup in names must not break the page or run."""
+    import io
+    import tarfile
+    import urllib.request
+
+    from crowd.transfer.store import s3_client
+
+    def tar_of(members: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    xss = "x<img src=x onerror=alert(1)>"
+    bodies = {
+        "bundles/mallory/editor/s1/" + "1" * 64 + ".tar": os.urandom(3000),
+        "bundles/mallory/editor/s2/" + "2" * 64 + ".tar": tar_of({"s2/seg-000000.crowd": b"not a recording"}),
+        "bundles/mallory/desktop/s3/" + "3" * 64 + ".tar": tar_of({f"s3/input_{DESKTOP_SID}_seg0000.msgpack":
+                                                                   b"\xc1\xc1 not msgpack"}),
+    }
+    s3 = s3_client(bucket)
+    for key, body in bodies.items():
+        s3.put_object(Bucket=bucket.bucket, Key=key, Body=body)
+    s3.put_object(Bucket=bucket.bucket, Key="status/evil.json",
+                  Body=json.dumps({"contributor": xss, "held": 2, "waiting": 1}).encode())
+    s3.put_object(Bucket=bucket.bucket, Key="status/broken.json", Body=b"{not json")
+    ingest = IngestServer(bucket, token=TOKEN).start()
+    try:
+        with urllib.request.urlopen(f"{ingest.url}/v1/stats?token={TOKEN}", timeout=60) as r:
+            stats = json.loads(r.read())
+        with urllib.request.urlopen(f"{ingest.url}/dashboard?token={TOKEN}", timeout=60) as r:
+            page = r.read().decode()
+    finally:
+        ingest.stop()
+    assert stats["datasets"]["editor"]["bundles"] == 2 and stats["datasets"]["desktop"]["bundles"] == 1
+    assert sum(d["events"] for d in stats["datasets"].values()) == 0
+    assert stats["backlog"][xss] == {**stats["backlog"][xss], "held": 2, "waiting": 1}
+    assert "<img" not in page.split('<script id="stats"')[0] and "&lt;img" in page
+    assert "<img" not in page.split('<script id="stats"')[1]          # escaped inside the JSON too
