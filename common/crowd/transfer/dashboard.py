@@ -28,7 +28,7 @@ import tempfile
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from crowd.transfer.store import StoreSettings, list_objects, parse_bundle_key
 
@@ -74,14 +74,16 @@ def editor_segment_stats(events: list[dict[str, Any]]) -> dict[str, Any]:
             "events": len(events)}
 
 
-def bundle_stats(data: bytes, parts: dict[str, str]) -> dict[str, Any]:
-    """The numbers of one bundle (the tar's bytes)."""
+def bundle_stats(data: bytes | BinaryIO, parts: dict[str, str]) -> dict[str, Any]:
+    """The numbers of one bundle (the tar's bytes, or a seekable file holding them). Only
+    segment logs are read; videos are skipped by seeking past them."""
     from crowd.format import read_recording  # noqa: PLC0415
     from crowd.format.desktop.keylog import loads as load_keylog  # noqa: PLC0415
 
     out: dict[str, Any] = {**parts, "seconds_by_surface": Counter(), "seconds_by_day": Counter(),
                            "action_mix": Counter(), "events": 0, "segments": 0}
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar, tempfile.TemporaryDirectory() as tmp:
+    fileobj = io.BytesIO(data) if isinstance(data, bytes) else data
+    with tarfile.open(fileobj=fileobj) as tar, tempfile.TemporaryDirectory() as tmp:
         for member in tar.getmembers():
             if not member.isfile():
                 continue
@@ -142,9 +144,11 @@ def collect_stats(client: Any, settings: StoreSettings, *, cache: dict[str, Any]
             continue
         cached = cache.get(obj["key"])
         if cached is None or cached[0] != obj["etag"]:
-            body = client.get_object(Bucket=settings.bucket, Key=obj["key"])["Body"].read()
             try:
-                cached = (obj["etag"], bundle_stats(body, parts))
+                with tempfile.TemporaryFile() as body:   # a bundle may be GBs of video: not in memory
+                    client.download_fileobj(settings.bucket, obj["key"], body)
+                    body.seek(0)
+                    cached = (obj["etag"], bundle_stats(body, parts))
             except (tarfile.TarError, ValueError, OSError) as exc:
                 log.warning("bundle %s unreadable: %s", obj["key"], exc)
                 cached = (obj["etag"], {**parts, "seconds_by_surface": {}, "seconds_by_day": {},
