@@ -118,3 +118,21 @@ def test_ordinary_pastes_are_left_alone(tmp_path):
               _edit(46, "    return check(token)\n"), _edit(70, "ghp_reference = 'see docs'\n")]
     blob = _record(tmp_path, events)
     assert "[REDACTED:" not in blob
+
+
+def test_a_salt_typed_key_by_key_after_its_name(tmp_path):
+    """``salt`` is a secret name for the detector, so the typing guard holds what is typed after
+    it: a lowercase salt is not secret-shaped by itself, and without the name in the guard's
+    keywords it was written key by key (the document replayed from the edits held it)."""
+    salt = "qzvmxkwplrtnbc"
+    text, events = "", []
+    for ch in f"APP_SIGNING_SALT={salt}\n":
+        events.append(_edit(len(text), ch, file="app/.settings.py"))
+        text += ch
+    recorded = json.loads(_record(tmp_path, events))
+    doc = ""
+    for event in recorded:
+        if event["kind"] == "edit":
+            for change in event["changes"]:
+                doc = doc[:change["offset"]] + change["text"] + doc[change["offset"] + change["length"]:]
+    assert doc.startswith("APP_SIGNING_SALT=") and not _leaks(salt, doc), doc

@@ -34,7 +34,11 @@ def _judge_assign(m: re.Match[str]) -> tuple[int, int] | None:
     value = m.group(group)
     if group == "us" and m.string[m.end("us"):m.end("us") + 1] in ("(", ".", "["):
         return None                  # a call or an attribute: code, not a value
-    if not plausible_value(value, strength, quoted=group == "qs"):
+    # NAME=value with no spaces (dotenv, shell, docker -e): an unquoted value is a literal
+    # there, not a reference as in code (unless it is a $VAR or an UPPER_CASE constant)
+    literal = group == "qs" or (m.group("op") == "=" and m.group("name").isupper()
+                                and m.end("name") + 1 == m.start(group) and not value.isupper())
+    if not plausible_value(value, strength, quoted=literal):
         return None
     return m.start(group), m.end(group)
 

@@ -28,10 +28,16 @@ KNOWN_PREFIXES: tuple[str, ...] = (
     "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
     "github_pat_", "glpat-", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIza", "xox", "hf_", "npm_",
     "pypi-", "SG.", "eyJ", "-----BEGIN", "PuTTY-User-Key", "dop_v1_", "shpat_", "sq0atp-", "key-",
+    # the other formats of crowd.privacy.rules (issue 16)
+    "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glsoat-", "whsec_", "xapp-", "hvs.", "hvb.", "dckr_pat_",
+    "lin_api_", "figd_", "glsa_", "glc_", "NRAK-", "sntrys_", "AGE-SECRET-KEY-", "r8_", "gsk_", "pplx-", "xai-",
+    "dapi", "pul-", "dp.pt.", "GOCSPX-", "ya29.", "LTAI", "ATATT3", "ATBB", "ntn_", "rubygems_", "pscale_",
+    "fo1_", "sbp_", "api_org_", "PMAK-", "dt0c01.", "CLOJARS_",
 )
 # Words after which a value on the same line can be recognised as a secret by its context
 # alone (detect.py's keyword, assignment, flag, header and URL detectors key on them).
-SECRET_CONTEXT = re.compile(r"(?i)pass|pwd|secret|token|key|auth|cred|bearer|contrase|://|-u\s")
+SECRET_CONTEXT = re.compile(r"(?i)pass|pwd|secret|token|key|auth|cred|bearer|contrase|salt|pepper|signing|"
+                            r"hmac|cookie|dsn|sig=|://|-u\s")
 
 _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
