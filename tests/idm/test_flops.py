@@ -51,3 +51,19 @@ def test_step_flops_match_the_flop_counter(setup, mode):
                    lora_r=8 if mode == "lora" else 0, full=mode == "full", backward=mode != "forward")
     assert f.total == counter.get_total_flops()
     assert f.vision_linear + f.patch_embed + f.vision_attention > 0.25 * f.total  # what 4N+2N_t per token left out
+
+
+def test_the_patch_embedding_as_a_matmul_gives_the_convolution_output(setup):
+    from crowd.idm.modeling import use_patch_matmul
+
+    config, _, batch, cls = setup
+    torch.manual_seed(3)
+    model = cls._from_config(config, dtype=torch.float32)
+    keys = set(model.state_dict())
+    x = batch["pixel_values"][:40]
+    with torch.no_grad():
+        conv = model.model.visual.patch_embed(x)
+        assert use_patch_matmul(model)
+        mm = model.model.visual.patch_embed(x)
+    assert set(model.state_dict()) == keys   # checkpoints load unchanged
+    torch.testing.assert_close(mm, conv, rtol=1e-4, atol=1e-5)

@@ -1,26 +1,31 @@
-"""Short version of bench/bench_idm.py: a tiny Qwen3-VL trained for a couple of minutes on CPU
-on synthetic clips beats the always-[] baseline on clips of held-out sessions."""
+"""Short version of bench/bench_idm.py: the CPU-scale experiment (full fine-tune of a small
+random Qwen3-VL on fresh synthetic clips) runs end to end and is judged by the learning bar
+(crowd.idm.experiment.learning_bar: own-frames vs other-frames loss, per-type F1 vs the best
+frame-blind answer). The earlier version's "reads the frames" assertion passed only because
+static clips read back as one frame (issue 18); a run this short does not clear the bar, so
+this test checks the measurement, and the frame reading itself is checked directly below on a
+task only the frames can answer."""
 from __future__ import annotations
+
+import math
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
 
-def test_tiny_model_beats_the_empty_baseline_on_held_out_sessions(tmp_path):
-    """The full pipeline (rendered recordings -> prepare -> train -> windowed eval) on a narrow
-    synthetic mix (idle and clicks) that a CPU minute of training can learn; the full mix is
-    the benchmark's job (bench/bench_idm.py)."""
-    from crowd.idm.experiment import run_synthetic
+def test_cpu_experiment_runs_and_is_measured_against_the_frame_blind_bar(tmp_path):
+    from crowd.idm.experiment import Plan, learning_bar, run_synthetic
 
-    x = run_synthetic(tmp_path, sessions=8, seconds=40, steps=160, eval_limit=16, loader_workers=0,
-                      weights={"idle": 5, "click": 1})
-    model, base = x.result["model"], x.result["baseline_empty"]
+    x = run_synthetic(tmp_path, Plan(sessions=4, seconds=30, steps=40, batch_size=4, eval_limit=4, loader_workers=0))
+    model, empty, blind = x.result["model"], x.result["baseline_empty"], x.result["baseline_blind"]
     assert x.last_loss < 0.5 * x.first_loss
-    assert base["overall"]["f1"] == 0.0 and base["MouseClick"]["fn"] > 0
-    assert model["MouseClick"]["tp"] > 0 and model["MouseClick"]["f1"] > base["MouseClick"]["f1"]
-    print(x.result["model"]["MouseClick"], x.loss_own_frames, x.loss_other_frames)
-    assert x.loss_own_frames < x.loss_other_frames  # it reads the frames, not only a prior
+    assert empty["overall"]["f1"] == 0.0
+    assert set(blind) == {"KeyPress", "MouseClick", "MouseMove", "MouseScroll"}
+    assert any(b["f1"] > 0 for b in blind.values())          # a fixed answer already scores: the real bar
+    assert math.isfinite(x.loss_own_frames) and math.isfinite(x.loss_other_frames)
+    bar = learning_bar(x)
+    assert "frame dependence" in bar and all(isinstance(v, bool) for v in bar.values())
     held_out = {line.split('"session": "')[1][:36] for line in (tmp_path / "clips" / "val.jsonl").read_text().splitlines()}
     trained_on = {line.split('"session": "')[1][:36] for line in (tmp_path / "clips" / "train.jsonl").read_text().splitlines()}
     assert held_out and not held_out & trained_on

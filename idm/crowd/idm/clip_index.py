@@ -19,6 +19,14 @@ COLUMNS = ("clip", "session", "segment", "start_frame", "n_frames", "fps", "widt
            "source_width", "source_height")
 
 
+def load_clips(data_dir: str | Path, split: str) -> list[dict]:
+    """All records of a split from its .jsonl (the human-readable copy of the index)."""
+    path = Path(data_dir) / f"{split}.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `crowd idm prepare` first")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def index_path(data_dir: str | Path, split: str) -> Path:
     return Path(data_dir) / f"{split}.arrow"
 
@@ -43,8 +51,6 @@ class ClipIndex:
     """Read-only, memory-mapped view of one split's clips; picklable as its path alone."""
 
     def __init__(self, data_dir: str | Path, split: str) -> None:
-        from crowd.idm.prepare import load_clips
-
         self.path = index_path(data_dir, split)
         if not self.path.exists():
             write_index(load_clips(data_dir, split), self.path)

@@ -23,7 +23,7 @@ from crowd.format.desktop import keylog as kl
 from crowd.format.desktop import layout
 
 from crowd.idm.actions import extract_actions, geometry_of
-from crowd.idm.clip_index import index_path, write_index
+from crowd.idm.clip_index import index_path, load_clips, write_index  # noqa: F401 - load_clips re-exported
 from crowd.idm.frames import is_black, sample_video, video_frame_count, video_size, write_clip
 from crowd.idm.options import PrepareOptions
 from crowd.idm.prompt import Action
@@ -216,13 +216,6 @@ def _safe_process(job: SegmentJob) -> tuple | str:
         return process_segment(job)
     except Exception as exc:  # noqa: BLE001 - reported per segment in the result
         return f"{type(exc).__name__}: {exc}"
-
-
-def load_clips(data_dir: str | Path, split: str) -> list[dict]:
-    path = Path(data_dir) / f"{split}.jsonl"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `crowd idm prepare` first")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def clip_actions(record: dict) -> list[Action]:
