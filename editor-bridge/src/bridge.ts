@@ -2,12 +2,13 @@
  * The bridge's state: sidecar, status model, consent, event hub. Commands and the
  * activation code call into it; it owns no UI besides what the commands show.
  */
-import * as cp from 'child_process';
-import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ConsentDecision, ConsentStore } from './core/consent';
+import { DriftGate } from './core/drift';
 import { OverheadMeter } from './core/overhead';
+import { defaultRecordingsDir } from './core/ownRecordings';
 import { PanicEscalator } from './core/panic';
 import { PanicResult, REQUESTS, SidecarStatus } from './core/protocol';
 import { StatusModel } from './core/statusModel';
@@ -33,6 +34,7 @@ export class Bridge implements vscode.Disposable {
   private readonly escalator: PanicEscalator;
   private lastState: string | undefined;
   private reconciling = false;
+  private readonly driftGate = new DriftGate();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires whenever the model changed (status bar re-renders). */
   readonly onDidChange = this.changed.event;
@@ -61,10 +63,14 @@ export class Bridge implements vscode.Disposable {
     this.sidecar.onStatus((s) => this.onStatus(s));
   }
 
-  /** Restart a sidecar started with settings that no longer hold (core/drift.ts). */
-  private async reconcile(): Promise<boolean> {
+  /**
+   * Restart a sidecar started with settings that no longer hold (core/drift.ts): at once
+   * when `now` (before consent is granted), else once the drift held for 3 s.
+   */
+  async reconcile(now = false): Promise<boolean> {
     const keys = this.sidecar.driftedSettings();
-    if (!keys.length || this.reconciling) {
+    const restart = now ? keys.length > 0 : this.driftGate.observe(keys, Date.now());
+    if (!restart || this.reconciling) {
       return false;
     }
     this.reconciling = true;
@@ -125,7 +131,7 @@ export class Bridge implements vscode.Disposable {
     if (granted && !wasEnabled) {
       this.resync(); // nothing was sent while declined: the sidecar's document state is stale
     }
-    if (granted && await this.reconcile()) {
+    if (granted && await this.reconcile(true)) {
       return; // the new sidecar was started with the consent just stored
     }
     if (this.sidecar.running) {
@@ -152,13 +158,18 @@ export class Bridge implements vscode.Disposable {
   }
 
   /** The recordings folder: this session's parent, else the configured / default one. */
-  recordingsFolder(): string | undefined {
-    const session = this.model.getStatus()?.recording;
-    if (typeof session === 'string' && session) {
+  recordingsFolder(): string {
+    const session = this.currentRecording();
+    if (session) {
       return path.dirname(session);
     }
-    const configured = readSettings().exportPath.trim();
-    return configured || undefined;
+    return readSettings().exportPath.trim() || defaultRecordingsDir(process.env, os.homedir());
+  }
+
+  /** The recording folder being written now, if any. */
+  currentRecording(): string | undefined {
+    const session = this.model.getStatus()?.recording;
+    return typeof session === 'string' && session ? session : undefined;
   }
 
   statsReport(): Record<string, unknown> {
@@ -171,33 +182,6 @@ export class Bridge implements vscode.Disposable {
       state: this.model.view(Date.now()).mode,
       typingSignals: this.typing ? this.typing.report() : null,
     };
-  }
-
-  /** Run `crowd replay --html` on this session and open the page. */
-  async replay(): Promise<void> {
-    const session = this.model.getStatus()?.recording;
-    const python = this.sidecar.python;
-    if (!session || !python) {
-      void vscode.window.showWarningMessage('crowd: there is no recording in this session to replay yet.');
-      return;
-    }
-    await this.request(REQUESTS.flush).catch(() => undefined);
-    const out = `${session}.html`; // next to the recording folder, not inside it (uploads take the folder)
-    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      cp.execFile(python, ['-m', 'crowd.cli', 'replay', '--html', '-o', out, session], { timeout: 120_000 }, (err, _o, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) });
-      });
-    });
-    if (result.code !== 0 || !fs.existsSync(out)) {
-      const why = /invalid choice|unrecognized/.test(result.stderr)
-        ? 'this crowd installation has no `crowd replay --html` command'
-        : result.stderr.trim().split('\n').pop() || `exit code ${result.code}`;
-      log.error(`replay failed: ${result.stderr}`);
-      void vscode.window.showErrorMessage(`crowd: replay failed: ${why}`);
-      return;
-    }
-    log.info(`replay written to ${out}`);
-    await vscode.env.openExternal(vscode.Uri.file(out));
   }
 
   dispose(): void {

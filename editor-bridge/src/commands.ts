@@ -70,10 +70,6 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
     }),
     vscode.commands.registerCommand('crowd.openRecordings', async () => {
       const folder = bridge.recordingsFolder();
-      if (!folder) {
-        void vscode.window.showInformationMessage('crowd: no recording yet; recordings go to crowd\'s default folder (~/.local/share/crowd/recordings) unless crowd.exportPath is set.');
-        return;
-      }
       // never a window on the folder: it would record its own recordings (and in
       // code-server revealFileInOS has no OS to reveal in): the OS file manager where there
       // is one, else the path to copy
@@ -87,7 +83,14 @@ export function registerCommands(bridge: Bridge): vscode.Disposable[] {
         await vscode.env.clipboard.writeText(folder);
       }
     }),
-    vscode.commands.registerCommand('crowd.replay', () => bridge.replay().catch(reportError('replay'))),
+    vscode.commands.registerCommand('crowd.replay', () => {
+      const session = bridge.currentRecording();
+      if (!session) {
+        void vscode.window.showWarningMessage('crowd: there is no recording in this session to replay yet; older ones are in the crowd Recordings view (Explorer).');
+        return undefined;
+      }
+      return vscode.commands.executeCommand('crowd.recordings.replay', { entry: { path: session } });
+    }),
     vscode.commands.registerCommand('crowd.restartSidecar', () => bridge.sidecar.restart().catch(reportError('restart'))),
     vscode.commands.registerCommand('crowd.showLog', () => log.show()),
     vscode.commands.registerCommand('crowd.selectInterpreter', () => pickInterpreter().catch(reportError('select interpreter'))),

@@ -7,6 +7,8 @@ import { Bridge } from './bridge';
 import { registerCommands } from './commands';
 import { askConsent } from './consentFlow';
 import { adoptMachineFact } from './core/consent';
+import { REQUESTS } from './core/protocol';
+import { WindowWatch } from './core/windowWatch';
 import { registerDocuments } from './forward/documents';
 import { registerEditors } from './forward/editors';
 import { registerFiles } from './forward/files';
@@ -15,6 +17,7 @@ import { TypingSignals } from './forward/typing';
 import { registerWindow } from './forward/window';
 import { createLog, log } from './log';
 import { RESTART_KEYS } from './settings';
+import { RecordingsView } from './recordingsView';
 import { StatusBar } from './statusBar';
 import { offerCrowdTermLater, registerTerminalProfile } from './terminalProfile';
 import { readConsentFact } from './python';
@@ -36,7 +39,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const typing = new TypingSignals(b.hub);
   b.typing = typing;
   const bar = new StatusBar(b.model, () => typing.tooltip(), () => b.nextPanicMinutes());
+  const recordings = new RecordingsView({
+    folder: () => b.recordingsFolder(),
+    current: () => b.currentRecording(),
+    python: () => b.sidecar.python,
+    flush: () => b.request(REQUESTS.flush),
+  });
+  let shownSession: string | undefined;
   context.subscriptions.push(
+    recordings,
+    b.onDidChange(() => { // a new recording appears in the view when it starts
+      const now = b.currentRecording();
+      if (now !== shownSession) {
+        shownSession = now;
+        recordings.refresh();
+      }
+    }),
     b, bar, typing,
     b.onDidChange(() => bar.render()),
     typing.onDidChange(() => bar.render()),
@@ -49,8 +67,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerTerminalProfile(() => b.sidecar.python),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (RESTART_KEYS.some((k) => e.affectsConfiguration(k))) {
-        log.info('crowd settings changed: restarting the sidecar');
-        void b.sidecar.restart();
+        // restarted once the change held (Bridge.reconcile: the status poll checks again)
+        log.info('crowd settings changed: the sidecar restarts with them if they hold for 3 s');
+        void b.reconcile();
       }
       if (e.affectsConfiguration('crowd.statsFile')) {
         developer();
@@ -60,6 +79,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+
+  // a window whose browser died leaves this extension host (and its sidecar) running in
+  // code-server: stop recording while the window does not answer, start again if it returns
+  let stoppedForGone = false;
+  let beat = 0;
+  const watch = new WindowWatch(
+    () => vscode.commands.executeCommand('setContext', 'crowd.alive', ++beat),
+    () => {
+      const mode = b.model.view(Date.now()).mode;
+      if (mode === 'recording' || mode === 'paused') {
+        log.warn('the editor window has not answered for 30 s (its browser is gone?): stopping the recording');
+        stoppedForGone = true;
+        void b.request(REQUESTS.stop).catch((err) => log.error(`stop: ${String(err)}`));
+      }
+    },
+    () => {
+      if (stoppedForGone) {
+        stoppedForGone = false;
+        log.info('the editor window answers again: recording again');
+        void b.request(REQUESTS.start).catch((err) => log.error(`start: ${String(err)}`));
+      }
+    },
+    () => Date.now(),
+  );
+  const watchTimer = setInterval(() => watch.tick(), 5_000);
+  context.subscriptions.push({ dispose: () => clearInterval(watchTimer) });
 
   await b.sidecar.start();
 

@@ -369,7 +369,8 @@ def test_declining_is_remembered_records_nothing_and_can_be_changed(editor, tmp_
     server, ws, recordings, _ = editor
     cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),
            "mode": "consent", "file": "hello.py", "typed": "declined-text",
-           "screenshot": str(ROOT / ".bench-out" / "bridge_consent_failure.png")}
+           "screenshot": str(ROOT / ".bench-out" / "bridge_consent_failure.png"), "shots": str(SHOTS)}
+    SHOTS.mkdir(parents=True, exist_ok=True)
     driver = Driver(cfg, tmp_path / "driver.log")
     try:
         driver.wait_step("declined", 180)
@@ -387,8 +388,10 @@ def test_declining_is_remembered_records_nothing_and_can_be_changed(editor, tmp_
                                  else ["edits after consent"], 60)
         assert not any(e.get("kind") == "error" for e in events), [e for e in events if e.get("kind") == "error"]
         driver.send()
-        # `crowd: Replay this session` runs `crowd replay --html` on it
-        driver.wait_step("replay", 60)
+        # `crowd: Replay this session` runs `crowd replay --html` on it and shows it in a webview;
+        # the Recordings view lists the recording
+        replay = driver.wait_step("replay", 240)
+        assert replay["webview"] and session.name in replay["listed"], replay
         html = session.parent / f"{session.name}.html"
         deadline = time.monotonic() + 120
         while not html.exists() and time.monotonic() < deadline:

@@ -18,3 +18,33 @@ export function drifted(startedWith: Fixed | undefined, now: Fixed): string[] {
   const keys = new Set([...Object.keys(startedWith), ...Object.keys(now)]);
   return [...keys].filter((k) => JSON.stringify(startedWith[k] ?? null) !== JSON.stringify(now[k] ?? null)).sort();
 }
+
+/**
+ * A drift must hold for `holdMs` before the sidecar is restarted for it. WHY: in code-server
+ * the extension host's view of the user settings was seen to flip (crowd.python and
+ * crowd.exportPath gone, 58 s into a session, with nothing changed on disk); restarting at
+ * once for every flip starts a new session in another folder each time.
+ */
+export class DriftGate {
+  private seen: { keys: string; since: number } | undefined;
+
+  constructor(private readonly holdMs = 3_000) {}
+
+  /** Whether to restart now, given the drifted keys observed at `now`. */
+  observe(keys: readonly string[], now: number): boolean {
+    if (!keys.length) {
+      this.seen = undefined;
+      return false;
+    }
+    const key = keys.join(',');
+    if (!this.seen || this.seen.keys !== key) {
+      this.seen = { keys: key, since: now };
+      return false;
+    }
+    if (now - this.seen.since < this.holdMs) {
+      return false;
+    }
+    this.seen = undefined;
+    return true;
+  }
+}

@@ -90,7 +90,25 @@ async function consentScenario(page) {
   step('granted');
   await nextLine();
   await runCommand(page, 'crowd: Replay this session', 'Replay this session');
-  step('replay');
+  // the replay opens in a webview panel (code-server has no OS browser to hand a file to)
+  await page.locator('.tab', { hasText: 'Replay' }).first().waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1_500); // the page inside the webview paints
+  if (cfg.shots) {
+    await page.screenshot({ path: `${cfg.shots}/replay-webview.png` });
+  }
+  // the Recordings view in the Explorer lists the recording
+  await page.keyboard.press('Control+Shift+E');
+  const header = page.locator('.pane-header', { hasText: 'crowd Recordings' }).first();
+  await header.waitFor({ timeout: T });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') {
+    await header.click();
+  }
+  const row = page.locator('.pane-body .monaco-list-row', { hasText: cfg.sessionName ?? /\d{8}-\d{6}/ }).first();
+  await row.waitFor({ timeout: T });
+  if (cfg.shots) {
+    await page.screenshot({ path: `${cfg.shots}/recordings-view.png` });
+  }
+  step('replay', { webview: true, listed: await row.innerText() });
   await nextLine();
 }
 

@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage, default_converter
 
 from crowd.version import __version__
-from crowd.home import ConsentState, write_consent
+from crowd.home import ConsentState, crowd_home, write_consent
 from crowd.home import recordings_dir as default_recordings_dir
 from crowd.server.editor import EditorCore
 from crowd.server.session import ConsentRequired, Session, State
@@ -164,7 +164,7 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
         cache, recordings_dir=recordings, settings=settings, client=options.get("client") or {},
         consent=None if consent is None else bool(consent),
         component_factories=[] if settings.get("components") is False else ls.component_factories,
-        on_state_change=ls.state_changed,
+        on_state_change=ls.state_changed, home=crowd_home(),
     )
     ls.core = EditorCore(ls.session)
     # a panic a crash interrupted is carried out before anything else is recorded
@@ -257,6 +257,15 @@ def on_consent(ls: CrowdServer, params: Any) -> dict[str, Any]:
     granted = _params(params).get("granted")
     if not isinstance(granted, bool):
         raise JsonRpcInvalidParams("crowd/consent needs {granted: true|false}")
+    if session.settings.get("shareConsent", True) is not False:
+        # the user's answer here is the machine's latest: it becomes the fact before the session
+        # acts on it, else the fact watcher may act on the older fact while consent starts the
+        # recording (a grant after a decline was stopped at once: "the machine's consent fact
+        # is declined", tests/bridge/test_editor_e2e.py)
+        try:
+            write_consent("granted" if granted else "declined")
+        except OSError:
+            log.exception("could not write the consent fact")
     return session.set_consent(granted)
 
 

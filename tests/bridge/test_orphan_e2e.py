@@ -1,0 +1,65 @@
+"""An orphaned window stops recording: the browser of a code-server window goes away, its
+extension host (kept by code-server for a reconnection grace period) and sidecar stay, and
+before this fix kept recording alongside the next window's session. The bridge pings its
+window (editor-bridge/src/core/windowWatch.ts) and stops the recording after 30 s without
+an answer.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from crowd.format import read_recording
+from crowd.home import write_consent
+from tests.bridge.codeserver import PLAYWRIGHT, ROOT, CodeServer, missing_preconditions
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CORPUS = ROOT / "editor-bridge" / "test" / "e2e" / "corpus.mjs"
+
+
+def test_recording_stops_when_the_window_is_gone(tmp_path: Path) -> None:
+    missing = missing_preconditions()
+    if missing:
+        pytest.skip("needs what scripts/setup.sh installs; missing: " + ", ".join(missing))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text("x = 1\n")
+    recordings = tmp_path / "recordings"
+    settings = {"crowd.python": str(ROOT / ".venv" / "bin" / "python"), "crowd.exportPath": str(recordings),
+                "workbench.startupEditor": "none", "files.autoSave": "off", "security.workspace.trust.enabled": False,
+                "extensions.autoCheckUpdates": False, "git.enabled": False}
+    server = CodeServer.prepare(tmp_path / "cs", ws, settings)
+    installed = server.install_extension()
+    assert installed.returncode == 0, installed.stderr
+    write_consent("granted", server.base / "crowd-home")
+    server.start(tmp_path / "code-server.log")
+    try:
+        cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"), "waitFor": "REC",
+               "cases": [{"file": "a.py", "steps": [{"type": "y = 2", "delay": 10}]}],
+               "failShot": str(ROOT / ".bench-out" / "orphan_failure.png")}
+        proc = subprocess.run(["node", str(CORPUS), json.dumps(cfg)], capture_output=True, text=True, timeout=400)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        gone_at = time.monotonic()   # the browser is closed: the window is gone
+        sessions = [p for p in recordings.glob("*") if p.is_dir() and list(p.glob("seg-*.crowd"))]
+        assert len(sessions) == 1, sessions
+        deadline = gone_at + 120
+        stopped = False
+        while time.monotonic() < deadline and not stopped:
+            events = read_recording(sessions[0]).events
+            stopped = any(e.get("type") == "session" and e.get("kind") == "stop" for e in events)
+            if not stopped:
+                time.sleep(2)  # the window watch's period; nothing to await from outside
+        hosts = [p for p in server.group() if "extensionHost" in " ".join(p.cmdline()) or "sidecar" in p.cmdline()]
+        logs = "\n".join(p.read_text(errors="replace") for p in server.user_data.glob("logs/**/*crowd*.log"))
+        assert stopped, f"the orphaned window kept recording for 120 s; processes: {hosts}\n{logs[-2000:]}"
+        assert "has not answered for 30 s" in logs, logs[-2000:]
+        print(f"\nstopped {time.monotonic() - gone_at:.0f} s after the browser closed; still running: "
+              f"{[' '.join(p.cmdline())[:80] for p in hosts]}")
+    finally:
+        server.stop()
