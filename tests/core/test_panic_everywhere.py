@@ -75,12 +75,12 @@ def test_panic_reaches_every_recording_under_the_data_folder(home: Path, workspa
         assert all(m.encode() in raw for m in (keep, gone_prev, gone_killed, gone_alone, gone_now))
         result = main.request("crowd/panic", {"minutes": (time.time() - window_start + 1.0) / 60})
         assert result["elsewhere"]["recordings"] >= 3, result
+        wait_for(lambda: not journal_file(home).exists(), 15, "the panic journal to close")
         raw = _everywhere(home)
         for gone in (gone_prev, gone_killed, gone_alone, gone_now):
             assert gone.encode() not in raw, gone
         assert keep.encode() in raw
         assert not stale.exists()
-        wait_for(lambda: not journal_file(home).exists(), 15, "the panic journal to close")
         for folder in (first, second, killed_dir, alone):
             assert read_recording(folder).problems == []
         assert edit_texts(read_recording(first).events) == [keep]

@@ -22,8 +22,7 @@ from typing import Any
 
 from crowd.format import RecordingWriter
 from crowd.format.writer import recover_recordings
-from crowd.home import ConsentState, crowd_home, read_consent_fact
-from crowd.home import recordings_dir as default_recordings_dir
+from crowd.home import ConsentState, read_consent_fact
 from crowd.panic import PanicRequest, PanicWatcher, applied, begin, finish, mark_applied, pending
 from crowd.panic.sweep import SweepResult, sweep
 from crowd.format.schema import FORMAT_NAME, FORMAT_VERSION
@@ -88,8 +87,13 @@ class Session:
         component_factories: list[str] | None = None,
         on_state_change: Callable[[dict[str, Any]], None] | None = None,
         writer_options: dict[str, Any] | None = None,
+        home: Path | None = None,
     ) -> None:
         self.workspace = workspace
+        # the user's data folder (crowd.home) for what is one fact for the machine: the
+        # consent fact, the panic journal, every recording panic reaches. None (an in-process
+        # session: tests, tools) keeps the session to itself; the sidecar passes crowd_home()
+        self.home = Path(home) if home is not None else None
         self.recordings_dir = Path(recordings_dir)
         self.settings = dict(settings or {})
         self.client = dict(client or {})
@@ -402,8 +406,7 @@ class Session:
         now_t, now_wall = self.now()
         cutoff = max(0, now_t - int(minutes * 60_000_000))
         cutoff_wall = now_wall - int(minutes * 60_000)
-        request = begin(cutoff_wall, now_wall, crowd_home())   # written before anything is deleted
-        self._own_panics.add(request.id)
+        request = self._journal_panic(cutoff_wall, now_wall)   # written before anything is deleted
 
         def doomed(event: dict[str, Any]) -> bool:
             # never delete the session's own start/consent header
@@ -414,9 +417,12 @@ class Session:
             if self.pipeline is not None and self.state in (State.RECORDING, State.PAUSED):
                 self._emit("session", "panic", {"minutes": minutes, "removed": removed})
                 self.pipeline.flush()
-        if self.directory is not None:
-            mark_applied(request, self.directory, crowd_home())
-        result = self._sweep(request)
+        if request is None:
+            result = SweepResult()
+        else:
+            if self.directory is not None:
+                mark_applied(request, self.directory, self.home)
+            result = self._sweep(request)
         log.info("panic: removed %d events of the last %s minutes here, %d in %d other recording(s)",
                  removed, minutes, result.removed, result.folders)
         self._changed()
@@ -424,6 +430,20 @@ class Session:
                 "elsewhere": {"removed": result.removed, "recordings": result.folders,
                               "waitingFor": [p.name for p in result.live], "errors": result.errors[:5]},
                 "withheldFiles": sorted(touched)}
+
+    def _journal_panic(self, cutoff_wall: int, now_wall: int) -> PanicRequest | None:
+        """Journal the machine-wide panic; None when this session has no home (in-process) or
+        the journal cannot be written (this recording is still cleaned; logged)."""
+        if self.home is None:
+            return None
+        try:
+            request = begin(cutoff_wall, now_wall, self.home)
+        except (OSError, ValueError) as exc:
+            log.error("panic: the journal could not be written (%s); only this recording is cleaned", exc)
+            self.errors.append(f"panic: the journal could not be written: {exc}")
+            return None
+        self._own_panics.add(request.id)
+        return request
 
     def _panic_here(self, doomed: Callable[[dict[str, Any]], bool], cutoff: int) -> tuple[int, set[str]]:
         """Delete this session's doomed events (writer, components) and re-base its live
@@ -462,11 +482,12 @@ class Session:
     # -- facts of the machine: consent and panics of other windows ------------------------
     def watch_machine(self) -> None:
         """Look at the machine's consent fact and panic journal every ``FACTS_POLL_S`` from
-        now on (another window's pause, decline or panic reaches this session)."""
+        now on (another window's pause, decline or panic reaches this session); only for a
+        session with a home (the sidecar's)."""
         with self._lock:
-            if self._facts_thread is not None:
+            if self._facts_thread is not None or self.home is None:
                 return
-            self._panic_watcher = PanicWatcher(self._on_foreign_panic)
+            self._panic_watcher = PanicWatcher(self._on_foreign_panic, home=self.home)
             self._facts_thread = threading.Thread(target=self._watch_facts, name="crowd-machine-facts", daemon=True)
             self._facts_thread.start()
 
@@ -488,7 +509,7 @@ class Session:
         """The machine's consent fact this session obeys (None: none, or a scripted client)."""
         if not self.shares_consent:
             return None
-        fact = read_consent_fact(crowd_home())
+        fact = read_consent_fact(self.home) if self.home is not None else None
         return fact.state if fact is not None else None
 
     def obey_consent_fact(self) -> None:
@@ -496,7 +517,7 @@ class Session:
         window (or by ``crowd term``) pauses or stops this recording too, and whatever was
         recorded here after the fact took effect is deleted (this looks every 0.5 s);
         granted again resumes what the fact paused or held back."""
-        fact = read_consent_fact(crowd_home()) if self.shares_consent else None
+        fact = read_consent_fact(self.home) if self.shares_consent and self.home is not None else None
         if fact is None:
             return
         state = self.state
@@ -539,13 +560,13 @@ class Session:
         if request.id in self._own_panics:
             return
         directory = self.directory
-        if directory is not None and applied(request, directory, crowd_home()):
+        if directory is not None and applied(request, directory, self.home):
             return
         now_t, now_wall = self.now()
         cutoff = max(0, now_t - (now_wall - request.earliest_ms) * 1000)
         removed, _ = self._panic_here(request.doomed, cutoff)
         if directory is not None and self.directory == directory:
-            mark_applied(request, directory, crowd_home())
+            mark_applied(request, directory, self.home)
         log.info("panic pressed elsewhere: removed %d events here", removed)
         self._changed()
 
@@ -553,44 +574,50 @@ class Session:
         """Every other recording folder, snapshots, desktop segments and the upload queue;
         live recorders clean their own (they watch the journal): wait for them in the
         background and close the journal when all are done."""
-        roots = {self.recordings_dir.absolute(), default_recordings_dir().absolute()}
+        home = self.home
+        assert home is not None
+        roots = {self.recordings_dir.absolute(), (home / "recordings").absolute()}
         skip = [self.directory] if self.directory is not None else []
+
+        def upload_queue(request: PanicRequest) -> None:
+            _panic_upload_queue(home / "upload", request)
+
         result = sweep(request, sorted(roots), skip=skip, folder_steps=[_panic_snapshots],
-                       steps=[_panic_upload_queue], desktop_roots=[crowd_home() / "cast" / "recordings"],
-                       home=crowd_home())
+                       steps=[upload_queue], desktop_roots=[home / "cast" / "recordings"], home=home)
         if result.errors:
             self.errors.extend(f"panic: {e}" for e in result.errors[:5])
-        threading.Thread(target=self._finish_panic, args=(request, result), name="crowd-panic-finish",
+        threading.Thread(target=self._finish_panic, args=(request, result, home), name="crowd-panic-finish",
                          daemon=True).start()
         return result
 
     @staticmethod
-    def _finish_panic(request: PanicRequest, result: SweepResult) -> None:
+    def _finish_panic(request: PanicRequest, result: SweepResult, home: Path) -> None:
         deadline = time.monotonic() + PANIC_WAIT_S
         waiting = list(result.live)
         while waiting and time.monotonic() < deadline:
-            waiting = [f for f in waiting if not applied(request, f, crowd_home())]
+            waiting = [f for f in waiting if not applied(request, f, home)]
             if waiting:
                 time.sleep(0.1)   # other processes' markers: no event to wait on here
         if waiting or result.errors:
             log.warning("panic: %d recording(s) still to clean; the journal stays and is resumed at the next start",
                         len(waiting) + len(result.errors))
             return
-        finish(request, crowd_home())
+        finish(request, home)
 
     def resume_panic(self) -> SweepResult | None:
-        """Carry out a panic a crash interrupted (called when the sidecar starts)."""
+        """Carry out a panic a crash interrupted (called when the sidecar starts). This
+        session's own recording, if one started meanwhile, is cleaned by its watcher."""
+        if self.home is None:
+            return None
         try:
-            request = pending(crowd_home())
+            request = pending(self.home)
         except ValueError as exc:
             self.errors.append(str(exc))
             return None
         if request is None:
             return None
         log.info("resuming an interrupted panic")
-        self._own_panics.add(request.id)
-        result = self._sweep(request)
-        return result
+        return self._sweep(request)
 
     def close(self) -> None:
         """End of the sidecar: stop recording and make sure everything is on disk."""
@@ -618,10 +645,9 @@ def _panic_snapshots(folder: Path, request: PanicRequest) -> None:
         SnapshotStore(root).panic_wall(request.covers)
 
 
-def _panic_upload_queue(request: PanicRequest) -> None:
+def _panic_upload_queue(queue_dir: Path, request: PanicRequest) -> None:
     """Held and due bundles with content in a window: shredded (the survivors in the source
     files are bundled again)."""
-    queue_dir = crowd_home() / "upload"
     if not queue_dir.is_dir():
         return
     from crowd.transfer.queue import UploadQueue  # noqa: PLC0415 - only when a queue is there
