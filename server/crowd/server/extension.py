@@ -45,7 +45,8 @@ def build_vsix() -> Path:
     bridge = _repo_bridge()
     if not (bridge / "package.json").is_file():
         raise ExtensionError("no built crowd-bridge.vsix is installed with this crowd package and there is no "
-                             "editor-bridge/ source next to it to build one; reinstall crowd from a release "
+                             "editor-bridge/ source next to it to build one; reinstall the crowd-rollouts "
+                             "package from a release "
                              "or run scripts/setup.sh in the crowd repository (or set CROWD_VSIX=/path/to.vsix)")
     if shutil.which("npm") is None:
         raise ExtensionError(f"building the extension in {bridge} needs Node.js and npm on PATH "
