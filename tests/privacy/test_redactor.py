@@ -150,3 +150,15 @@ def test_idle_token_is_released_without_a_boundary():
     now[0] = 5.0
     released = g.poll()
     assert len(released) == 8 and g.holding == 0
+
+
+def test_remembered_plain_strings_are_rewritten_once_the_roots_are_known(tmp_path):
+    r = Redactor()
+    path = str(tmp_path / "ws" / "src" / "a.py")
+    first = {"type": "action", "kind": "edit", "note": path}
+    r.scrub_event(first)
+    assert first["note"] == path                    # no root yet: left as it is (and remembered)
+    r.set_workspace_roots([("ws", tmp_path / "ws")])
+    second = {"type": "action", "kind": "edit", "note": path}
+    r.scrub_event(second)
+    assert second["note"] == "./src/a.py"

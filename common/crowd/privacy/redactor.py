@@ -11,7 +11,8 @@ secret in a file name or a setting is as much a leak as one in an edit (issue 16
 under a secret-named key (``{"apiToken": "9f86d0..."}``) is judged with its key as the name
 (checks.name_strength / plausible_value), as an assignment in text would be. Short strings
 seen clean are remembered (``CLEAN_CACHE`` entries), so the fixed words every event carries
-cost one set lookup, not a scan.
+cost one set lookup, not a scan; so are strings the path rewrite leaves unchanged (until the
+workspace roots change).
 
 Lists of strings (terminal screen lines) are scanned joined by newlines so that a PEM block
 spread over several rows is still found; a row exactly as wide as the terminal (``cols``)
@@ -62,13 +63,15 @@ class Redactor:
         self.local_paths = LocalPathRewriter(workspace_roots)
         self._lock = threading.Lock()
         self.redactions = 0
-        self._clean: set[str] = set()
+        self._clean: set[str] = set()          # short strings scanned and found clean
+        self._plain: set[str] = set()          # short strings the path rewrite leaves as they are
         self.stitcher = Stitcher(self.finder)
 
     def set_workspace_roots(self, roots: Iterable[tuple[str, str | Path]]) -> None:
         """Tell the redactor the workspace folders ``(recorded name, absolute root)`` so their
         absolute paths in any text become ``.`` (one folder) or the folder's name."""
         self.local_paths = LocalPathRewriter(roots)
+        self._plain = set()
 
     def is_secret_path(self, rel: str) -> bool:
         return self.paths.is_secret(rel)
@@ -169,6 +172,7 @@ class Redactor:
         # detector runs, and field paths are only spelled out when something was found.
         local = node.get("file")
         rewrite = self.local_paths.rewrite
+        plain = self._plain
         if isinstance(local, str) and len(local) >= MIN_SECRET_LEN and local not in self._clean:
             # the file name first: the notes of this node name the file as it is written
             local = rewrite(local)
@@ -182,9 +186,14 @@ class Redactor:
             if isinstance(value, str):
                 # local paths and the login name: every string, identifiers included (a
                 # terminal's name can be its prompt); same-size assignment, safe while iterating
-                new_value = rewrite(value)
-                if new_value is not value:
-                    node[key] = value = new_value
+                if value not in plain:
+                    new_value = rewrite(value)
+                    if new_value is not value:
+                        node[key] = value = new_value
+                    elif len(value) <= CLEAN_MAX_LEN:
+                        if len(plain) >= CLEAN_CACHE:
+                            plain.clear()
+                        plain.add(value)
                 if key in SKIP_KEYS or len(value) < MIN_SECRET_LEN or (key == "file" and value is local):
                     continue
                 mark = len(notes)
