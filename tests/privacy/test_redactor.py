@@ -162,3 +162,14 @@ def test_remembered_plain_strings_are_rewritten_once_the_roots_are_known(tmp_pat
     second = {"type": "action", "kind": "edit", "note": path}
     r.scrub_event(second)
     assert second["note"] == "./src/a.py"
+
+
+def test_a_value_seen_clean_is_still_a_secret_under_a_secret_name():
+    r = Redactor()
+    value = "9f86d081884c7d659a2feaa0c55ad015"          # a digest in one place...
+    plain = {"type": "session", "kind": "start", "settings": {"commit": value}}
+    r.scrub_event(plain)
+    assert plain["settings"]["commit"] == value
+    keyed = {"type": "session", "kind": "start", "settings": {"uploadToken": value}}   # ...a token here
+    r.scrub_event(keyed)
+    assert keyed["settings"]["uploadToken"] == "[REDACTED:keyword_secret]"

@@ -151,9 +151,9 @@ class Redactor:
     def _scrub_string(self, value: str, key: str, filename: str | None, where: str,
                       notes: list[dict[str, Any]]) -> str:
         short = len(value) <= CLEAN_MAX_LEN
-        if short and value in self._clean:
-            return value
         strength = name_strength(key) if key else 0
+        if short and not strength and value in self._clean:
+            return value          # (under a secret-named key the value is judged again: it may be one there)
         if strength and plausible_value(value, strength, quoted=True):
             notes.append(_note(Finding(0, len(value), "keyword_secret"), where, filename))
             return marker("keyword_secret")
