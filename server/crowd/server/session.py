@@ -416,7 +416,10 @@ class Session:
         with self._lock:
             if self.pipeline is not None and self.state in (State.RECORDING, State.PAUSED):
                 self._emit("session", "panic", {"minutes": minutes, "removed": removed})
-                self.pipeline.flush()
+                try:
+                    self.pipeline.flush()
+                except OSError:
+                    pass   # a full disk: the panic event stays queued and is retried (writeError says so)
         if request is None:
             result = SweepResult()
         else:
