@@ -2,14 +2,16 @@
  * The sidecar process: started with vscode-languageclient over stdio, restarted with
  * backoff after a crash, polled for its status so the UI never claims more than it knows.
  */
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction, ErrorAction, LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind,
 } from 'vscode-languageclient/node';
 import { Backoff } from './core/backoff';
 import { Fixed, drifted } from './core/drift';
-import { defaultRecordingsDir, selfRecording } from './core/ownRecordings';
+import { RECORDINGS_GITIGNORE, defaultRecordingsDir, selfRecording } from './core/ownRecordings';
 import { noPythonMessage } from './core/pythonProbe';
 import { ClientEvent, EVENTS_NOTIFICATION, REQUESTS, STATUS_CHANGED_NOTIFICATION, SidecarStatus } from './core/protocol';
 import type { Connection } from './core/statusModel';
@@ -64,6 +66,9 @@ export class Sidecar implements vscode.Disposable {
       log.info(`not recording: ${reason}`);
       this.connectionEmitter.fire({ kind: 'disabled', reason });
       return;
+    }
+    if (own.excludes.length) {
+      this.ignoreInGit(own.recordings);
     }
     // an untrusted workspace must not get to pick the program we run (its own .venv)
     const folders = vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [];
@@ -187,7 +192,21 @@ export class Sidecar implements vscode.Disposable {
   /** The recordings folder against the workspace folders (core/ownRecordings.ts). */
   private ownRecordings(settings: BridgeSettings) {
     const recordings = settings.exportPath.trim() || defaultRecordingsDir(process.env, os.homedir());
-    return selfRecording(recordings, (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath));
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    return { recordings, ...selfRecording(recordings, folders) };
+  }
+
+  /** A recordings folder inside a workspace gets a `.gitignore` of `*` (untracked in git otherwise). */
+  private ignoreInGit(recordings: string): void {
+    const file = path.join(recordings, '.gitignore');
+    try {
+      fs.mkdirSync(recordings, { recursive: true });
+      if (!fs.existsSync(file)) {
+        fs.writeFileSync(file, RECORDINGS_GITIGNORE);
+      }
+    } catch (err) {
+      log.warn(`could not write ${file}: ${String(err)}`);
+    }
   }
 
   /** Stop the current process (if any) and start a fresh one now. */

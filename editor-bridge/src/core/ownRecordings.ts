@@ -5,7 +5,8 @@
  * then recorded its own segment files (346 external changes in 69 s); a `crowd.exportPath`
  * inside the workspace did the same and showed up untracked in git. The sidecar watches
  * whole workspace folders, so the bridge (1) excludes a recordings folder that lies inside
- * a workspace folder (an `exclude` pattern, like the user's own) and (2) records nothing in
+ * a workspace folder (an `exclude` pattern, like the user's own, and a `.gitignore` of `*`
+ * in it so git does not list it as untracked) and (2) records nothing in
  * a window whose workspace folder is inside the recordings folder. The default folder is
  * crowd.home's: `$CROWD_HOME/recordings`, else `$XDG_DATA_HOME/crowd/recordings`, else
  * `~/.local/share/crowd/recordings`. No `vscode` import: unit tested.
@@ -27,6 +28,9 @@ function within(parent: string, child: string, p: typeof path): string | undefin
   }
   return undefined;
 }
+
+/** Written into a recordings folder inside a workspace so git does not list it as untracked. */
+export const RECORDINGS_GITIGNORE = '# crowd\'s recordings (crowd.exportPath): never recorded, never committed\n*\n';
 
 export interface SelfRecording {
   /** gitignore-style patterns (workspace-relative) that keep the recordings out. */

@@ -76,3 +76,13 @@ test('durations format as mm:ss and h:mm:ss', () => {
   assert.equal(formatDuration(61_999), '01:01');
   assert.equal(formatDuration(3_600_000 + 5_000), '1:00:05');
 });
+
+test('a window on the recordings folder: off here, with the reason, not an error', () => {
+  const m = new StatusModel(10_000);
+  m.setConnection({ kind: 'disabled', reason: '/r is inside crowd\'s recordings folder' });
+  const v = m.view(0);
+  assert.equal(v.text, '$(circle-slash) crowd: off here');
+  assert.match(v.tooltip, /recordings folder/);
+  assert.equal(v.recording, false);
+  assert.notEqual(v.mode, 'error');
+});
