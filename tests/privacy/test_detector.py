@@ -50,6 +50,16 @@ def _rand(rng: random.Random, alphabet: str, n: int) -> str:
     'api_key="hf_...",  # your token\npassword = "password"\nsecret = "<your secret here>"\n',
     "commit 3f2a9c1d0e8b7a6f5e4d3c2b1a0f9e8d7c6b5a49\nsha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
     "postgresql://user:password@localhost/db\nhttps://github.com/org/repo/blob/main/README.md\n",
+    # seen in the editor bridge's node_modules (JS/TS), each a false positive before
+    "t.delimiters.push({marker:n,length:0,token:t.tokens.length-1,end:-1})",
+    "xmlCharKey: serializerOptions?.xml.xmlCharKey ?? XML_CHARKEY,",
+    'export const PASSWORD_BANNED = "passwordBanned";\nexport const CryptoOptsSignJwt = "cryptoOptsSignJwt";',
+    "fetch(url, { mode: 'websocket', credentials: 'include' })",
+    'export type DefaultAzureCredentialEnvVars = "AZURE_TOKEN_CREDENTIALS" | "AZURE_CLIENT_ID";',
+    "export type PasswordResetStartRequestV2 = StartRequestV2;\n$token = Get-AzAccessToken @params\n",
+    "const myURL = new URL('https://abc:xyz@example.com');",
+    'e.set("ear_jwe_crypto","eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0")',
+    "var ppk = 'PuTTY-User-Key-File-2: ' + algorithm + '\\r\\n';\nppk += 'Encryption: ' + enc;\n",
 ])
 def test_ordinary_code_is_left_alone(text):
     assert SecretFinder().find(text) == []

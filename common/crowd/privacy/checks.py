@@ -46,6 +46,7 @@ NOT_SECRET_LAST = frozenset({
     "text", "value_type", "encoder", "decoder", "parser", "builder", "loader", "reader", "writer",
     "filename", "dirname", "mask", "state", "status", "count", "number", "num", "str", "bytes",
     "location", "range", "start", "end", "pos", "offset", "counter", "limit", "lifetime", "age",
+    "vars", "var", "variable", "variables", "request", "response", "result", "results", "props",
 })
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -57,10 +58,12 @@ PLACEHOLDERS = frozenset({
     "your_token", "your_api_key", "api_key", "apikey", "key", "value", "bytes", "int", "bool",
     "dict", "list", "any", "object", "number", "text", "secret_key", "access_token", "auth_token",
     "pass", "pwd", "admin", "root", "user", "username", "foo", "bar", "baz", "abc", "sample",
+    "include", "omit", "same-origin", "private", "public", "secure", "insecure",
 })
 _REFERENCE = re.compile(
     r"^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:\(|\[|$)|[$%@]\{|\$\(|\$[A-Za-z_]|%\(|\{\{|#\{|<%|\{[A-Za-z_0-9]*\}|%s|&)")
 _HEXRUN = re.compile(r"[0-9a-fA-F]+")
+_ACCESS = re.compile(r"[A-Za-z_$][\w$]*\??\.[A-Za-z_$]")     # t.tokens.length-1, options?.xml.key
 
 
 def entropy(text: str) -> float:
@@ -134,6 +137,26 @@ def name_strength(name: str) -> int:
     return 0
 
 
+def camel_words(value: str) -> bool:
+    """Most letters in lowercase runs of 3+ that read like words (a quarter vowels or more:
+    ``StartRequestV2``, ``FrozenBatchNorm2d``): a CamelCase name. Random keys rarely reach it
+    (``MA0yegcwIpnjch3WXniM`` has long runs, but without vowels)."""
+    return sum(len(run) for run in _LOWER_RUN.findall(value) if _vowels(run) >= 0.25) >= 0.45 * len(value)
+
+
+def _vowels(word: str) -> float:
+    return sum(ch in "aeiouAEIOU" for ch in word) / len(word)
+
+
+_LOWER_RUN = re.compile(r"[a-z]{3,}")
+
+
+def same_words(name: str, value: str) -> bool:
+    """An enum-like constant: the value spells the name (``PASSWORD_BANNED = "passwordBanned"``)."""
+    squash = lambda text: re.sub(r"[^a-z0-9]", "", text.lower())  # noqa: E731
+    return squash(name) == squash(value)
+
+
 def plausible_value(value: str, strength: int, *, quoted: bool) -> bool:
     """Whether ``value`` assigned to a name of ``strength`` (name_strength) is a secret."""
     if len(value) < (6 if strength >= 2 else 8) or len(value) > 1000:
@@ -149,12 +172,17 @@ def plausible_value(value: str, strength: int, *, quoted: bool) -> bool:
         return False
     if "..." in value or "\u2026" in value:
         return False                 # an elided example: "hf_..."
-    if not quoted and _REFERENCE.match(value):
-        return value[-1] not in "([" and any(ch.isdigit() for ch in value) and looks_random(value)
+    if not quoted and (_REFERENCE.match(value) or _ACCESS.match(value)):
+        return value[-1] not in "([" and "." not in value and any(ch.isdigit() for ch in value) \
+            and looks_random(value) and not camel_words(value)
+    if not quoted and strength < 2 and not any(ch.isdigit() for ch in value):
+        return False                 # an unquoted word under a token name: code (Get-AzAccessToken)
     if quoted and ("{" in value or "%s" in value or "%(" in value):
         return False                 # a template: "{token}", "%s", "${X}"
     if strength >= 2:
         if re.fullmatch(r"[a-z]+(?:[_.:-][a-z]+)+", value):   # snake/kebab words, module paths
+            return False
+        if re.fullmatch(r"[A-Z]+(?:_[A-Z0-9]+)+", value):     # the name of an environment variable
             return False
         return True
     return looks_random(value)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-from crowd.privacy.checks import entropy, looks_random, name_strength, plausible_value, PLACEHOLDERS
+from crowd.privacy.checks import (PLACEHOLDERS, camel_words, entropy, looks_random, name_strength,
+                                  plausible_value, same_words)
+from crowd.privacy.encoded import decode_run
 from crowd.privacy.rules import Rule
 
 KEYWORD_HS = (r"(?:pass|pwd|secret|salt|pepper|cred|token|key|auth|sig|dsn|hmac|bearer|cookie|jwt|"
@@ -38,7 +40,7 @@ def _judge_assign(m: re.Match[str]) -> tuple[int, int] | None:
     # there, not a reference as in code (unless it is a $VAR or an UPPER_CASE constant)
     literal = group == "qs" or (m.group("op") == "=" and m.group("name").isupper()
                                 and m.end("name") + 1 == m.start(group) and not value.isupper())
-    if not plausible_value(value, strength, quoted=literal):
+    if same_words(m.group("name"), value) or not plausible_value(value, strength, quoted=literal):
         return None
     return m.start(group), m.end(group)
 
@@ -79,7 +81,7 @@ _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20})://(?P<user>[^\s:/@'
 
 def _judge_url(m: re.Match[str]) -> tuple[int, int] | None:
     pw = m.group("s")
-    if pw.lower() in PLACEHOLDERS or pw.startswith(("$", "%", "{", "<", "[REDACTED")) or set(pw) <= set("*x."):
+    if len(pw) < 4 or pw.lower() in PLACEHOLDERS or pw.startswith(("$", "%", "{", "<", "[REDACTED")) or set(pw) <= set("*x."):
         return None
     if pw.isdigit() and "." in m.group("user"):
         return None                         # host:port@ is not a password
@@ -145,7 +147,8 @@ AUTH_HEADER = Rule("bearer_token", _AUTH.pattern, judge=_judge_auth, caseless=Tr
 PEM = Rule("private_key",
            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
            hs=r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", multiline=True, before=80, after=65536)
-PUTTY = Rule("private_key", r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC: *\S+|\Z)", hs=r"PuTTY-User-Key-File-\d+:",
+PUTTY = Rule("private_key", r"PuTTY-User-Key-File-\d+: *[\w@.-]+[ \t]*\r?\n.*?(?:Private-MAC: *\S+|\Z)",
+             hs=r"PuTTY-User-Key-File-\d+:",
              multiline=True, before=40, after=16384)
 
 # A scrolled view can show a key's body without its header: rows of 60+ base64 characters.
@@ -166,7 +169,6 @@ KEY_BLOCK = Rule("key_material", _BLOCK.pattern, judge=_judge_block, multiline=T
 # Long tokens with no keyword and no known prefix: judged by shape alone. The matcher gives
 # the run's start (leftmost) and the delimiter after it, so no regex runs on them.
 _NOT_BEFORE = re.compile(r"(?:sha\d+[-:=]|base64,|integrity=\"|/blob/|/commit/|/tree/|@|[A-Za-z0-9+/_=.-])\Z", re.I)
-_LOWER_RUN = re.compile(r"[a-z]{3,}")
 _TWO_DIGITS = re.compile(r"[0-9][^0-9]*[0-9]")
 _SEQUENTIAL = re.compile(r"(?:abcdef|bcdefg|ABCDEF|BCDEFG|012345|123456|qwerty|QWERTY)")
 _CLASS_CHANGE = re.compile(r"[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])")
@@ -180,7 +182,7 @@ def judge_token(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None              # hex digests, words, constants: not credentials
     if core.count("/") >= 2 or core.count("_") > len(core) // 6 or core.count("-") > len(core) // 8:
         return None              # paths, snake_case and kebab-case names
-    if sum(map(len, _LOWER_RUN.findall(core))) >= 0.45 * len(core):
+    if camel_words(core):
         return None              # CamelCase names: most letters in lowercase runs (words)
     if len(_CLASS_CHANGE.findall(core)) < 0.4 * len(core) or _SEQUENTIAL.search(core):
         return None              # CamelCase names (FiberForceLength2016) change class rarely; random text often
@@ -188,6 +190,9 @@ def judge_token(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     if _NOT_BEFORE.search(text, max(0, start - 16), start):
         return None
+    if len(core) >= 24 and decode_run(tok) is not None:
+        return None              # base64 of text (a JWT header, JSON claims): a key decodes to bytes;
+        #                          an encoded secret is the ENCODED rule's (encoded.py)
     return start, end
 
 

@@ -61,7 +61,7 @@ def decode_run(run: str) -> str | None:
         except (binascii.Error, ValueError):
             continue
         text = raw.decode("utf-8", errors="replace")
-        printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
+        printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\n\r\t" for ch in text)
         if text and printable >= 0.85 * len(text):
             return text
     return None
