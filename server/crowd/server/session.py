@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from crowd.format import RecordingWriter
-from crowd.format.writer import recover_recordings
+from crowd.format.writer import SegmentRemoved, recover_recordings
 from crowd.home import ConsentState, read_consent_fact
 from crowd.panic import PanicRequest, PanicWatcher, applied, begin, finish, mark_applied, pending
 from crowd.panic.sweep import SweepResult, sweep
@@ -317,7 +317,9 @@ class Session:
         """Told once when writing starts failing (and on a failed compaction, which loses
         nothing: the segment stays as written)."""
         writer = self.writer
-        if writer is not None and writer.failing:
+        if isinstance(exc, SegmentRemoved):
+            message = str(exc)  # says itself what was lost and that writing goes on
+        elif writer is not None and writer.failing:
             message = f"writing the recording failed, events are kept and retried: {exc}"
             self.write_error = message
         else:
