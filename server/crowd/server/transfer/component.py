@@ -8,8 +8,9 @@ scan of the recordings folder (``crowd upload run`` remains the crash-recovery p
 What it does, only while the session's ``upload`` setting is on *and* upload consent was
 granted (``crowd upload consent grant``; checked before every hand-off, so revoking stops
 it at once):
-- on rotation (a later ``seg-*.crowd`` appeared; the writer creates it only after the
-  previous one is closed and compacted) it bundles the finished segments plus the snapshot
+- on rotation (a later ``seg-*.crowd`` appeared; the previous one is finished, though its
+  compaction may still run on the writer's background thread, which replaces the file
+  atomically with the same events) it bundles the finished segments plus the snapshot
   files present, as one bundle of this session;
 - at stop, right after the session's writer is closed (so the ``stop`` event is in the last
   segment), it bundles everything left as the session's ``final`` bundle. This runs inside
