@@ -12,8 +12,12 @@ drops rows from the top. What tmux does, measured against tmux 3.3a (tests/termi
   of the row does not lower it, so ``abc`` over a cleared 28-cell line still reflows as 28
   cells (an extra blank row when narrowed to 20);
 - on a width change the rows of each logical line (rows joined by ``wrapped``) are joined
-  and split again at the new width, a wide character never split; the cursor keeps its
-  offset in its logical line, or goes to the line's end when it stood past ``used``.
+  and split again at the new width, a wide character never split, an empty row never
+  joined; the cursor keeps its offset in its logical line, or goes to the line's end when
+  it stood past ``used``;
+- ICH/DCH make the whole row count as written, an erased row (EL 2, ED) is empty again,
+  and moving lines (IL, DL, SU, SD, RI) unmarks the row above the moved block (and, moving
+  down, its first row).
 """
 from __future__ import annotations
 
@@ -31,9 +35,10 @@ class Row(StaticDefaultDict):
 
 def row_width(row: Row) -> int:
     """The cells of ``row`` that count when it is rewrapped: what printing reached, or the
-    last cell that is not a default blank (erased with a colour, aligned, inserted)."""
-    default = row.default
-    last = max((x for x, cell in row.items() if cell != default), default=-1)
+    last cell that is not a blank on the default background (erased with a background
+    colour, aligned, inserted; tmux keeps only the background of an erased cell)."""
+    bg = row.default.bg
+    last = max((x for x, cell in row.items() if cell.data != " " or cell.bg != bg), default=-1)
     return max(row.used, last + 1)
 
 
@@ -78,6 +83,9 @@ def reflow(rows: list[Row], columns: int, default: Char) -> list[Row]:
     out: list[Row] = []
     group: list[Row] = []
     for row in rows:
+        if group and not row_width(row):
+            out.extend(_rewrap(group, columns, default))    # tmux joins no empty row:
+            group = []                                      # the one above stays wrapped
         group.append(row)
         if not row.wrapped:
             out.extend(_rewrap(group, columns, default))

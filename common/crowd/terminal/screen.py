@@ -108,8 +108,10 @@ class TerminalScreen(pyte.Screen):
         if self.alt_screen:
             return
         # 1049 keeps its own saved cursor: DECSC inside the TUI must not change where the
-        # cursor returns to when it leaves (tmux and xterm behave so).
-        self._main_cursor = copy.copy(self.cursor) if save_cursor else None
+        # cursor returns to when it leaves (tmux and xterm behave so). tmux keeps it after
+        # leaving too: another 1049l, even outside the alternate screen, restores it again.
+        if save_cursor:
+            self._main_cursor = copy.copy(self.cursor)
         self._main_charsets = (self.g0_charset, self.g1_charset, self.charset)
         self._main_buffer = self.buffer
         self._main_size = (self.lines, self.columns)
@@ -118,15 +120,16 @@ class TerminalScreen(pyte.Screen):
         self.dirty.update(range(self.lines))
 
     def _leave_alt(self, restore_cursor: bool) -> None:
+        if restore_cursor and self._main_cursor is not None:
+            self.cursor = copy.copy(self._main_cursor)
+            self.g0_charset, self.g1_charset, self.charset = self._main_charsets
         if not self.alt_screen:
+            self.ensure_hbounds()
+            self.ensure_vbounds()
             return
         self.buffer = self._main_buffer
         self._main_buffer = None
         self.alt_screen = False
-        if restore_cursor and self._main_cursor is not None:
-            self.cursor = copy.copy(self._main_cursor)
-            self.g0_charset, self.g1_charset, self.charset = self._main_charsets
-        self._main_cursor = None
         size = (self.lines, self.columns)
         if self._main_size != size:
             # tmux resizes the main screen only now, from its old size, with this cursor.
@@ -158,7 +161,7 @@ class TerminalScreen(pyte.Screen):
             self._resize_main(lines, columns)
 
     def _resize_alt(self, lines: int, columns: int) -> None:
-        rows = [self.buffer.get(y) or Row(self.default_char) for y in range(self.lines)]
+        rows = [self._row_at(y) for y in range(self.lines)]
         cy = self.cursor.y
         if lines < self.lines:
             below = min(self.lines - 1 - cy, self.lines - lines)
@@ -176,7 +179,7 @@ class TerminalScreen(pyte.Screen):
 
     def _resize_main(self, lines: int, columns: int) -> None:
         history = list(self.history)
-        rows = history + [self.buffer.get(y) or Row(self.default_char) for y in range(self.lines)]
+        rows = history + [self._row_at(y) for y in range(self.lines)]
         hsize = len(history)
         cx, cy = self.cursor.x, hsize + self.cursor.y
         if lines < self.lines:
@@ -216,6 +219,19 @@ class TerminalScreen(pyte.Screen):
         self.margins = None
         self.dirty.update(range(lines))
 
+    def _unwrap(self, *ys: int) -> None:
+        """Rows that lose their autowrap mark when lines are moved next to them (tmux 3.3a,
+        measured: the row above a block of moved lines and the first row moved down)."""
+        for y in ys:
+            row = self.buffer.get(y) if y >= 0 else None
+            if row is not None:
+                row.wrapped = False
+
+    def _row_at(self, y: int) -> Row:
+        """Row ``y`` of the buffer without adding it (an empty row may still be marked)."""
+        row = self.buffer.get(y)
+        return row if row is not None else Row(self.default_char)
+
     def drop_content(self) -> None:
         """Forget the screen's rows and the history: the fast path skipped the output that
         made them (the screen after the skip does not depend on them; the history does)."""
@@ -246,13 +262,10 @@ class TerminalScreen(pyte.Screen):
             self.mode.add(mo.DECOM)
         else:
             self.mode.discard(mo.DECOM)
-        if sp.wrap:
-            self.mode.add(mo.DECAWM)
-        else:
-            self.mode.discard(mo.DECAWM)
+        # tmux restores origin mode but not autowrap (xterm would; tmux is the reference)
         self.cursor = copy.copy(sp.cursor)
         self.ensure_hbounds()
-        self.ensure_vbounds(use_margins=True)
+        self.ensure_vbounds()           # where it was, even outside the scroll region (tmux)
 
     # -- scrolling ---------------------------------------------------------------------------
     def index(self) -> None:
@@ -260,7 +273,7 @@ class TerminalScreen(pyte.Screen):
         if self.cursor.y == bottom:
             buf = self.buffer
             if top == 0 and not self.alt_screen:     # tmux keeps it, whatever the bottom
-                self.history.append(buf.get(0) or Row(self.default_char))
+                self.history.append(self._row_at(0))
                 self.hscrolled += 1
             for y in range(top, bottom):
                 buf[y] = buf[y + 1]
@@ -277,8 +290,9 @@ class TerminalScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         n = min(count or 1, bottom - top + 1)
         buf = self.buffer
+        self._unwrap(top - 1)
         if top == 0 and not self.alt_screen:
-            self.history.extend(buf.get(y) or Row(self.default_char) for y in range(n))
+            self.history.extend(self._row_at(y) for y in range(n))
             self.hscrolled += n
         for y in range(top, bottom + 1):
             if y + n <= bottom and y + n in buf:
@@ -292,12 +306,82 @@ class TerminalScreen(pyte.Screen):
         top, bottom = self.margins or Margins(0, self.lines - 1)
         n = min(count or 1, bottom - top + 1)
         buf = self.buffer
+        self._unwrap(top - 1, top)
         for y in range(bottom, top - 1, -1):
             if y - n >= top and y - n in buf:
                 buf[y] = buf[y - n]
             else:
                 buf.pop(y, None)
         self.dirty.update(range(top, bottom + 1))
+
+    def _line_range(self) -> int:
+        """The last row IL/DL move: the bottom margin, or with the cursor outside the scroll
+        region the last row of the screen (tmux 3.3a; pyte and xterm do nothing there)."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        return bottom if top <= self.cursor.y <= bottom else self.lines - 1
+
+    def delete_lines(self, count: int | None = None) -> None:
+        """DL (CSI n M). pyte leaves a row in place when the row that should move up into it
+        was never written (a sparse buffer after an erase): every row from the cursor to the
+        bottom margin is replaced or emptied here. The cursor stays in its column (tmux)."""
+        bottom = self._line_range()
+        n = count or 1
+        buf = self.buffer
+        self._unwrap(self.cursor.y - 1)
+        for y in range(self.cursor.y, bottom + 1):
+            if y + n <= bottom and y + n in buf:
+                buf[y] = buf[y + n]
+            else:
+                buf.pop(y, None)
+        self.dirty.update(range(self.cursor.y, self.lines))
+
+    def insert_lines(self, count: int | None = None) -> None:
+        """IL (CSI n L); the cursor stays in its column, as in tmux (pyte returns it)."""
+        bottom = self._line_range()
+        n = count or 1
+        buf = self.buffer
+        self._unwrap(self.cursor.y - 1, self.cursor.y)
+        for y in range(bottom, self.cursor.y - 1, -1):
+            if y - n >= self.cursor.y and y - n in buf:
+                buf[y] = buf[y - n]
+            else:
+                buf.pop(y, None)
+        self.dirty.update(range(self.cursor.y, self.lines))
+
+    def insert_characters(self, count: int | None = None) -> None:
+        """ICH; tmux then counts the whole row as written (it rewraps at full width)."""
+        super().insert_characters(count)
+        self.buffer[self.cursor.y].used = self.columns
+
+    def delete_characters(self, count: int | None = None) -> None:
+        """DCH; tmux then counts the whole row as written (it rewraps at full width)."""
+        super().delete_characters(count)
+        self.buffer[self.cursor.y].used = self.columns
+
+    def reverse_index(self) -> None:
+        top = self.margins.top if self.margins else 0
+        if self.cursor.y == top:
+            self._unwrap(top - 1, top)
+        super().reverse_index()
+
+    def cursor_back(self, count: int | None = None) -> None:
+        """CUB (and BS): from a pending wrap (the cursor past the last column) it counts from
+        there, as tmux does (pyte first steps back onto the last column)."""
+        self.cursor.x = max(0, self.cursor.x - (count or 1))
+
+    def cursor_up(self, count: int | None = None) -> None:
+        """CUU: stops at the top margin only from inside the region (tmux, xterm)."""
+        top = self.margins.top if self.margins else 0
+        floor = top if self.cursor.y >= top else 0
+        self.cursor.y = max(floor, self.cursor.y - (count or 1))
+        self.cursor.x = min(self.cursor.x, self.columns - 1)   # no pending wrap after it
+
+    def cursor_down(self, count: int | None = None) -> None:
+        """CUD: stops at the bottom margin only from inside the region (tmux, xterm)."""
+        bottom = self.margins.bottom if self.margins else self.lines - 1
+        ceiling = bottom if self.cursor.y <= bottom else self.lines - 1
+        self.cursor.y = min(ceiling, self.cursor.y + (count or 1))
+        self.cursor.x = min(self.cursor.x, self.columns - 1)
 
     def tab_back(self, count: int | None = None) -> None:
         """CBT (CSI n Z); more tabs than columns all end at column 0."""
@@ -337,8 +421,16 @@ class TerminalScreen(pyte.Screen):
         super().linefeed()
 
     def backspace(self) -> None:
+        """BS; at column 0 under a row that autowrapped it goes back to that row's last
+        column (tmux 3.3a, measured: shells erase across a wrapped command line so)."""
         self._last_char = None
-        super().backspace()
+        cur = self.cursor
+        if cur.x == 0:
+            if cur.y > 0 and self._row_at(cur.y - 1).wrapped:
+                cur.y -= 1
+                cur.x = self.columns - 1
+            return
+        cur.x = min(cur.x, self.columns) - 1
 
     def tab(self) -> None:
         self._last_char = None
@@ -399,7 +491,7 @@ class TerminalScreen(pyte.Screen):
             if not self.alt_screen:
                 last = max((y for y, row in buf.items() if y < self.lines and row_width(row)),
                            default=-1)
-                self.history.extend(buf.get(y) or Row(self.default_char) for y in range(last + 1))
+                self.history.extend(self._row_at(y) for y in range(last + 1))
                 self.hscrolled = 0
                 for y in range(last + 1):
                     buf[y] = Row(self.default_char)
@@ -419,6 +511,8 @@ class TerminalScreen(pyte.Screen):
                 del buf[y]           # reads the same: every cell is the row's default
             else:
                 line.update(dict.fromkeys(line, attrs))
+                line.used = 0        # tmux empties the row (its background aside)
+                line.wrapped = False
         if how in (0, 1):
             self.erase_in_line(how)
 
@@ -451,6 +545,9 @@ class TerminalScreen(pyte.Screen):
                 self._pyte_draw("".join(run))
                 run.clear()
             if w == 2:
+                if self.cursor.x >= self.columns - 1 and mo.DECAWM not in self.mode:
+                    self._last_char = None
+                    continue                       # does not fit, no wrap: tmux drops it
                 if self.cursor.x == self.columns - 1 and mo.DECAWM in self.mode:
                     row = self.buffer[self.cursor.y]
                     row.used = max(row.used, self.columns - 1)
