@@ -52,7 +52,7 @@ def _quality(name: str, x) -> Table:
 
     m, b, blind = x.result["model"], x.result["baseline_empty"], x.result["baseline_blind"]
     rows = [[t, m[t]["tp"] + m[t]["fn"], m[t]["precision"], m[t]["recall"], m[t]["f1"], b[t]["f1"],
-             blind[t]["f1"] if t in blind else "", _blind_text(blind.get(t))] for t in (*ACTION_TYPES, "overall")]
+             blind[t]["f1"] if t in blind else "", _blind_text(blind[t]) if t in blind else ""] for t in (*ACTION_TYPES, "overall")]
     sec = x.seconds
     bar = learning_bar(x)
     return Table(f"IDM: small Qwen3-VL trained on CPU vs always-[] and the best frame-blind answer, {name}",
@@ -69,8 +69,8 @@ def _quality(name: str, x) -> Table:
                      f"prepare {sec['prepare']:.0f} s, eval {sec['eval']:.0f} s; shared 2-core machine, times are noisy"])
 
 
-def _blind_text(b: dict | None) -> str:
-    if not b or not b["frames"]:
+def _blind_text(b: dict) -> str:
+    if not b["frames"]:
         return "[]"
     return f"{b['details']} at " + ",".join(f"F{f:02d}" for f in b["frames"])
 
