@@ -37,7 +37,7 @@ def _generation(run: Path, windows: int, new_tokens: int) -> list[tuple[int, flo
     import torch
 
     from crowd.idm.encode import collate, encode_example, model_inputs
-    from crowd.idm.inference import _left_pad, load_predictor
+    from crowd.idm.inference import left_pad, load_predictor
 
     pred = load_predictor(run, max_new_tokens=new_tokens)
     rng = np.random.default_rng(0)
@@ -48,7 +48,7 @@ def _generation(run: Path, windows: int, new_tokens: int) -> list[tuple[int, flo
         b = collate([encode_example(pred.proc, f, None, pred.fps) for f in frames], pred.proc.tokenizer.pad_token_id,
                     pred.model.config.image_token_id)
         b.pop("labels")
-        b = model_inputs(_left_pad(b) if batch > 1 else b, pred.proc, pred.device)
+        b = model_inputs(left_pad(b) if batch > 1 else b, pred.proc, pred.device)
         for timed in (False, True):   # the first call warms up kernels and allocator
             if pred.device.type == "cuda":
                 torch.cuda.synchronize()

@@ -47,7 +47,7 @@ class Predictor:
         batch = collate(examples, tok.pad_token_id, self.model.config.image_token_id)
         batch.pop("labels")
         if len(examples) > 1:
-            batch = _left_pad(batch)
+            batch = left_pad(batch)
         batch = model_inputs(batch, self.proc, self.device)
         eos = tok.convert_tokens_to_ids("<|im_end|>")
         with torch.no_grad():
@@ -58,7 +58,7 @@ class Predictor:
         return [parse_actions(t, n_frames=len(w)) for t, w in zip(texts, windows)]
 
 
-def _left_pad(batch: dict) -> dict:
+def left_pad(batch: dict) -> dict:
     """Moves each row's padding to the left, as batched generation requires."""
     import torch
 
