@@ -7,7 +7,12 @@ up as a garbled screen in a recording:
   after it exits; here the main buffer (and, for 1049, the cursor) is saved and restored;
 - DECSC/DECRC is a stack (xterm and tmux keep a single slot, restoring twice is legal);
 - ``CSI S``/``CSI T`` (scroll up/down), ``CSI b`` (repeat last character, used by ncurses for
-  xterm-256color), ``CSI Z``/``CSI I`` (back/forward tab) are not implemented;
+  xterm-256color), ``CSI Z`` (back tab) are not implemented;
+- a resize homes the cursor, cuts rows from the top and lines at the edge; here it is done
+  as tmux 3.3a does it (cursor kept, rows below the cursor dropped first, a history pulled
+  back, lines rewrapped: ``crowd.terminal.reflow``);
+- IL/DL, CUU/CUD, DECRC, BS and the cursor without autowrap differ from tmux in details that
+  real programs hit (see the methods; each was measured against tmux);
 - a zero-width character that is not a combining mark (variation selector, ZWJ) makes
   ``draw`` silently drop the rest of the text; combining marks are NFC-normalised (tmux keeps
   the code points as sent);
@@ -15,7 +20,7 @@ up as a garbled screen in a recording:
 - ``CSI n d`` in origin mode without a scroll region fails an assertion, and erasing and
   ``ESC # 8`` write cell by cell in Python (hundreds of writes per input byte).
 
-Counts are clamped to the screen (``CSI n I``/``Z``/``S``/``T``/``b``), so no sequence costs more
+Counts are clamped to the screen (``CSI n Z``/``S``/``T``/``b``), so no sequence costs more
 than a pass over the screen whatever its count. Malformed parameters never get this far:
 ``tokens.csi_text`` canonicalises every CSI before it is fed.
 
