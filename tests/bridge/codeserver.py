@@ -25,6 +25,10 @@ CODE_SERVER = TOOLS / "node_modules" / ".bin" / "code-server"
 PLAYWRIGHT = TOOLS / "node_modules" / "playwright-core"
 DRIVER = ROOT / "editor-bridge" / "test" / "e2e" / "drive.mjs"
 INLINE_AGENT = ROOT / "editor-bridge" / "test" / "e2e" / "inline-agent"
+# screenshots shown in docs/editor-bridge.md: refreshed there with CROWD_UPDATE_DOC_SHOTS=1, else
+# written to .bench-out (a plain test run leaves the checkout clean)
+SHOTS = (ROOT / "docs" / "images" / "editor-bridge" if os.environ.get("CROWD_UPDATE_DOC_SHOTS") == "1"
+         else ROOT / ".bench-out" / "editor-bridge-shots")
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="utf-8"?>\n'

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from tests.bridge.codeserver import DRIVER, INLINE_AGENT, PLAYWRIGHT, ROOT, CodeServer, missing_preconditions, pack_vsix
+from tests.bridge.codeserver import (DRIVER, INLINE_AGENT, PLAYWRIGHT, ROOT, SHOTS, CodeServer, missing_preconditions,
+                                     pack_vsix)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,7 +37,7 @@ INLINE_FILE = "agent.py"
 INLINE_TYPED = ["value = compute alpha plus beta", "total = value times two", "print total and value"]
 PASTE_TEXT = "pasted_block_42"
 AGENT_EDITS = 12  # the fixture extension's default
-SHOTS = ROOT / "docs" / "images" / "editor-bridge"  # screenshots shown in docs/editor-bridge.md
+
 
 
 def _workspace(base: Path) -> Path:

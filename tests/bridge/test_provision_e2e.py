@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from tests.bridge.codeserver import PLAYWRIGHT, ROOT, CodeServer, missing_preconditions
+from tests.bridge.codeserver import PLAYWRIGHT, ROOT, SHOTS, CodeServer, missing_preconditions
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,7 +64,7 @@ def test_install_the_vsix_consent_type_find_the_recording(tmp_path: Path) -> Non
     installed = server.install_vsix(VSIX)  # only the .vsix, through the editor's own installer
     assert installed.returncode == 0, installed.stderr
     server.start(tmp_path / "code-server.log")
-    shots = ROOT / "docs" / "images" / "editor-bridge"
+    shots = SHOTS
     shots.mkdir(parents=True, exist_ok=True)
     try:
         cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),
