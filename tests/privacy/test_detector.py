@@ -60,6 +60,8 @@ def _rand(rng: random.Random, alphabet: str, n: int) -> str:
     "const myURL = new URL('https://abc:xyz@example.com');",
     'e.set("ear_jwe_crypto","eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0")',
     "var ppk = 'PuTTY-User-Key-File-2: ' + algorithm + '\\r\\n';\nppk += 'Encryption: ' + enc;\n",
+    'export declare const FLOW_PASSWORD_REQUIRED_V2 = "FlowPasswordRequiredResultV2";',
+    "readonly STENCIL_PASS_DEPTH_FAIL: 0x0B95;\ntype CredentialMediationRequirement = \"conditional\" | \"optional\";",
 ])
 def test_ordinary_code_is_left_alone(text):
     assert SecretFinder().find(text) == []
@@ -131,6 +133,12 @@ def test_threads_scan_at_once():
     for t in threads:
         t.join()
     assert not errors and results == [expected] * 20 and expected == 200
+
+
+def test_word_passwords_and_pins_under_password_names():
+    finder = SecretFinder()
+    for text in ('db_password = "sunshine"', 'pin = "48213791"', "DB_PASSWORD=hunter22", "password: correcthorse"):
+        assert finder.find(text), text
 
 
 def test_random_values_under_token_names_are_secrets():

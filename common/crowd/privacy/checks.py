@@ -58,11 +58,13 @@ PLACEHOLDERS = frozenset({
     "your_token", "your_api_key", "api_key", "apikey", "key", "value", "bytes", "int", "bool",
     "dict", "list", "any", "object", "number", "text", "secret_key", "access_token", "auth_token",
     "pass", "pwd", "admin", "root", "user", "username", "foo", "bar", "baz", "abc", "sample",
-    "include", "omit", "same-origin", "private", "public", "secure", "insecure",
+    "include", "omit", "same-origin", "private", "public", "secure", "insecure", "credentials",
+    "password1", "passwords", "getpass", "optional", "required",
 })
 _REFERENCE = re.compile(
     r"^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:\(|\[|$)|[$%@]\{|\$\(|\$[A-Za-z_]|%\(|\{\{|#\{|<%|\{[A-Za-z_0-9]*\}|%s|&)")
 _HEXRUN = re.compile(r"[0-9a-fA-F]+")
+_NUMBER = re.compile(r"0[xXoObB][0-9a-fA-F_]+|[-+]?\d[\d_]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _ACCESS = re.compile(r"[A-Za-z_$][\w$]*\??\.[A-Za-z_$]")     # t.tokens.length-1, options?.xml.key
 
 
@@ -128,6 +130,8 @@ def name_strength(name: str) -> int:
                                                           "config", "settings", "registry", "translation", "i18n"):
         return 0
     if any(p in STRONG_SEGMENTS for p in parts) or any(j in STRONG_SEGMENTS for j in joined):
+        if not (set(parts[-2:]) & STRONG_SEGMENTS or set(joined[-2:]) & STRONG_SEGMENTS):
+            return 1          # the secret word is not what the name ends on (CredentialMediationRequirement)
         if parts[0] in ("is", "has", "use", "check", "verify", "validate", "get", "set", "new", "old",
                         "show", "hide", "confirm", "forgot", "reset", "min", "max", "num"):
             return 0
@@ -170,8 +174,12 @@ def plausible_value(value: str, strength: int, *, quoted: bool) -> bool:
         return False
     if "://" in value or (value.count("/") >= 2 and not looks_random(value.replace("/", ""))):
         return False
+    if not quoted and _NUMBER.fullmatch(value):
+        return False                 # a number literal (0x0B95, 1e-6); a quoted "48213791" may be a PIN
     if "..." in value or "\u2026" in value:
         return False                 # an elided example: "hf_..."
+    if not quoted and strength >= 2 and value.isalpha() and value.islower() and len(value) >= 8:
+        quoted = True                # password: correcthorse (YAML, .properties): a word, not a variable
     if not quoted and (_REFERENCE.match(value) or _ACCESS.match(value)):
         return value[-1] not in "([" and "." not in value and any(ch.isdigit() for ch in value) \
             and looks_random(value) and not camel_words(value)
