@@ -133,3 +133,16 @@ def test_workspace_opened_through_a_symlink_with_a_linked_subfolder(tmp_path: Pa
         session.stop()
     got = {(c["file"], c["change"]) for c in _changes(tmp_path) if c.get("kind") == "file_change"}
     assert got == {("sub/x.py", "change"), ("sub/new.py", "create")}, json.dumps(_changes(tmp_path))
+
+
+def test_an_edit_stamped_well_after_the_write_followed_the_disk(tmp_path: Path) -> None:
+    from crowd.server.attribution.engine import followed_disk
+
+    f = tmp_path / "f.txt"
+    f.write_text("x\n")
+    written_ms = f.stat().st_mtime_ns / 1e6
+    assert followed_disk({"time": written_ms + 150}, str(f))            # a reload, 150 ms after
+    assert not followed_disk({"time": written_ms - 5}, str(f))          # typed before the save wrote it
+    assert not followed_disk({"time": written_ms + 2}, str(f))          # too close to tell
+    assert not followed_disk({}, str(f)) and not followed_disk({"time": "x"}, str(f))
+    assert not followed_disk({"time": written_ms + 150}, str(tmp_path / "gone"))

@@ -105,7 +105,8 @@ class EditorSession:
             if found:
                 return found
             time.sleep(0.1)
-        raise AssertionError(f"the recording never showed {what}")
+        tail = [(e["t"], e.get("kind"), e.get("file"), e.get("source"), e.get("change")) for e in self.events()[-15:]]
+        raise AssertionError(f"the recording never showed {what}; its last events: {tail}")
 
     def close(self) -> list[dict[str, Any]]:
         """Stop everything; the recording is then complete. Returns its events."""

@@ -152,7 +152,13 @@ class EditorState:
         return Decision(found[1].source, found[1].agent, extra=dict(found[1].extra))
 
     def note_reload(self, rel: str, text: str, writer: Decision, certain: bool) -> None:
+        """A reload leaves the buffer clean, holding the disk's text, whether or not its disk
+        change ever reaches us on its own (two git commands within one watcher batch are
+        one change, the first one's never comes)."""
         self.reloaded[rel] = (hash(text), writer, certain)
+        state = self.docs.get(rel)
+        if state is not None:
+            state.synced = text
         self.woken.add(rel)
 
     def expecting_reload(self, rel: str, text: str) -> bool:

@@ -40,6 +40,7 @@ from crowd.server.watch.content import read_content
 log = logging.getLogger(__name__)
 
 GRACE_S = 0.6   # how long a disk change waits for the editor events that explain it
+FOLLOW_MARGIN_MS = 10   # an edit this much later than the file's write followed it (reloads: >= 33 ms)
 RELOAD_GIT_S = 1.0   # a reload this soon after a git command ended is that command's (envelopes.json)
 
 __all__ = ["Attributor", "Decision", "GRACE_S"]
@@ -49,6 +50,22 @@ __all__ = ["Attributor", "Decision", "GRACE_S"]
 class _Held:
     change: FsChange
     deadline: float
+
+
+def followed_disk(event: dict[str, Any], path: str) -> bool:
+    """The edit happened (the bridge's ``time``, epoch ms in the extension host) well after
+    the file was last written: the buffer followed the disk, it did not lead it. A save
+    writes after the edits it saves, a save participant's edit is made before the write; a
+    reload comes after the write (33 ms at the least, measured: envelopes.json). This holds
+    whatever the typing signals say: a reload on the cursor's line looks like typing."""
+    stamped = event.get("time")
+    if not isinstance(stamped, (int, float)) or isinstance(stamped, bool):
+        return False
+    try:
+        written_ms = os.stat(path).st_mtime_ns / 1e6
+    except OSError:
+        return False
+    return written_ms < float(stamped) - FOLLOW_MARGIN_MS
 
 
 def git_blob_sha(data: bytes) -> str:
@@ -180,8 +197,11 @@ class Attributor:
             hook, ch.git = "commit", None
         if isinstance(ch.git, GitOp) and (ch.git.label != "restore" or self._git_wrote(ch)):
             decision = Decision(ch.git.source, extra={"git_op": ch.git.label})
-            self.editor.reloaded.pop(ch.rel, None)
-            self.editor.expect_reload(ch.rel, as_text(ch.new), decision)
+            new_text = as_text(ch.new)
+            if new_text is None or self.editor.take_reload(ch.rel, new_text) is None:
+                self.editor.expect_reload(ch.rel, new_text, decision)
+            # else the editor reloaded it already (labelled from the repository's state): the
+            # buffer is clean again, holding this text
             return decision
         decision = self._decide_outside_git(ch, final)
         if decision is not None and hook is not None and decision.record:
@@ -329,6 +349,8 @@ class Attributor:
 
         - the buffer was clean before (or the bridge says it is clean after: ``dirty:
           false``): the editor reloaded another process's write; the edit is the writer's,
+          even when a typing signal seems to license it, if it came well after the write
+          (``followed_disk``: a reload on the cursor's line looks like typing to the bridge);
           decided now with the evidence its disk change carries (git's lock, terminal
           commands, agents) and kept for that change, which may not have reached the
           watcher yet;
@@ -344,12 +366,15 @@ class Attributor:
         rel, text = doc.rel, doc.text
         if self.editor.expecting_reload(rel, text) or text == self.editor.docs[rel].synced:
             return None   # already decided (editor.classify), or a revert to what was on disk
-        certain = event.get("dirty") is False
+        path = self.session.workspace.abs_path(rel)
+        # a clean buffer that changed well after the file's write followed the disk (a save
+        # participant's edit, on a dirty buffer, may also be stamped after the save's write)
+        certain = event.get("dirty") is False or (
+            path is not None and self.editor.was_clean(rel) and followed_disk(event, str(path)))
         if not certain and self.editor.input_explains(event):
             return None
         held = next((h.change for h in self._held if h.change.rel == rel and h.change.new is not None
                      and as_text(h.change.new) == text), None)
-        path = self.session.workspace.abs_path(rel)
         if held is None:
             content = read_content(str(path)) if path is not None else None
             if as_text(content) != text:
