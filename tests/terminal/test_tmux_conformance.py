@@ -158,6 +158,21 @@ def test_overlong_string_is_discarded_up_to_its_end() -> None:
     assert model.screen.text_lines()[0].rstrip() == "xafter"
 
 
+def test_overlong_string_cut_short_by_a_csi_runs_the_csi() -> None:
+    model = TerminalModel(5, 20)
+    model.feed(b"x\x1b]8;;" + b"A" * (MAX_HELD_TAIL + 10))
+    model.catch_up()
+    model.feed(b"B" * 100)
+    model.catch_up()
+    assert model.mid_sequence
+    model.feed(b"\x1b[5Cq\x1bP" + b"C" * (MAX_HELD_TAIL + 10) + b"\x1b\x1b")   # ESC ESC: data
+    model.catch_up()
+    model.feed(b"\\still inside\x1b\\end")
+    model.catch_up()
+    assert not model.mid_sequence
+    assert model.screen.text_lines()[0].rstrip() == "x     qend"
+
+
 # Known differences left out (issue 15 follow-up): wide characters cut by ICH/DCH or by an
 # overwrite of one half, combining marks and autowrap in insert mode (CSI 4 h).
 TOKENS = [b"plain text ", b"\r\n", b"\x1b[31m", b"\x1b[0m", b"\x1b[K", b"\x1b[5;10H", b"\x1b[2J", b"\x1b[3;8r",

@@ -175,9 +175,8 @@ class TerminalModel:
                 return ""
         else:
             m = _OSC_REST.match(text)
-            if m.group(1) is None:
-                self._held = "\x1b" if text.endswith("\x1b") else ""
-                return ""
+            if m.group(1) is None and m.end() == len(text):
+                return ""                   # no end yet (an ESC, CAN or SUB would end it)
         self._discarding = ""
         return text[m.end():]
 
