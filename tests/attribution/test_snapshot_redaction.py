@@ -8,12 +8,11 @@ import random
 import string
 from pathlib import Path
 
-import zstandard
-
 from crowd.format import read_recording
 from crowd.snapshots import SnapshotStore
 from tests.attribution.in_process import agent_edit_and_snapshot
 from tests.helpers.disk import disk_tree
+from tests.helpers.snapshot_files import frames
 
 
 def _aws_key() -> str:
@@ -23,12 +22,12 @@ def _aws_key() -> str:
 
 
 def _blob_bytes(snapshots: Path) -> bytes:
-    """Every blob decompressed (each must be a whole zstd frame) plus every other file raw."""
+    """Every blob decompressed (loose blobs and packs must be whole zstd frames) plus every other file raw."""
     out = []
     for p in sorted(snapshots.rglob("*")):
         if p.is_file():
             raw = p.read_bytes()
-            out.append(zstandard.ZstdDecompressor().decompress(raw) if p.suffix == ".zst" else raw)
+            out.append(b"".join(frames(raw)) if p.suffix in (".zst", ".pack") else raw)
     return b"".join(out)
 
 

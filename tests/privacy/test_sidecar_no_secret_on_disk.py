@@ -7,13 +7,12 @@ import json
 import subprocess
 from pathlib import Path
 
-import zstandard
-
 from crowd.format import read_recording
 from crowd.server.workspace.folders import path_to_uri
 from tests.helpers.agents import make_agent
 from tests.helpers.disk import decoded_everywhere
 from tests.helpers.editor_events import open_event
+from tests.helpers.snapshot_files import blob_files, stored_blobs
 from tests.privacy.secrets_fixture import needles, pem, planted
 
 
@@ -93,9 +92,8 @@ def test_planted_secrets_never_reach_disk_or_upload(start_sidecar, workspace: Pa
     assert change["source"] == "agent" and change["agent"] == "claude" and snap["seq"] < change["seq"]
     assert {e.get("what") for e in events if e.get("where") == "snapshot" and e.get("file") == "src/config.py"} >= \
         {"aws_access_key", "url_password"}
-    blobs = sorted((recording / "snapshots" / "blobs").rglob("*.zst"))
-    assert blobs
-    plain = b"".join(zstandard.ZstdDecompressor().decompress(b.read_bytes()) for b in blobs)
+    assert blob_files(recording / "snapshots")
+    plain = b"".join(stored_blobs(recording / "snapshots"))
     assert b"AWS_KEY = " in plain and b"[REDACTED:" in plain
     assert not [n for n in forbidden if n.encode() in plain]
     # secret files were never recorded, not even their names' contents

@@ -20,6 +20,7 @@ from crowd.privacy.detect import Finding
 from crowd.snapshots import SnapshotStore
 from tests.attribution.in_process import agent_edit_and_snapshot
 from tests.helpers.disk import all_bytes, decoded_everywhere, disk_tree, write_tree
+from tests.helpers.snapshot_files import blob_files, stored_blobs
 from tests.privacy.secrets_fixture import planted
 
 S = planted()
@@ -54,7 +55,7 @@ def _workspace(tmp_path: Path) -> Path:
 def _no_secret_on_disk(directory: Path) -> None:
     """Every byte of the recording (events, blobs, manifests), zstd frames decompressed."""
     data = decoded_everywhere(all_bytes(directory))
-    assert list((directory / "snapshots" / "blobs").rglob("*.zst"))     # there are blobs to look at
+    assert blob_files(directory / "snapshots")                            # there are blobs to look at
     for needle in (S["aws"], S["github"], POISON):
         assert needle.encode() not in data, needle
 
@@ -111,7 +112,7 @@ def test_without_a_redactor_no_text_reaches_a_blob(tmp_path: Path) -> None:
     # binary content is never read by the redactor, so it is stored as it would be with one
     assert list(manifest["set"]) == ["data.bin"]
     blobs = [SnapshotStore(snapshots).blob(sha) for sha in manifest["set"].values()]
-    assert blobs == [BINARY] and len(list((snapshots / "blobs").rglob("*.zst"))) == 1
+    assert blobs == [BINARY] and stored_blobs(snapshots) == [BINARY]
     assert b"before the agent" not in decoded_everywhere(all_bytes(snapshots))
 
     # the recording holds nothing but errors that say why (the pipeline withholds every event,
