@@ -185,7 +185,9 @@ def formatter_then_agent_starts(r: Run) -> None:
     time.sleep(0.3)   # the user starts this a moment after the run before ended its commands
     agent = make_agent(r.tmp / "bin", "claude")
     env = {**os.environ, "AGENT_THINK": "0.3", "AGENT_LINGER": "0.2"}
-    subprocess.run(["sh", "-c", f"printf 'a = 1  # black\\n' > a.py && exec {agent} '[]'"],
+    # not the shell's last command: bash forks it (an exec'd last command would keep the shell's
+    # start time, from before the write, as an interactive shell never does)
+    subprocess.run(["sh", "-c", f"printf 'a = 1  # black\\n' > a.py && {agent} '[]'; true"],
                    cwd=r.path("."), env=env, check=True)
     r.expect("a.py", "external")
 
