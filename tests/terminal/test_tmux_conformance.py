@@ -54,6 +54,9 @@ RESIZE = {
     "tab_stops_kept_on_height_change": [b"\x1b[3g\x1b[1;5H\x1bH\r\n", (12, 30), b"\ta"],
     "alt_screen_grow": [b"main\r\n\x1b[?1049h\x1b[Halt\r\nrow2", (14, 30), b"X"],
     "alt_screen_shrink": [b"main\r\n\x1b[?1049h\x1b[Halt\r\nrow2\x1b[8;1Hbottom\x1b[2;1H", (6, 30), b"X"],
+    "alt_screen_narrower_cursor_past_the_edge": [b"\x1b[?1049h\x1b[2;19Hab", (10, 16), b"cd",
+                                                 "日é".encode()],
+    "alt_screen_narrower_no_autowrap": [b"\x1b[?1049h\x1b[?7l\x1b[2;19Hab", (10, 16), b"cd", b"\x1b[?7h"],
     "alt_screen_left_after_resize": [SCROLLED[:80] + b"\x1b[?1049h\x1b[Halt", (8, 20), b"x",
                                      b"\x1b[?1049lback"],
     "region_reset_by_resize": [b"\x1b[2;5r\x1b[5;1H", (12, 30), b"\x1b[12;1H\nX"],
@@ -114,6 +117,7 @@ REPEAT = {
     "cbt": [b"\x1b[1;20Ha\x1b[Zb"],
     "delete_line_after_clear": [b"\x1b[3;8r\x1b[2J\x1b[3;5Hplain text", b"\x1b[M"],
     "insert_line_keeps_column": [b"one\r\ntwo\x1b[1;3H", b"\x1b[L", b"x"],
+    "pending_wrap_then_no_autowrap_drops": [b"\x1b[1;30Hx\x1b[?7l", b"Z", b"\x1b[?7h"],
     "no_autowrap_cursor_stays_on_last_cell": [b"\x1b[?7l\x1b[1;25Hxxxxxxxxxx", b"Z", "日".encode(),
                                               b"\x1b[?7h"],
 }

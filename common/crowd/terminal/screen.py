@@ -532,6 +532,11 @@ class TerminalScreen(pyte.Screen):
     def draw(self, data: str) -> None:
         if not data:
             return
+        if self.cursor.x >= self.columns and mo.DECAWM not in self.mode:
+            # Past the last column (a wrap was pending, or an alternate screen got narrower)
+            # and no autowrap: tmux 3.3a drops what is printed (measured).
+            self._last_char = data[-1] if data[-1].isascii() else None
+            return
         if data.isascii():
             if (mo.DECAWM in self.mode and mo.IRM not in self.mode
                     and (self.g1_charset if self.charset else self.g0_charset) is cs.LAT1_MAP):
@@ -568,6 +573,8 @@ class TerminalScreen(pyte.Screen):
 
     def _pyte_draw(self, data: str) -> None:
         """pyte's draw, noting autowraps (``carriage_return``) and how far the row got."""
+        if self.cursor.x > self.columns:
+            self.cursor.x = self.columns         # past the edge (narrower alternate screen)
         self._in_draw = True
         try:
             super().draw(data)
