@@ -118,8 +118,18 @@ class TerminalHub:
         return term
 
     def _announce(self, term: Terminal) -> None:
-        term.announced = self.record("action", "terminal_open", source="user", terminal=term.id,
-                                     name=term.name, rows=term.model.rows, cols=term.model.cols) is not None
+        """Record ``term``'s open unless this recording holds it already.
+
+        The flag is claimed under the hub's lock before recording, so the sampler and a
+        recording's start (``announce_all``) never both write the open."""
+        with self._lock:
+            if term.announced:
+                return
+            term.announced = True
+        if self.record("action", "terminal_open", source="user", terminal=term.id,
+                       name=term.name, rows=term.model.rows, cols=term.model.cols) is None:
+            with self._lock:
+                term.announced = False
 
     def reannounce(self) -> None:
         """A new recording (or a panic that may have deleted the opens): record every terminal's
@@ -130,6 +140,20 @@ class TerminalHub:
                 term.announced = False
                 term.last_key = None
                 term.last_seen = None
+
+    def announce_all(self) -> None:
+        """A new recording started: record the open of every terminal it does not hold yet.
+
+        The recorder calls ``reannounce`` before its recording becomes active and this right
+        after, while it holds its own lock, so no screen of the new recording is written
+        before its terminal's open. Leaving the opens to the next sampler tick let a screen
+        come first (the sampler had decided on the old recording's flags) and, when the
+        recording was paused before that tick, left the terminal without an open: its close
+        was then dropped as belonging to no recorded terminal."""
+        with self._lock:
+            terms = list(self.terminals.values())
+        for term in terms:
+            self._announce(term)
 
     def get(self, term_id: str) -> Terminal | None:
         return self.terminals.get(term_id)

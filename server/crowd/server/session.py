@@ -292,6 +292,7 @@ class Session:
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
                                           on_error=self.errors.append)
         self.watch_machine()
+        self.terminals.new_recording()   # before it is active: see TerminalService.new_recording
         self.state = State.RECORDING
         self._emit("session", "start", {
             "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,

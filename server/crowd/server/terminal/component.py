@@ -25,9 +25,9 @@ class TerminalComponent(Component):
 
     def start(self, session: SidecarSession) -> None:
         self.hub = session.terminals.tracked_hub()
-        # a new recording: every open terminal and its screen are recorded at the next tick
-        # (not here: start runs under the session lock, which the sampler may be waiting for)
-        self.hub.reannounce()
+        # a new recording: every open terminal's open is recorded now (start runs under the
+        # session's lock, so no screen comes first), its screen at the next tick
+        self.hub.announce_all()
 
     def stop(self) -> None:
         if self.hub is not None:

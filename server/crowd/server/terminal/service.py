@@ -51,6 +51,14 @@ class TerminalService:
                 self._tracker = TerminalTracker(self.session)
             return self._tracker
 
+    def new_recording(self) -> None:
+        """A recording is about to become active: it holds no terminal's open yet. Called by
+        the session under its lock before the recording is active, so the sampler never
+        judges the new recording by the previous one's flags."""
+        hub = self.hub
+        if hub is not None:
+            hub.reannounce()
+
     def tracked_hub(self) -> TerminalHub:
         """The terminals' hub, tracking from now on if it was not yet (the terminal component)."""
         return self.track().hub
