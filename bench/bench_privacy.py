@@ -204,6 +204,7 @@ def _first_snapshot_s(make: Callable[[], Any], root: Path, rels: list[str], out:
         finally:
             scrubbing[0] += time.thread_time() - started
 
+    os.sync()       # the workspace just written (or the previous run's files) is not written back in the timing
     started = time.perf_counter()
     store.take(lambda rel: (root / rel).read_bytes(), [], lambda: rels, t=0, wall=0, scrub=scrub)
     store.flush()
