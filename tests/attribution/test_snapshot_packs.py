@@ -92,8 +92,8 @@ def test_panic_rewrites_a_pack_that_kept_snapshots_still_need(tmp_path: Path) ->
 
 
 def test_a_pack_without_its_manifest_is_ignored_then_cleaned(tmp_path: Path) -> None:
-    """A crash after the pack and index but before the manifest, one before the index, and a
-    half-written temp file: reopening ignores them (their blobs are written again when
+    """A crash after the pack and index but before the manifest, one before the index, a
+    half-written temp file and an index left without its pack: reopening ignores them (their blobs are written again when
     needed), and the next panic deletes them."""
     files = {"a.txt": b"first"}
     store = SnapshotStore(tmp_path / "s")
@@ -105,6 +105,7 @@ def test_a_pack_without_its_manifest_is_ignored_then_cleaned(tmp_path: Path) -> 
     (tmp_path / "s" / "manifests" / "snapshot_002.json").unlink()            # crash before the manifest
     (packs / "snapshot_009.pack").write_bytes((packs / "snapshot_002.pack").read_bytes())   # before the index
     (packs / ".snapshot_010.pack.1.2.tmp").write_bytes(b"half")
+    (packs / "snapshot_011.idx").write_text("{}")                            # an index whose pack is gone
 
     reopened = SnapshotStore(tmp_path / "s")
     assert [i.snapshot_id for i in reopened.list()] == ["snapshot_001"]
