@@ -146,6 +146,9 @@ def finish(request: PanicRequest, home: Path | None = None) -> bool:
         current = _read(home)
         if current is None or current.id != request.id:
             return False
-        journal_file(home).unlink()
+        # markers first, the journal last: once the journal is gone nothing of the panic is
+        # left on disk (a watcher or test that waits for it sees a settled folder); a crash in
+        # between only makes the next start redo the panic, whose deletions are idempotent
         shutil.rmtree(home / MARKERS, ignore_errors=True)
+        journal_file(home).unlink()
         return True
