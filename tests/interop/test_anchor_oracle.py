@@ -29,7 +29,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crowd.serializer.interop.cc1_import import import_cc1
@@ -307,6 +307,7 @@ def test_cc1_crowd_and_the_anchors_rebuild_the_same_files(tmp_path_factory, seed
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10 ** 6))
+@example(seed=580)   # a removed line holding a lone CR mid-line: the splitlines reading skipped its tail
 def test_cc2_crowd_and_the_anchors_rebuild_the_same_files(tmp_path_factory, seed):
     folder, truth = generate_cc2(seed, tmp_path_factory.mktemp("cc2"))
     events, problems = import_cc2(folder)

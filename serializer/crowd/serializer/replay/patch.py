@@ -91,6 +91,11 @@ def _apply(src: list[str], lines: list[str]) -> str:
                 pos += 1
             elif tag == "+":
                 out.append(body)
+            else:
+                # a hunk line without its tag: the diff was split at a break its writer did
+                # not split at (a lone CR in a jsdiff hunk read with splitlines); skipping it
+                # would silently keep text the diff removed
+                raise PatchError(f"line {i + 1} of the diff is not a hunk line")
             i += 1
     out.extend(src[pos:])
     return "".join(out)
