@@ -217,9 +217,14 @@ def record_terminal(argv: list[str], *, capture_args: list[str], name: str = "cr
         capture.wait(timeout=60)
     except subprocess.TimeoutExpired:
         capture.kill()
-    if box.dropped or box.broken:
+        capture.wait()
+    # a capture that did not end well lost what it had not written, even when every byte we
+    # sent fitted into the pipe before it died (a kill lands asynchronously: under load the
+    # writes after it still succeed, so ``broken`` alone missed it)
+    gone = box.broken or capture.returncode != 0
+    if box.dropped or gone:
         os.write(2, f"crowd term: the recording is incomplete ({box.dropped} bytes not recorded"
-                    f"{', capture process gone' if box.broken else ''})\n".encode())
+                    f"{', capture process gone' if gone else ''})\n".encode())
     if rcfile is not None:
         rcfile.unlink(missing_ok=True)
     os.close(master)
