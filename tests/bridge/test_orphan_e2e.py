@@ -58,7 +58,12 @@ def test_recording_stops_when_the_window_is_gone(tmp_path: Path) -> None:
         hosts = [p for p in server.group() if "extensionHost" in " ".join(p.cmdline()) or "sidecar" in p.cmdline()]
         logs = "\n".join(p.read_text(errors="replace") for p in server.user_data.glob("logs/**/*crowd*.log"))
         assert stopped, f"the orphaned window kept recording for 120 s; processes: {hosts}\n{logs[-2000:]}"
-        assert "has not answered for 30 s" in logs, logs[-2000:]
+        # code-server either keeps the extension host running without a window (the orphan
+        # this test is about: the bridge's window watch must stop it) or, after a graceful
+        # disconnect, ends the host itself (seen in 1 of 6 runs: the bridge's deactivate
+        # stopped the recording); both end the recording, the watch only has work in the first
+        host_exited = "Extension Host Process exited" in (tmp_path / "code-server.log").read_text(errors="replace")
+        assert host_exited or "has not answered for 30 s" in logs, logs[-2000:]
         print(f"\nstopped {time.monotonic() - gone_at:.0f} s after the browser closed; still running: "
               f"{[' '.join(p.cmdline())[:80] for p in hosts]}")
     finally:
