@@ -11,6 +11,7 @@ APT_PACKAGES=(
   vim less procps                         # terminal fidelity corpus: real programs (vim, less, top)
   htop nano emacs-nox man-db mc tig w3m   # terminal fidelity corpus: more real programs (issue 15)
   git                                     # attribution scenarios
+  iproute2 util-linux                     # Ray tests: a private network namespace (ip, unshare)
   chromium                                # HTML replay + VS Code extension host tests
   build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep  # code-server
 )

@@ -93,13 +93,13 @@ def write_rows(rows_by_split: dict[str, list[dict[str, Any]]], folder: Path, par
             import pyarrow.parquet as pq
 
             ppath = folder / f"{split}.parquet"
-            table = pa.Table.from_pylist([_parquet_safe(r) for r in rows]) if rows else pa.table({})
+            table = pa.Table.from_pylist([parquet_row(r) for r in rows]) if rows else pa.table({})
             pq.write_table(table, ppath)
             info["files"][split].append(ppath.name)
     return info
 
 
-def _parquet_safe(row: dict[str, Any]) -> dict[str, Any]:
+def parquet_row(row: dict[str, Any]) -> dict[str, Any]:
     """Nested free-form dicts become JSON strings so every row has one Arrow schema."""
     out = {}
     for k, v in sorted(row.items()):
