@@ -10,6 +10,7 @@ import { DriftGate } from './core/drift';
 import { OverheadMeter } from './core/overhead';
 import { defaultRecordingsDir } from './core/ownRecordings';
 import { PanicEscalator } from './core/panic';
+import { SessionMemory } from './core/sessionMemory';
 import { PanicResult, REQUESTS, SidecarStatus } from './core/protocol';
 import { StatusModel } from './core/statusModel';
 import { openEvent } from './forward/documents';
@@ -32,6 +33,7 @@ export class Bridge implements vscode.Disposable {
   /** Per-keystroke input signals (set by activation; absent in tests of the bridge alone). */
   typing: TypingSignals | undefined;
   private readonly escalator: PanicEscalator;
+  private readonly sessions: SessionMemory;
   private lastState: string | undefined;
   private reconciling = false;
   private readonly driftGate = new DriftGate();
@@ -42,6 +44,7 @@ export class Bridge implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, outputChannel: vscode.OutputChannel) {
     const settings = readSettings();
     this.consent = new ConsentStore(context.globalState);
+    this.sessions = new SessionMemory(context.workspaceState);
     this.escalator = new PanicEscalator(settings.panicMinutes);
     this.sidecar = new Sidecar({
       consent: () => this.consent.forSidecar(),
@@ -49,6 +52,7 @@ export class Bridge implements vscode.Disposable {
       outputChannel,
       storage: context.globalStorageUri.fsPath,
       bundle: context.asAbsolutePath('python'),
+      continueSession: () => this.sessions.last(),
     });
     this.hub = new EventHub((events) => this.sidecar.notify(events), this.meter, settings.batchMilliseconds,
       (ms, events) => log.info(`slow send: ${ms.toFixed(1)} ms for ${events.length} events (${[...new Set(events.map((e) => e.kind))].join(', ')})`));
@@ -86,6 +90,7 @@ export class Bridge implements vscode.Disposable {
   private onStatus(status: SidecarStatus): void {
     void this.reconcile();
     this.model.setStatus(status, Date.now());
+    void this.sessions.remember(status);
     if (status.state !== this.lastState) {
       log.info(`sidecar state: ${status.state}${status.sessionId ? ` (session ${status.sessionId})` : ''}`);
       this.lastState = status.state;

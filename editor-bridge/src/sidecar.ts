@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageclient/node';
 import { Backoff } from './core/backoff';
 import { Fixed, drifted } from './core/drift';
+import { continuedSession } from './core/sessionMemory';
 import { RECORDINGS_GITIGNORE, defaultRecordingsDir, selfRecording } from './core/ownRecordings';
 import { noPythonMessage } from './core/pythonProbe';
 import { ClientEvent, EVENTS_NOTIFICATION, REQUESTS, STATUS_CHANGED_NOTIFICATION, SidecarStatus } from './core/protocol';
@@ -30,6 +31,8 @@ export interface SidecarInit {
   storage: string;
   /** The wheels the .vsix ships (editor-bridge/python/). */
   bundle: string;
+  /** The session this window recorded last (core/sessionMemory.ts), continued by a new process. */
+  continueSession: () => string | undefined;
 }
 
 export class Sidecar implements vscode.Disposable {
@@ -43,6 +46,8 @@ export class Sidecar implements vscode.Disposable {
   python: string | undefined;
   /** The settings this process was started with (compared by `driftedSettings`). */
   private startedWith: Fixed | undefined;
+  /** The last process crashed: its successor starts a session of its own (core/sessionMemory.ts). */
+  private crashed = false;
 
   private readonly connectionEmitter = new vscode.EventEmitter<Connection>();
   private readonly statusEmitter = new vscode.EventEmitter<SidecarStatus>();
@@ -102,6 +107,8 @@ export class Sidecar implements vscode.Disposable {
     }
     this.python = probe.found.python;
     this.startedWith = this.fixed(settings);
+    const crashed = this.crashed;
+    this.crashed = false;
     log.info(`starting sidecar: ${this.python} -m crowd.cli sidecar (interpreter from ${probe.found.from})`);
 
     const serverOptions: ServerOptions = {
@@ -117,6 +124,7 @@ export class Sidecar implements vscode.Disposable {
         consent: this.init.consent(),
         client: this.init.clientInfo,
         settings: sidecarSettings(settings, own.excludes),
+        continueSession: continuedSession(crashed, this.init.continueSession()),
       },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
@@ -170,6 +178,7 @@ export class Sidecar implements vscode.Disposable {
     }
     this.clearTimers();
     this.client = undefined;
+    this.crashed = true;
     const delay = this.backoff.failed(Date.now());
     log.error(`${reason}; restarting in ${delay} ms (failure ${this.backoff.failureCount})`);
     this.connectionEmitter.fire({ kind: 'down', reason, retryInMs: delay });

@@ -72,7 +72,7 @@ class RecordingPipeline:
                  clock: Clock | None = None, typing_guard: bool = True,
                  documents: Documents | None = None,
                  on_error: Callable[[str], None] | None = None,
-                 poll_interval: float = POLL_INTERVAL_S) -> None:
+                 poll_interval: float = POLL_INTERVAL_S, first_seq: int = 1) -> None:
         self.writer = writer
         self.redactor = redactor
         self.clock = clock or monotonic_clock()
@@ -80,7 +80,7 @@ class RecordingPipeline:
         self.redactions = 0           # redaction notes written
         self.withheld = 0             # events not written: redaction failed, or unrecordable
         self.repaired = 0             # events written with values fitted to the format
-        self._seq = 0
+        self._seq = first_seq - 1     # a continued recording goes on after its last seq
         self._lock = threading.Lock()
         self._closed = False
         self._close_hooks: list[Callable[[], None]] = []

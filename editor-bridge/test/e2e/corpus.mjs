@@ -3,7 +3,8 @@
 // runs it with the bridge installed and without it and compares the saved documents.
 // Steps: `type` text (delay ms per key, 0 = as fast as the browser takes them), `press` a
 // key, `suggest` waits until the suggestion widget shows (so the next keys are typed while
-// it is open).
+// it is open). A case with `reload: true` first reloads the window (`Developer: Reload
+// Window`, as a user would) and waits for the workbench and `cfg.waitFor` again.
 import { createRequire } from 'node:module';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -19,6 +20,20 @@ async function openFile(name) {
   await quick.fill(name);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
   await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+async function reloadWindow() {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>Developer: Reload Window');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reload Window' }).first().waitFor();
+  await Promise.all([page.waitForEvent('framenavigated', { timeout: 120_000 }), page.keyboard.press('Enter')]);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  if (cfg.waitFor) {
+    await page.locator('.statusbar-item', { hasText: cfg.waitFor }).first().waitFor({ timeout: 120_000 });
+  }
+  console.log('RELOADED');
 }
 
 async function main() {
@@ -49,6 +64,9 @@ async function main() {
   }
   const editor = page.locator('.monaco-editor .view-lines').first();
   for (const c of cfg.cases) {
+    if (c.reload) {
+      await reloadWindow();
+    }
     await openFile(c.file);
     await editor.click();
     await page.keyboard.press('Control+End');

@@ -202,6 +202,11 @@ class RecordingWriter:
         with self._lock:
             return len(self._pending)
 
+    @property
+    def owns_folder(self) -> bool:
+        """True while this writer holds its folder's lock (False: another live writer has it)."""
+        return self._folder_fd is not None
+
     # -- background -------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._closed:

@@ -165,6 +165,8 @@ def on_initialize(ls: CrowdServer, params: types.InitializeParams) -> None:
         consent=None if consent is None else bool(consent),
         component_factories=[] if settings.get("components") is False else ls.component_factories,
         on_state_change=ls.state_changed, home=crowd_home(),
+        # the editor window's session before this process (crowd.server.continuation)
+        continue_session=options.get("continueSession") if isinstance(options.get("continueSession"), str) else None,
     )
     ls.core = EditorCore(ls.session)
     # a panic a crash interrupted is carried out before anything else is recorded

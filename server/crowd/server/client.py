@@ -97,7 +97,7 @@ class SidecarClient:
     # -- convenience ----------------------------------------------------------------------
     def initialize(self, folders: list[Path], *, consent: bool | None = True,
                    settings: dict[str, Any] | None = None, client: dict[str, Any] | None = None,
-                   timeout: float = 60.0) -> Any:
+                   continue_session: str | None = None, timeout: float = 60.0) -> Any:
         params = {
             "processId": os.getpid(),
             "rootUri": path_to_uri(folders[0]) if folders else None,
@@ -106,6 +106,8 @@ class SidecarClient:
             "initializationOptions": {"consent": consent, "settings": settings or {},
                                       "client": client or {"name": "crowd-scripted-client", "version": "1"}},
         }
+        if continue_session is not None:
+            params["initializationOptions"]["continueSession"] = continue_session
         result = self.request("initialize", params, timeout)
         self.notify("initialized", {})
         return result

@@ -30,6 +30,7 @@ from crowd.pipeline import RecordingPipeline, RedactorUnavailable, open_redactor
 from crowd.pipeline.redaction import WorkspaceRoots
 from crowd.privacy import Redactor
 from crowd.server.bus import EventBus
+from crowd.server.continuation import Continuation, find_continuation, open_continued_writer
 from crowd.server.components import COMPONENT_FACTORIES, Component, create_component
 from crowd.server.terminal.service import TerminalService
 from crowd.text.document import DocumentStore
@@ -88,6 +89,7 @@ class Session:
         on_state_change: Callable[[dict[str, Any]], None] | None = None,
         writer_options: dict[str, Any] | None = None,
         home: Path | None = None,
+        continue_session: str | None = None,
     ) -> None:
         self.workspace = workspace
         # the user's data folder (crowd.home) for what is one fact for the machine: the
@@ -113,6 +115,9 @@ class Session:
         self.redactor_factory: Callable[[], Redactor] = Redactor
         self.state = State.AWAITING_CONSENT if consent is None else (State.STOPPED if consent else State.DECLINED)
         self.session_id: str | None = None
+        # the session the editor window had before this process (crowd.server.continuation):
+        # its first recording continues it; a later stop + start makes a new one
+        self.continue_session = continue_session
         self.directory: Path | None = None
         self.pipeline: RecordingPipeline | None = None
         self.writer: RecordingWriter | None = None
@@ -269,18 +274,24 @@ class Session:
         return self.status()
 
     def _start_locked(self) -> None:
-        self.session_id = new_session_id()
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
-        self.directory = self.recordings_dir / self.session_id
         options = {"flush_interval": min(1.0, float(self.settings.get("flushInterval", 0.2))), "compact": True,
                    **self.writer_options}
         # what a sidecar or crowd term killed mid-compaction left beside its recordings
         recover_recordings(self.recordings_dir)
-        writer = RecordingWriter(self.directory, on_error=self._writer_error, on_recover=self._writer_recovered,
-                                 **options)
+        continued, writer = self._continued_writer(options)
+        if continued is None or writer is None:
+            continued = None
+            self.session_id = new_session_id()
+            self.directory = self.recordings_dir / self.session_id
+            writer = RecordingWriter(self.directory, on_error=self._writer_error, on_recover=self._writer_recovered,
+                                     **options)
+            self._t0 = time.monotonic_ns()
+        else:
+            self.session_id, self.directory = continued.session_id, continued.directory
+            self._t0 = continued.t0_ns(time.monotonic_ns(), time.time_ns() // 1_000_000)
         self.writer = writer
         self.write_error = None
-        self._t0 = time.monotonic_ns()
         self._known.clear()
         # privacy: the folders' absolute paths in any text become their recorded names;
         # a redactor that cannot be made withholds every event (fail closed)
@@ -290,15 +301,18 @@ class Session:
         # the pipeline's typing guard holds keystroke-typed tokens until complete, so typed
         # secrets are caught; it reads the open documents for the line being typed on
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
-                                          on_error=self.errors.append)
+                                          on_error=self.errors.append,
+                                          first_seq=continued.last_seq + 1 if continued is not None else 1)
         self.watch_machine()
         self.terminals.new_recording()   # before it is active: see TerminalService.new_recording
         self.state = State.RECORDING
-        self._emit("session", "start", {
-            "session_id": self.session_id, "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
-            "folders": self.workspace.folders.names(), "client": _no_absolute_paths(self.client),
-            "settings": _no_absolute_paths(self.settings),
-        })
+        header = {"folders": self.workspace.folders.names(), "client": _no_absolute_paths(self.client),
+                  "settings": _no_absolute_paths(self.settings)}
+        if continued is None:
+            self._emit("session", "start", {"session_id": self.session_id, "format": FORMAT_NAME,
+                                            "format_version": FORMAT_VERSION, **header})
+        else:
+            self._emit("session", "resume", {"continued": True, **header})
         self._emit("session", "consent", {"granted": True})
         self._start_components()
 
@@ -313,6 +327,21 @@ class Session:
                 self._emit("session", "error", {"message": f"component {spec.split(':')[-1]} failed to start: {exc}"})
                 continue
             self.components.append(component)
+
+    def _continued_writer(self, options: dict[str, Any]) -> tuple[Continuation | None, RecordingWriter | None]:
+        """The session this window had before this process, and a writer that holds its
+        folder alone; (None, None) when it cannot be continued (crowd.server.continuation)."""
+        wanted, self.continue_session = self.continue_session, None
+        continued = find_continuation(self.recordings_dir, wanted) if wanted is not None else None
+        if continued is None:
+            return None, None
+        writer = open_continued_writer(lambda: RecordingWriter(
+            continued.directory, on_error=self._writer_error, on_recover=self._writer_recovered, **options))
+        if writer is None:
+            log.info("not continuing session %s: another live recorder writes it", continued.session_id)
+            return None, None
+        log.info("continuing session %s after seq %d", continued.session_id, continued.last_seq)
+        return continued, writer
 
     def _writer_error(self, exc: BaseException) -> None:
         """Told once when writing starts failing (and on a failed compaction, which loses
