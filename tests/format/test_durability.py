@@ -19,6 +19,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -27,6 +28,10 @@ from crowd.format.writer import COMPACT_SUFFIX, RecordingWriter, recover_folder,
 
 from tests.helpers.full_disk import fill, small_tmpfs
 from tests.helpers.waiting import wait_for
+
+# A thread that dies here (the ack reader) fails its test: a reader that stops early would
+# make the loss check below look at fewer acknowledgements and could hide a real loss.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 FLUSH_S = 0.1
 MARGIN_S = 0.6      # acknowledged this long before the kill: must be on disk (the format promises 1 s)
@@ -47,18 +52,48 @@ CHILD = textwrap.dedent("""
 """).format(flush=FLUSH_S)
 
 
+def read_acks(stream: IO[bytes], acks: list[tuple[int, float]]) -> None:
+    """Collect the child's acknowledgements ("<seq> <monotonic>\\n") until end of file.
+
+    Only whole lines count: the child acknowledges an event by finishing its line, and a
+    kill -9 can land while the line is being written. With PYTHONUNBUFFERED set, print() makes
+    one write() per piece (strace: "1200", " ", "23216.218351192", "\\n"), so the stream can
+    end in a fragment without its newline (CI once read "<seq>" alone there and the reader
+    thread died). A whole line that does not parse is an error: skipping it could hide an
+    acknowledged loss.
+    """
+    for raw in stream:
+        if not raw.endswith(b"\n"):
+            break                    # only the last read can lack its newline: the kill's fragment
+        fields = raw.split()
+        if len(fields) != 2:
+            raise ValueError(f"the child wrote a line that is not an acknowledgement: {raw!r}")
+        acks.append((int(fields[0]), float(fields[1])))
+
+
+def test_ack_reader_keeps_whole_lines_and_drops_the_fragment_a_kill_leaves() -> None:
+    r, w = os.pipe()
+    with os.fdopen(r, "rb") as stream:
+        os.write(w, b"100 1.5\n200 2.")      # the second line is split across writes,
+        os.write(w, b"5\n300 3")             # the third never finished
+        os.close(w)
+        acks: list[tuple[int, float]] = []
+        read_acks(stream, acks)
+    assert acks == [(100, 1.5), (200, 2.5)]
+    r, w = os.pipe()
+    with os.fdopen(r, "rb") as stream:
+        os.write(w, b"100 1.5\noops\n")
+        os.close(w)
+        with pytest.raises(ValueError, match="oops"):
+            read_acks(stream, [])
+
+
 def test_kill_during_compaction_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rec = tmp_path / "rec"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(rec)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(rec)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
     acks: list[tuple[int, float]] = []
-
-    def read_acks() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seq, at = line.split()
-            acks.append((int(seq), float(at)))
-
-    reader = threading.Thread(target=read_acks, daemon=True)
+    reader = threading.Thread(target=read_acks, args=(proc.stdout, acks), daemon=True)
     reader.start()
     try:
         # the first compaction has begun: its temp copy is there
@@ -70,8 +105,8 @@ def test_kill_during_compaction_loses_nothing_acknowledged(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-    reader.join(10)
-    assert proc.stdout is not None
+    reader.join(60)   # the pipe's end of file: the child is dead, only buffered lines are left
+    assert not reader.is_alive(), "the ack reader did not reach the end of the child's output"
     proc.stdout.close()
     due = [seq for seq, at in acks if at < killed_at - MARGIN_S]
     assert due, "the child acknowledged nothing"
