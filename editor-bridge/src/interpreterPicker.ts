@@ -3,15 +3,18 @@
  * button opened the Settings editor filtered on `crowd.python`, which showed "No Settings
  * Found" in remote windows and code-server (the setting is machine-overridable and only
  * shows on the Remote tab). The picker lists every interpreter the bridge would try, says
- * which can run crowd, and offers a file dialog; the choice is written to `crowd.python`
- * (which restarts the sidecar).
+ * which can run crowd, offers a file dialog, and *Automatic* (clears the setting: the
+ * extension's own environment when nothing else can run crowd); the choice is written to
+ * `crowd.python` (which restarts the sidecar).
  */
 import * as vscode from 'vscode';
 import { checkedCandidates } from './python';
 
 const BROWSE = '$(folder-opened) Browse…';
+const AUTOMATIC = '$(sync) Automatic';
 
-type Item = vscode.QuickPickItem & { python: string };
+/** `python`: the interpreter to set; '' asks with a file dialog; undefined clears the setting. */
+type Item = vscode.QuickPickItem & { python: string | undefined };
 
 export async function pickInterpreter(): Promise<void> {
   const setting = vscode.workspace.getConfiguration('crowd').get<string>('python', '');
@@ -21,15 +24,21 @@ export async function pickInterpreter(): Promise<void> {
       ...found.map((c) => ({
         label: `${c.ok ? '$(check)' : '$(close)'} ${c.python}`,
         description: c.from,
-        detail: c.ok ? 'has crowd-rollouts' : 'cannot import crowd (install crowd-rollouts into it)',
+        detail: c.ok ? 'can run crowd' : 'cannot import crowd',
         python: c.python,
       })),
-      { label: BROWSE, description: 'a python executable of a virtual environment with crowd-rollouts', detail: undefined, python: '' },
+      { label: AUTOMATIC, description: 'clears crowd.python: the first interpreter found that can run crowd, else the extension\'s own environment (set up from the crowd wheel it ships)', detail: undefined, python: undefined },
+      { label: BROWSE, description: 'a python executable of a virtual environment with crowd', detail: undefined, python: '' },
     ]),
     { title: 'crowd: the Python interpreter that runs the sidecar', placeHolder: 'Interpreters crowd finds; ✓ = can run crowd', matchOnDescription: true },
   );
   const pick = await items;
   if (!pick) {
+    return;
+  }
+  if (pick.python === undefined) {
+    await vscode.workspace.getConfiguration('crowd').update('python', undefined, vscode.ConfigurationTarget.Global);
+    void vscode.window.showInformationMessage('crowd: the interpreter is chosen automatically again.');
     return;
   }
   let python = pick.python;

@@ -9,7 +9,7 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { MARKER, Manifest, baseNames, newEnough, steps, venvDir, venvPython } from './core/provision';
+import { MARKER, Manifest, baseInterpreters, newEnough, steps, venvDir, venvPython } from './core/provision';
 import { log } from './log';
 
 const STEP_TIMEOUT_MS = 10 * 60_000;
@@ -41,11 +41,7 @@ export function provisioned(storage: string, bundle: string): string | undefined
 }
 
 async function baseInterpreter(which: (name: string) => string | undefined): Promise<string | undefined> {
-  for (const name of baseNames(process.platform)) {
-    const exe = which(name);
-    if (!exe) {
-      continue;
-    }
+  for (const exe of baseInterpreters(process.platform, which, (f) => fs.existsSync(f))) {
     const r = await run(exe, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
     if (r.ok && newEnough(r.output)) {
       log.info(`provision: making the environment with ${exe} (Python ${r.output})`);

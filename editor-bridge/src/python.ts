@@ -2,31 +2,22 @@
 import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import type { MachineFact } from './core/consent';
-import { Candidate, PROBE_CODE, ProbeDeps, ProbeResult, candidates, findPython } from './core/pythonProbe';
+import { Candidate, PROBE_CODE, ProbeDeps, ProbeResult, candidates, findPython, resolveOnPath } from './core/pythonProbe';
 import { log } from './log';
 
-export function which(name: string): string | undefined {
-  // Windows: an executable is found with one of PATHEXT's extensions (python -> python.exe)
-  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').filter(Boolean)] : [''];
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) {
-      continue;
-    }
-    for (const ext of exts) {
-      const file = path.join(dir, name + ext);
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        if (fs.statSync(file).isFile()) {
-          return file;
-        }
-      } catch {
-        // not here
-      }
-    }
+function executableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
-  return undefined;
+}
+
+/** An executable on PATH (Windows: with PATHEXT's extensions; core/pythonProbe.ts). */
+export function which(name: string): string | undefined {
+  return resolveOnPath(name, process.env, process.platform, executableFile);
 }
 
 const deps: ProbeDeps = {

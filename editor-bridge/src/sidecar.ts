@@ -17,7 +17,7 @@ import { noPythonMessage } from './core/pythonProbe';
 import { ClientEvent, EVENTS_NOTIFICATION, REQUESTS, STATUS_CHANGED_NOTIFICATION, SidecarStatus } from './core/protocol';
 import type { Connection } from './core/statusModel';
 import { log } from './log';
-import { provisioned, provisionSidecar } from './provision';
+import { provisioned, provisionSidecar, readManifest } from './provision';
 import { probePython, which } from './python';
 import { BridgeSettings, readSettings, sidecarSettings } from './settings';
 
@@ -93,7 +93,11 @@ export class Sidecar implements vscode.Disposable {
       }
     }
     if (!probe.found) {
-      const reason = noPythonMessage(probe.tried);
+      const manifest = readManifest(this.init.bundle);
+      const reason = noPythonMessage(probe.tried, {
+        platform: process.platform, setting: settings.python,
+        wheel: manifest ? path.join(this.init.bundle, manifest.wheel) : undefined,
+      });
       log.error(reason);
       this.connectionEmitter.fire({ kind: 'no_python', reason });
       void vscode.window.showErrorMessage(`crowd: ${reason}`, 'Select interpreter', 'Show log').then((pick) => {

@@ -31,7 +31,7 @@ export function registerTerminalProfile(python: () => string | undefined): vscod
       }
       if (!(await checkTerm(py))) {
         hasTerm.delete(py); // may be installed later
-        throw new Error(`crowd: ${py} has crowd but no \`crowd term\` command; update crowd (pip install -U crowd-rollouts)`);
+        throw new Error(`crowd: ${py} has an older crowd without the \`crowd term\` command; pick the extension's own environment (or a newer crowd) with "crowd: Select the Python interpreter"`);
       }
       const args = ['-m', 'crowd.cli', 'term', '--name', CROWD_TERM_NAME];
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;

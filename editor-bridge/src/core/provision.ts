@@ -14,6 +14,7 @@
  * No `vscode` import: unit tested.
  */
 import * as path from 'path';
+import { MAC_PYTHONS } from './pythonProbe';
 
 export interface Manifest {
   wheel: string;
@@ -55,6 +56,22 @@ export function venvPython(dir: string, platform: string): string {
 /** Interpreter names to make the venv with, in order. */
 export function baseNames(platform: string): string[] {
   return platform === 'win32' ? ['python', 'py'] : ['python3', 'python'];
+}
+
+/**
+ * The interpreters to make the venv with, in order: the names on PATH, then on macOS
+ * Homebrew's and python.org's (an editor started from the Dock has a PATH without them, and
+ * the `/usr/bin/python3` it has is Apple's 3.9, too old).
+ */
+export function baseInterpreters(platform: string, which: (name: string) => string | undefined,
+  exists: (file: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const found of [...baseNames(platform).map(which), ...(platform === 'darwin' ? MAC_PYTHONS.filter(exists) : [])]) {
+    if (found && !out.includes(found)) {
+      out.push(found);
+    }
+  }
+  return out;
 }
 
 /** `3.11` -> whether it is new enough. */

@@ -25,7 +25,35 @@ export interface ProbeDeps {
   platform?: string;
 }
 
-const MAC_PYTHONS = ['/opt/homebrew/bin/python3', '/usr/local/bin/python3', '/Library/Frameworks/Python.framework/Versions/Current/bin/python3'];
+export const MAC_PYTHONS = ['/opt/homebrew/bin/python3', '/usr/local/bin/python3', '/Library/Frameworks/Python.framework/Versions/Current/bin/python3'];
+
+/**
+ * `name` resolved on `env.PATH` as the platform's shell would: on Windows with each of
+ * PATHEXT's extensions (`python` is `python.exe`; the old lookup tried the bare name and found
+ * nothing) and `;` between folders. `isFile` says whether a path is an existing file.
+ */
+export function resolveOnPath(name: string, env: Record<string, string | undefined>, platform: string,
+  isFile: (file: string) => boolean): string | undefined {
+  const windows = platform === 'win32';
+  const p = windows ? path.win32 : path.posix;
+  const dirs = (env.PATH ?? env.Path ?? '').split(windows ? ';' : ':').filter(Boolean);
+  let exts = [''];
+  if (windows) {
+    const pathext = (env.PATHEXT || '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean);
+    const given = pathext.some((e) => name.toLowerCase().endsWith(e.toLowerCase()));
+    // a name without one of PATHEXT's extensions is not run by Windows as it is
+    exts = [...(given ? [''] : []), ...pathext.flatMap((e) => [e, e.toLowerCase()])];
+  }
+  for (const dir of dirs) {
+    for (const ext of exts) {
+      const file = p.join(dir, name + ext);
+      if (isFile(file)) {
+        return file;
+      }
+    }
+  }
+  return undefined;
+}
 
 export interface Candidate {
   python: string;
@@ -117,10 +145,38 @@ export async function findPython(setting: string, folders: string[], deps: Probe
   return { tried };
 }
 
-export function noPythonMessage(tried: Candidate[]): string {
+export interface FixContext {
+  platform: string;
+  /** The `crowd.python` setting (set: the extension does not make its own environment). */
+  setting: string;
+  /** The crowd wheel this extension ships (absent in a build without one). */
+  wheel?: string;
+}
+
+/**
+ * What went wrong and the fix that works. The package is not on PyPI (`crowd` there is an
+ * unrelated project, and so would be any other name a hint guessed): the fixes use the
+ * extension's own environment, or the wheel the extension ships.
+ */
+export function noPythonMessage(tried: Candidate[], fix: FixContext): string {
   const list = tried.length ? tried.map((c) => `${c.python} (${c.from})`).join(', ') : 'no interpreter at all';
-  return `No Python interpreter with the crowd package was found; tried ${list}. ` +
-    'Fix: install the crowd-rollouts package (not `crowd`, an unrelated project) into a virtual environment, ' +
-    'e.g. `python3 -m venv ~/.crowd-venv && ~/.crowd-venv/bin/pip install crowd-rollouts` (Debian and Ubuntu refuse ' +
-    'pip outside a virtual environment), then pick that interpreter with "crowd: Select the Python interpreter".';
+  const head = `No Python interpreter that can run crowd was found; tried ${list}. `;
+  if (fix.setting.trim()) {
+    return head + `The crowd.python setting names ${fix.setting.trim()}, which cannot import crowd: clear it (the extension then ` +
+      'sets up its own environment) or pick another interpreter with "crowd: Select the Python interpreter".';
+  }
+  const windows = fix.platform === 'win32';
+  const python = windows ? 'Python 3.11 or newer from python.org (or `winget install Python.Python.3.12`)'
+    : fix.platform === 'darwin' ? 'Python 3.11 or newer from python.org or Homebrew (`brew install python`)'
+      : 'Python 3.11 or newer (Debian/Ubuntu: `sudo apt install python3 python3-venv`)';
+  let manual = '';
+  if (fix.wheel) {
+    manual = windows
+      ? ` Or by hand: \`py -m venv %USERPROFILE%\\.crowd-venv\` then \`%USERPROFILE%\\.crowd-venv\\Scripts\\pip install "${fix.wheel}"\``
+      : ` Or by hand: \`python3 -m venv ~/.crowd-venv && ~/.crowd-venv/bin/pip install '${fix.wheel}'\``;
+    manual += ' (a virtual environment: Debian and Ubuntu refuse pip outside one), then pick that interpreter with ' +
+      '"crowd: Select the Python interpreter".';
+  }
+  return head + `The extension sets up its own environment when a Python is there: install ${python}, ` +
+    'then run "crowd: Restart the sidecar".' + manual;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Manifest, baseNames, newEnough, steps, venvDir, venvPython } from '../../src/core/provision';
+import { Manifest, baseInterpreters, baseNames, newEnough, steps, venvDir, venvPython } from '../../src/core/provision';
 
 const manifest: Manifest = { wheel: 'crowd_rollouts-0.1.0-py3-none-any.whl', version: '0.1.0', pip: 'pip-26.3-py3-none-any.whl', deps: [], depsPlatform: 'linux-x86_64', depsPython: '3.11' };
 
@@ -26,4 +26,14 @@ test('steps: venv (without pip when ensurepip is missing), offline install from 
   assert.ok(!s[1].fallback?.includes('--no-index'), 'the fallback may use the package index');
   assert.ok(s[1].args.join(' ').includes('--find-links /ext/python/deps'));
   assert.deepEqual(s[2].args, ['-c', 'import crowd.server, crowd.cli']);
+});
+
+test('the venv\'s base interpreter: PATH first, then on macOS Homebrew\'s and python.org\'s (a Dock-started editor lacks them on PATH)', () => {
+  const onPath: Record<string, string> = { python3: '/usr/bin/python3' };
+  const present = new Set(['/opt/homebrew/bin/python3', '/Library/Frameworks/Python.framework/Versions/Current/bin/python3']);
+  assert.deepEqual(baseInterpreters('darwin', (n) => onPath[n], (f) => present.has(f)),
+    ['/usr/bin/python3', '/opt/homebrew/bin/python3', '/Library/Frameworks/Python.framework/Versions/Current/bin/python3']);
+  assert.deepEqual(baseInterpreters('linux', (n) => onPath[n], (f) => present.has(f)), ['/usr/bin/python3']);
+  const win: Record<string, string> = { python: 'C:\\Python312\\python.exe', py: 'C:\\Windows\\py.exe' };
+  assert.deepEqual(baseInterpreters('win32', (n) => win[n], () => false), ['C:\\Python312\\python.exe', 'C:\\Windows\\py.exe']);
 });
