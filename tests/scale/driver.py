@@ -47,23 +47,32 @@ def start_cluster(temp_dir: str) -> str:
     return address
 
 
-def upload(recordings: list[str], folder: Path) -> tuple[Any, str]:
-    """The embedded store with each recording uploaded as two bundles (segments, then
-    snapshots), under the keys crowd ingest hands out. Returns (store, s3 URL)."""
-    from crowd.transfer.bundle import editor_candidate, write_bundle
+def upload(sources: list[str], folder: Path) -> tuple[Any, str]:
+    """The embedded store with the recordings uploaded as bundles under the keys crowd ingest
+    hands out, each session in two bundles (an editor session's segments, then its
+    snapshots; a desktop session's first segment, then the rest): a task must gather a
+    session from several bundles. Returns (store, s3 URL)."""
+    from crowd.transfer.bundle import desktop_candidates, editor_candidate, write_bundle
     from crowd.transfer.seaweed import EmbeddedStore
     from crowd.transfer.store import bundle_key, s3_client
 
     store = EmbeddedStore(folder / "store", bucket="crowd").start()
     settings = store.settings
     client = s3_client(settings)
-    for rec in recordings:
-        cand = editor_candidate(Path(rec), final=True)
-        parts = [[f for f in cand.files if f.suffix == ".crowd"], [f for f in cand.files if f.suffix != ".crowd"]]
+    bundles = []
+    for src in sources:
+        if any(Path(src).glob("recording_*.mp4")):
+            for cand in desktop_candidates(Path(src), final=True):
+                bundles.append((cand, [cand.files[:2], cand.files[2:]]))
+        else:
+            cand = editor_candidate(Path(src), final=True)
+            bundles.append((cand, [[f for f in cand.files if f.suffix == ".crowd"],
+                                   [f for f in cand.files if f.suffix != ".crowd"]]))
+    for cand, parts in bundles:
         for n, files in enumerate(p for p in parts if p):
             tar = folder / f"{cand.session_id}-{n}.tar"
             _, sha = write_bundle(tar, cand, files, user_id="alice", bundle_id=f"b{n}")
-            client.put_object(Bucket=settings.bucket, Key=bundle_key(settings, "alice", "editor", cand.session_id, sha),
+            client.put_object(Bucket=settings.bucket, Key=bundle_key(settings, "alice", cand.kind, cand.session_id, sha),
                               Body=tar.read_bytes())
     os.environ.update({"CROWD_S3_ENDPOINT": settings.endpoint, "AWS_ACCESS_KEY_ID": settings.access_key,
                        "AWS_SECRET_ACCESS_KEY": settings.secret_key})
@@ -118,7 +127,8 @@ def main(spec_path: str) -> int:
             from crowd.idm.options import PrepareOptions
             from crowd.idm.sharded import run_prepare
 
-            result = run_prepare(sources, spec["out"], PrepareOptions(**spec.get("options", {})), ray_address=address)
+            source = sources if isinstance(sources, str) else sources[0]
+            result = run_prepare(source, spec["out"], PrepareOptions(**spec.get("options", {})), ray_address=address)
             report["clips"] = result.clips
         killer.done.set()
         import ray

@@ -182,9 +182,17 @@ def prepare(recordings: str | Path, out: str | Path, options: PrepareOptions | N
     workers = min(len(jobs), o.workers or os.cpu_count() or 1)
     if workers > 1:
         with mp.get_context("spawn").Pool(workers) as pool:
-            outputs = pool.map(_safe_process, jobs, chunksize=1)
+            outputs = pool.map(safe_process, jobs, chunksize=1)
     else:
-        outputs = [_safe_process(j) for j in jobs]
+        outputs = [safe_process(j) for j in jobs]
+    collect(jobs, outputs, out, o, splits, result)
+    return result
+
+
+def collect(jobs: list[SegmentJob], outputs: list[tuple | str], out: Path, o: PrepareOptions,
+            splits: dict[str, str], result: PrepareResult) -> None:
+    """Segments' outputs (in job order) -> the jsonl files, indexes and prepare.json; also
+    what crowd.idm.sharded calls with the outputs of its Ray tasks."""
     by_split: dict[str, list[dict]] = {"train": [], "val": []}
     for job, res in zip(jobs, outputs):
         if isinstance(res, str):
@@ -207,10 +215,9 @@ def prepare(recordings: str | Path, out: str | Path, options: PrepareOptions | N
         result.clips[split] = len(records)
     (out / "prepare.json").write_text(json.dumps({"options": asdict(o), "result": asdict(result),
                                                   "sessions": splits}, indent=1))
-    return result
 
 
-def _safe_process(job: SegmentJob) -> tuple | str:
+def safe_process(job: SegmentJob) -> tuple | str:
     """A damaged segment is reported and skipped; it must not abort the whole run."""
     try:
         return process_segment(job)
