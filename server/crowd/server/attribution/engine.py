@@ -35,7 +35,7 @@ from crowd.server.attribution.editor_state import EditorState
 from crowd.server.attribution.git import GitOp, common_dir
 from crowd.server.attribution.recording import ChangeRecorder
 from crowd.server.watch.batch import FsChange
-from crowd.server.watch.content import read_content
+from crowd.server.watch.content import read_content, written_ns
 
 log = logging.getLogger(__name__)
 
@@ -385,8 +385,10 @@ class Attributor:
         if held is not None:
             writer = self._reload_writer(held.git, held.t_ns)
         else:
+            # not handed over by the watcher yet (a loaded machine): the writer is whoever
+            # ran when the file was written (its mtime), not when this reload arrived
             writer = self._git_evidence_now(str(path), content) or \
-                self._reload_writer(self._git_now(str(path)), time.monotonic_ns())
+                self._reload_writer(self._git_now(str(path)), written_ns(str(path), time.monotonic_ns()))
         self.editor.note_reload(rel, text, writer, certain)
         return writer.source, writer.agent
 

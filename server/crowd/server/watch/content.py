@@ -4,6 +4,11 @@ WHY a file's content and not its events: the change the watcher reports is alway
 content -> content on disk now" (see watcher.py), so this module defines what "content" is:
 bytes, a symbolic link's target (links are never followed: one may point outside the
 workspace), or, above MAX_CONTENT_BYTES (16 MiB), a size and hash only.
+
+It also says *when* a path was written (``written_ns``): the kernel's mtime, not the moment a
+thread of ours got round to its event. Under load the watcher's thread saw a write more than
+0.1 s after the terminal command that made it had ended (issue 14: ``sed`` recorded as an
+agent idling in another terminal); the mtime does not move with the load.
 """
 from __future__ import annotations
 
@@ -11,11 +16,29 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 MAX_CONTENT_BYTES = 16 * 1024 * 1024
+# an mtime further back than this before its event is not this write's (cp -p, tar, rsync -t
+# keep the source's time); the event's own time is used then
+MAX_WRITE_LAG_NS = 10_000_000_000
+CLOCK_REALTIME_COARSE = 5   # Linux's clock id (Python does not name it); mtimes come from it
+
+
+def _coarse_tick_ns() -> int:
+    """How far an mtime may lie before the write it stamps: one tick of the kernel's coarse
+    clock (4 ms measured here, HZ=250; 10 ms at HZ=100). Since Linux 6.13 an mtime is fine
+    grained when its ctime was read since the last change, coarse otherwise."""
+    try:
+        return max(1, int(time.clock_getres(CLOCK_REALTIME_COARSE) * 1e9))
+    except OSError:
+        return 10_000_000
+
+
+COARSE_TICK_NS = _coarse_tick_ns()
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,25 @@ def read_content(abs_path: str) -> Content | None:
             return fh.read()
     except OSError:
         return None
+
+
+def written_ns(abs_path: str, seen_ns: int) -> int:
+    """When ``abs_path`` was last written, on the monotonic clock, at the latest: the write
+    happened in [mtime, mtime + one coarse tick] and before ``seen_ns`` (when its first event
+    was received), so the earlier of mtime + tick and ``seen_ns``. The latest, because a
+    command's start is stamped before it writes anything while its end has slack
+    (editor_state.COMMAND_END_SLACK_NS): a shell builtin's write (``printf > f``) 2 ms after
+    the start stamp had an mtime 2.3 ms *before* it (measured). An mtime outside
+    MAX_WRITE_LAG_NS before ``seen_ns``, or after it (written again since), is not this
+    event's write: ``seen_ns`` then."""
+    try:
+        mtime_ns = os.lstat(abs_path).st_mtime_ns
+    except OSError:
+        return seen_ns
+    mono_ns = time.monotonic_ns() - (time.time_ns() - mtime_ns)
+    if seen_ns - MAX_WRITE_LAG_NS <= mono_ns <= seen_ns:
+        return min(mono_ns + COARSE_TICK_NS, seen_ns)
+    return seen_ns
 
 
 class Baseline(Protocol):

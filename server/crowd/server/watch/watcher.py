@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from crowd.server.watch.batch import EventBatch, FsChange, Touch, collect, pair_renames
 from crowd.server.watch.content import (
-    MAX_CONTENT_BYTES, Baseline, Content, LargeFile, Link, MemoryBaseline, read_content,
+    MAX_CONTENT_BYTES, Baseline, Content, LargeFile, Link, MemoryBaseline, read_content, written_ns,
 )
 from crowd.server.watch.drain import pass_fence
 from crowd.server.watch.observer import FolderObserver, RawEvent
@@ -347,9 +347,12 @@ class WorkspaceWatcher:
             op, t_ns = ready[rel]
             excluded = self.excluded(rel)
             old = self.baseline.get(rel)
-            new = None if excluded else read_content(str(self.roots.to_abs(rel)))
+            abs_path = str(self.roots.to_abs(rel))
+            new = None if excluded else read_content(abs_path)
             if old == new:
                 continue
+            if new is not None:   # the write's own time, however late its event was handled
+                t_ns = written_ns(abs_path, t_ns)
             if old is None:
                 kind = "create"
             elif new is None:
