@@ -6,47 +6,28 @@ an answer.
 """
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from crowd.format import read_recording
-from crowd.home import write_consent
-from tests.bridge.codeserver import PLAYWRIGHT, ROOT, CodeServer, missing_preconditions
+from tests.bridge.e2e_setup import consented_server, drive, recordings_in, skip_unless_installed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CORPUS = ROOT / "editor-bridge" / "test" / "e2e" / "corpus.mjs"
-
 
 def test_recording_stops_when_the_window_is_gone(tmp_path: Path) -> None:
-    missing = missing_preconditions()
-    if missing:
-        pytest.skip("needs what scripts/setup.sh installs; missing: " + ", ".join(missing))
+    skip_unless_installed()
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "a.py").write_text("x = 1\n")
     recordings = tmp_path / "recordings"
-    settings = {"crowd.python": str(ROOT / ".venv" / "bin" / "python"), "crowd.exportPath": str(recordings),
-                "workbench.startupEditor": "none", "files.autoSave": "off", "security.workspace.trust.enabled": False,
-                "extensions.autoCheckUpdates": False, "git.enabled": False}
-    server = CodeServer.prepare(tmp_path / "cs", ws, settings)
-    installed = server.install_extension()
-    assert installed.returncode == 0, installed.stderr
-    write_consent("granted", server.base / "crowd-home")
-    server.start(tmp_path / "code-server.log")
+    server = consented_server(tmp_path / "cs", ws, {"crowd.exportPath": str(recordings)}, tmp_path / "code-server.log")
     try:
-        cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"), "waitFor": "REC",
-               "cases": [{"file": "a.py", "steps": [{"type": "y = 2", "delay": 10}]}],
-               "failShot": str(ROOT / ".bench-out" / "orphan_failure.png")}
-        proc = subprocess.run(["node", str(CORPUS), json.dumps(cfg)], capture_output=True, text=True, timeout=400)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        drive(server, [{"file": "a.py", "steps": [{"type": "y = 2", "delay": 10}]}], "orphan")
         gone_at = time.monotonic()   # the browser is closed: the window is gone
-        sessions = [p for p in recordings.glob("*") if p.is_dir() and list(p.glob("seg-*.crowd"))]
+        sessions = recordings_in(recordings)
         assert len(sessions) == 1, sessions
         deadline = gone_at + 120
         stopped = False
