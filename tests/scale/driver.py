@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,10 +33,17 @@ def ray_bin() -> str:
 
 def start_cluster(temp_dir: str) -> str:
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
-    subprocess.run([ray_bin(), "start", "--head", f"--port={HEAD_PORT}", "--include-dashboard=false", *common],
-                   check=True, capture_output=True)
     address = f"127.0.0.1:{HEAD_PORT}"
-    subprocess.run([ray_bin(), "start", f"--address={address}", *common], check=True, capture_output=True)
+    # A token of this cluster's own: by default Ray shares ~/.ray/auth_token between every
+    # cluster of the user, which another Ray started on this machine rewrites (seen: the
+    # second node refused with InvalidAuthToken while a benchmark started its own Ray)
+    os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                       "RAY_USAGE_STATS_ENABLED": "0"})
+    for args in (["--head", f"--port={HEAD_PORT}", "--include-dashboard=false"], [f"--address={address}"]):
+        done = subprocess.run([ray_bin(), "start", *args, *common], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"ray start {args[0]} failed ({done.returncode}):\n{done.stdout[-4000:]}\n"
+                               f"{done.stderr[-4000:]}")
     import ray
 
     ray.init(address=address, log_to_driver=False)
