@@ -19,44 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.attribution.harness import Sidecar, git
-from tests.attribution.timed_suite import Run, Scenario, check, marker_sync
+from tests.attribution.timed_suite import SCENARIOS, Run, Scenario, check, files, marker_sync, repo, scenario
 from tests.attribution.timing import POINTS, Timing
 from tests.helpers.agents import make_agent
-
-SCENARIOS: list[Scenario] = []
-
-
-def scenario(family: str, setup=None, timed: bool = True):
-    def register(run):
-        SCENARIOS.append(Scenario(run.__name__, family, setup or files({"a.py": "a = 1\n", "b.py": "b = 2\n"}), run,
-                                  timed))
-        return run
-    return register
-
-
-def files(tree: dict[str, str]):
-    def setup(root: Path) -> None:
-        for name, text in tree.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_text(text)
-    return setup
-
-
-def repo(tree: dict[str, str], branch: dict[str, str]):
-    """A repository with ``tree`` on main and ``branch`` changes on ``other``."""
-    def setup(root: Path) -> None:
-        files(tree)(root)
-        git(root, "init", "-q")
-        git(root, "add", "-A")
-        git(root, "commit", "-qm", "base")
-        if branch:
-            git(root, "checkout", "-qb", "other")
-            files(branch)(root)
-            git(root, "add", "-A")
-            git(root, "commit", "-qm", "other")
-            git(root, "checkout", "-q", "main")
-    return setup
-
 
 # -- reloads of open clean files ---------------------------------------------------------------
 
@@ -351,7 +316,9 @@ def shell_folder_move_is_external(r: Run) -> None:
 
 # -- the suite -------------------------------------------------------------------------------------
 
-CASES = [(s, point) for s in SCENARIOS for point in (POINTS if s.timed else ("-",))]
+import tests.attribution.timed_more  # noqa: E402,F401 - registers the further families
+
+CASES = [(s, point) for s in SCENARIOS for point in (s.points or POINTS if s.timed else ("-",))]
 
 
 def folder_of(s: Scenario, point: str) -> str:
@@ -379,11 +346,6 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sidecar, P
         yield sc, ws, tmp
 
 
-# Reason for the one rerun (issue 14, open): at an envelope's edge on a loaded machine a
-# decision can still close before its evidence arrives; seen once in 4 fresh-clone runs:
-# user_sed_on_an_open_file_while_an_agent_idles at max (editor reload 654 ms after sed's
-# write) recorded the idle agent instead of external. The fix belongs to the decision's wait.
-@pytest.mark.flaky(reruns=1)
 @pytest.mark.parametrize("s,point", CASES, ids=[f"{s.name}-{p}" for s, p in CASES])
 def test_timed_scenario(suite: tuple[Sidecar, Path, Path], s: Scenario, point: str) -> None:
     sc, ws, tmp = suite
@@ -399,4 +361,4 @@ def test_timed_scenario(suite: tuple[Sidecar, Path, Path], s: Scenario, point: s
 
 
 def test_the_suite_is_big_enough() -> None:
-    assert len(CASES) >= 60, len(CASES)
+    assert len(SCENARIOS) >= 60, len(SCENARIOS)

@@ -32,6 +32,7 @@ class Scenario:
     setup: Callable[[Path], None]
     run: Callable[["Run"], None]
     timed: bool = True
+    points: tuple[str, ...] | None = None   # timing points it runs at (default: all of timing.POINTS)
 
 
 @dataclass
@@ -82,6 +83,10 @@ class Run:
                 "changes": [{"offset": prefix, "length": len(old) - prefix - suffix,
                              "text": new[prefix:len(new) - suffix]}],
                 "reason": None, "visible": True, "active": True, "time": time.time() * 1000}
+
+    def edit_event(self, name: str, new: str) -> dict[str, Any]:
+        """A ``document_change`` to ``new`` with no input signal before it."""
+        return self._change(name, new, user=False)
 
     def type(self, name: str, new: str) -> None:
         """The user types (a keystroke signal, then its edit)."""
@@ -229,3 +234,42 @@ def check(run: Run, timeout: float = 20.0) -> list[dict[str, Any]]:
         pytest.xfail(f"{run.known_limit}: {failures}")
     assert not failures, f"{run.folder} at {run.timing.point} ({run.timing.drawn}): {failures}"
     return events
+
+
+# -- the scenario registry ---------------------------------------------------------------------
+
+SCENARIOS: list[Scenario] = []
+
+
+def scenario(family: str, setup: Callable[[Path], None] | None = None, timed: bool = True,
+             points: tuple[str, ...] | None = None) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+    """Register a scenario (run in its own folder at each timing point)."""
+    def register(run: Callable[[Run], None]) -> Callable[[Run], None]:
+        SCENARIOS.append(Scenario(run.__name__, family, setup or files({"a.py": "a = 1\n", "b.py": "b = 2\n"}), run,
+                                  timed, points))
+        return run
+    return register
+
+
+def files(tree: dict[str, str]) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        for name, text in tree.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+    return setup
+
+
+def repo(tree: dict[str, str], branch: dict[str, str]) -> Callable[[Path], None]:
+    """A repository with ``tree`` on main and ``branch`` changes on ``other``."""
+    def setup(root: Path) -> None:
+        files(tree)(root)
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "base")
+        if branch:
+            git(root, "checkout", "-qb", "other")
+            files(branch)(root)
+            git(root, "add", "-A")
+            git(root, "commit", "-qm", "other")
+            git(root, "checkout", "-q", "main")
+    return setup

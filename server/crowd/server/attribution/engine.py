@@ -405,8 +405,8 @@ class Attributor:
         command returned, measured): read the repository itself. A lock, a moved HEAD, a new
         reflog entry; or (``git restore``, which leaves neither) an index written within
         RELOAD_GIT_S and content that is a blob git has."""
-        if self.git is None:
-            return None
+        if self.git is None or self.git.committed_only(abs_path):
+            return None   # a commit's hook wrote it (a pre-commit formatter), not git
         source = self.git.unseen_op(abs_path)
         if source is None:
             age = self.git.index_age_s(abs_path)
@@ -418,7 +418,7 @@ class Attributor:
 
     def _git_now(self, abs_path: str) -> GitOp | None:
         """The git command holding the lock of this path's repository now, if any."""
-        if self.git is None:
+        if self.git is None or self.git.committed_only(abs_path):
             return None
         op = self.git.current_op(abs_path)
         if op is None:

@@ -119,6 +119,17 @@ class _Repo:
         except OSError:
             return 0
 
+    def unread_labels(self) -> list[str]:
+        """The operations the reflog's entries since the last operation seen name (not consumed)."""
+        try:
+            with open(os.path.join(self.git_dir, "logs", "HEAD"), "rb") as fh:
+                fh.seek(self.reflog_offset)
+                data = fh.read()
+        except OSError:
+            return []
+        return [_label(line.partition("\t")[2]) for line in data.decode("utf-8", "replace").splitlines()
+                if line.partition("\t")[2]]
+
     def new_reflog(self) -> list[str]:
         path = os.path.join(self.git_dir, "logs", "HEAD")
         try:
@@ -270,6 +281,16 @@ class GitMonitor:
         if repo.reflog_size() != repo.reflog_offset or _stash_sha(repo.git_dir) != repo.stash:
             return "git"
         return None
+
+    def committed_only(self, abs_path: str) -> bool:
+        """The repository's only news since the last operation seen is commits (read from its
+        reflog now): ``git commit`` never writes the work tree, so a write meanwhile is a
+        hook's (a pre-commit formatter), not git's, even though HEAD moved."""
+        found = self.repo_of(abs_path)
+        if found is None:
+            return False
+        labels = self._repos[found[0]].unread_labels()
+        return bool(labels) and all(label == "commit" for label in labels)
 
     def index_age_s(self, abs_path: str) -> float | None:
         """Seconds since the index of this path's repository was last written."""
