@@ -53,6 +53,9 @@ def test_a_reloaded_window_continues_its_session(sidecars, home: Path, workspace
     status = second.status()
     assert status["sessionId"] == session_id
     second.events([open_event(app, version=2), insert(app, 3, "TWO", 3)], ack=True)
+    second.request("crowd/flush")
+    counts = second.status()
+    assert counts["events"] == counts["eventsWritten"] > 0, "the status counts this process's events, as the bridge compares"
     directory = second.request("crowd/stop")["recording"]
     assert Path(directory).name == session_id
     assert sorted(p.name for p in (home / "recordings").iterdir() if p.is_dir()) == [session_id]

@@ -118,6 +118,7 @@ class Session:
         # the session the editor window had before this process (crowd.server.continuation):
         # its first recording continues it; a later stop + start makes a new one
         self.continue_session = continue_session
+        self._seq_base = 0      # the last seq of the continued session's earlier part
         self.directory: Path | None = None
         self.pipeline: RecordingPipeline | None = None
         self.writer: RecordingWriter | None = None
@@ -220,7 +221,7 @@ class Session:
             "consent": self.consent,
             "sessionId": self.session_id,
             "recording": str(self.directory) if self.directory else None,
-            "events": pipeline.seq if pipeline else 0,
+            "events": pipeline.seq - self._seq_base if pipeline else 0,   # by this process, like eventsWritten
             "eventsWritten": pipeline.events_written if pipeline else 0,
             "bytesWritten": pipeline.bytes_written if pipeline else 0,
             "workspace": self.workspace.stats.as_dict(),
@@ -284,11 +285,13 @@ class Session:
             continued = None
             self.session_id = new_session_id()
             self.directory = self.recordings_dir / self.session_id
+            self._seq_base = 0
             writer = RecordingWriter(self.directory, on_error=self._writer_error, on_recover=self._writer_recovered,
                                      **options)
             self._t0 = time.monotonic_ns()
         else:
             self.session_id, self.directory = continued.session_id, continued.directory
+            self._seq_base = continued.last_seq
             self._t0 = continued.t0_ns(time.monotonic_ns(), time.time_ns() // 1_000_000)
         self.writer = writer
         self.write_error = None
@@ -302,7 +305,7 @@ class Session:
         # secrets are caught; it reads the open documents for the line being typed on
         self.pipeline = RecordingPipeline(writer, redactor, clock=self.now, documents=self.documents,
                                           on_error=self.errors.append,
-                                          first_seq=continued.last_seq + 1 if continued is not None else 1)
+                                          first_seq=self._seq_base + 1)
         self.watch_machine()
         self.terminals.new_recording()   # before it is active: see TerminalService.new_recording
         self.state = State.RECORDING
