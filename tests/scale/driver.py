@@ -125,7 +125,14 @@ def main(spec_path: str) -> int:
         if spec.get("kill"):
             killer.start()
         t0 = time.monotonic()
-        if spec["job"] == "dataset":
+        if spec["job"] == "dataset" and spec.get("cli"):   # the command line, as a researcher runs it
+            done = subprocess.run([str(Path(sys.executable).parent / "crowd"), "dataset", *sources, "-o", spec["out"],
+                                   "--ray", address, "--val-fraction", str(spec.get("val_fraction", 0.1))],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"crowd dataset failed ({done.returncode}): {done.stderr[-4000:]}")
+            report["stdout"] = done.stdout
+        elif spec["job"] == "dataset":
             from crowd.serializer.dataset.sharded import run_dataset
 
             result = run_dataset(sources, spec["out"], ray_address=address,

@@ -62,9 +62,11 @@ def test_worker_killed_mid_job_loses_and_doubles_nothing(recordings, single, tmp
 
 
 @pytest.mark.slow
-def test_s3_bundles_give_the_same_rows(recordings, single, tmp_path):
+def test_cli_on_s3_bundles_gives_the_same_rows(recordings, single, tmp_path):
+    """``crowd dataset s3://... --ray ADDRESS``: sessions gathered from two bundles each."""
     out = tmp_path / "out"
-    report = run_driver({"job": "dataset", "workdir": str(tmp_path), "out": str(out), "s3": True,
+    report = run_driver({"job": "dataset", "workdir": str(tmp_path), "out": str(out), "s3": True, "cli": True,
                          "sources": [str(r) for r in recordings], "val_fraction": 0.3}, tmp_path)
     assert report["nodes"] == 2
+    assert "6 sessions" in report["stdout"]
     assert_same_rows(single, out)

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     idm.set_defaults(handler=lambda a: (idm.print_help(), 2)[1])
 
     p = cmds.add_parser("prepare", help="recordings (crowd-cast layout) -> clips with action labels")
-    p.add_argument("recordings", help="folder with recording_*.mp4 + input_*.msgpack (searched recursively)")
+    p.add_argument("recordings", help="folder with recording_*.mp4 + input_*.msgpack (searched recursively), "
+                                      "or s3://bucket/prefix of uploaded desktop sessions (processed on Ray)")
     p.add_argument("out", help="output folder for clips")
     from crowd.idm.options import PrepareOptions, add_train_arguments
 
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--held", choices=("events", "once", "frames"), default=d.held, help="held-key repetition")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--workers", type=int, default=d.workers, help="processes (0: one per CPU)")
+    from crowd.serializer.commands import add_scale_arguments
+
+    add_scale_arguments(p)
     p.set_defaults(handler=_prepare)
 
     p = cmds.add_parser("train", help="LoRA-train Qwen3-VL on prepared clips (run under torchrun for DDP)")
@@ -97,7 +101,18 @@ def _prepare(a: argparse.Namespace) -> int:
                        val_fraction=a.val_fraction, keep_empty=a.keep_empty, max_pixels=a.max_pixels, held=a.held,
                        seed=a.seed, workers=a.workers)
     try:
-        r = prepare(a.recordings, a.out, o)
+        if a.ray is not None or a.recordings.startswith("s3://"):
+            from crowd.cluster.engine import RayMissing
+            from crowd.idm.sharded import run_prepare
+            from crowd.serializer.commands import scale_engine
+
+            engine, address = scale_engine(a.ray)
+            try:
+                r = run_prepare(a.recordings, a.out, o, address, a.num_cpus, engine=engine, endpoint=a.s3_endpoint)
+            except RayMissing as exc:
+                raise ValueError(str(exc)) from exc
+        else:
+            r = prepare(a.recordings, a.out, o)
     except (FileNotFoundError, ValueError) as exc:
         print(f"crowd idm prepare: {exc}", file=sys.stderr)
         return 1

@@ -52,14 +52,37 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print N plain frames to stdout and exit (no interactive UI)")
     p.set_defaults(handler=_replay)
 
-    p = sub.add_parser("dataset", help="convert recordings into training datasets (JSONL + Parquet)")
-    p.add_argument("inputs", type=Path, nargs="+", help="recordings (any input crowd can read)")
+    p = sub.add_parser("dataset", help="convert recordings into training datasets (JSONL + Parquet; "
+                                       "Parquet shards on Ray with --ray or s3:// inputs)")
+    p.add_argument("inputs", nargs="+", help="recordings (any input crowd can read), or s3://bucket/prefix "
+                                             "of uploaded sessions (processed on Ray)")
     p.add_argument("-o", "--out", type=Path, required=True)
     p.add_argument("--kind", choices=["trajectories", "pairs", "next-action", "sed", "all"], default="all")
     p.add_argument("--val-fraction", type=float, default=0.1, help="share of sessions in validation")
     p.add_argument("--max-tokens", type=int, default=8192, help="next-action chunk size in tokens")
     p.add_argument("--no-parquet", action="store_true")
+    add_scale_arguments(p)
     p.set_defaults(handler=_dataset)
+
+
+def add_scale_arguments(p: argparse.ArgumentParser) -> None:
+    """``--ray``/``--num-cpus``/``--s3-endpoint``: one task per session or segment on Ray Data
+    (crowd.cluster), writing Parquet shards and a dataset card."""
+    p.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="run one task per session/segment on Ray Data: a cluster's address (host:port), "
+                        "'local' to start Ray on this machine (the default for s3:// inputs), or 'off' for "
+                        "the same tasks in this process")
+    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a local Ray (default: all)")
+    p.add_argument("--s3-endpoint", default=None,
+                   help="S3 endpoint of s3:// inputs (default: $CROWD_S3_ENDPOINT or $AWS_ENDPOINT_URL; "
+                        "keys from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY)")
+
+
+def scale_engine(ray: str | None) -> tuple[str, str | None]:
+    """(engine, address) for ``--ray``: 'off' -> in this process, 'local'/None -> a local Ray."""
+    if ray == "off":
+        return "local", None
+    return "ray", None if ray in (None, "local") else ray
 
 
 def resolve(path: Path) -> Path:
@@ -284,8 +307,10 @@ def _dataset(args: argparse.Namespace) -> int:
     from crowd.serializer.dataset.build import build_datasets
 
     kinds = ["trajectories", "pairs", "next-action", "sed"] if args.kind == "all" else [args.kind]
+    if args.ray is not None or any(i.startswith("s3://") for i in args.inputs):
+        return _dataset_sharded(args, kinds)
     try:
-        meta = build_datasets(args.inputs, args.out, kinds=kinds, val_fraction=args.val_fraction,
+        meta = build_datasets([Path(i) for i in args.inputs], args.out, kinds=kinds, val_fraction=args.val_fraction,
                               max_tokens=args.max_tokens, parquet=not args.no_parquet)
     except (ValueError, OSError) as exc:  # unreadable input, duplicate session: say so, write nothing more
         print(f"crowd dataset: {exc}", file=sys.stderr)
@@ -295,4 +320,25 @@ def _dataset(args: argparse.Namespace) -> int:
     for p in meta.get("problems", []):
         print(f"problem: {p}", file=sys.stderr)
     print(f"wrote {args.out} (metadata.json)")
+    return 0
+
+
+def _dataset_sharded(args: argparse.Namespace, kinds: list[str]) -> int:
+    from crowd.cluster.engine import RayMissing
+    from crowd.serializer.dataset.sharded import run_dataset
+
+    engine, address = scale_engine(args.ray)
+    try:
+        result = run_dataset(args.inputs, args.out, address, args.num_cpus, kinds=kinds,
+                             val_fraction=args.val_fraction, max_tokens=args.max_tokens, engine=engine,
+                             endpoint=args.s3_endpoint)
+    except (ValueError, OSError, RayMissing) as exc:
+        print(f"crowd dataset: {exc}", file=sys.stderr)
+        return 1
+    for name, rows in result.rows.items():
+        print(f"{name}: train {rows.get('train', 0)} rows, validation {rows.get('validation', 0)} rows")
+    for p in result.problems:
+        print(f"problem: {p}", file=sys.stderr)
+    print(f"wrote {args.out}: {len(result.sessions)} sessions in {result.seconds:.1f} s "
+          "(Parquet shards, README.md dataset card, metadata.json)")
     return 0
