@@ -138,6 +138,12 @@ def main(spec_path: str) -> int:
             result = run_dataset(sources, spec["out"], ray_address=address,
                                  val_fraction=spec.get("val_fraction", 0.1))
             report["rows"] = result.rows
+        elif spec["job"] == "label":
+            from crowd.idm.sharded import run_label
+
+            source = sources if isinstance(sources, str) else sources[0]
+            labelled = run_label(spec["model"], source, spec["out"], ray_address=address, max_new_tokens=16)
+            report.update(keylogs=labelled.keylogs, failed=labelled.failed)
         else:
             from crowd.idm.options import PrepareOptions
             from crowd.idm.sharded import run_prepare

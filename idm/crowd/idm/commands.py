@@ -12,6 +12,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from crowd.serializer.commands import add_scale_arguments
+
     idm = sub.add_parser("idm", help="inverse dynamics model: prepare clips, train, evaluate, label videos")
     cmds = idm.add_subparsers(dest="idm_command", metavar="STEP")
     idm.set_defaults(handler=lambda a: (idm.print_help(), 2)[1])
@@ -34,8 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--held", choices=("events", "once", "frames"), default=d.held, help="held-key repetition")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--workers", type=int, default=d.workers, help="processes (0: one per CPU)")
-    from crowd.serializer.commands import add_scale_arguments
-
     add_scale_arguments(p)
     p.set_defaults(handler=_prepare)
 
@@ -55,12 +55,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=4)
     p.set_defaults(handler=_eval)
 
-    p = cmds.add_parser("label", help="annotate an unlabelled video with a crowd-cast keylog")
+    p = cmds.add_parser("label", help="annotate unlabelled videos with crowd-cast keylogs (a folder or s3:// "
+                                      "as batch inference on Ray)")
     p.add_argument("model")
-    p.add_argument("video")
-    p.add_argument("--out", help="keylog path (default: input_<uuid>_segNNNN.msgpack beside a recording)")
+    p.add_argument("video", help="a video; or a folder of recording_*.mp4 or s3://bucket/prefix of desktop "
+                                 "bundles (model actors on Ray, one per GPU: needs --out)")
+    p.add_argument("--out", help="keylog path (default: input_<uuid>_segNNNN.msgpack beside a recording); "
+                                 "for a folder or s3:// the output folder (keylogs, Parquet, dataset card)")
     p.add_argument("--base")
     p.add_argument("--max-new-tokens", type=int, default=512)
+    add_scale_arguments(p)
     p.set_defaults(handler=_label)
 
     p = cmds.add_parser("merge", help="fold a LoRA adapter into its base model")
@@ -164,6 +168,8 @@ def _eval(a: argparse.Namespace) -> int:
 
 
 def _label(a: argparse.Namespace) -> int:
+    if a.ray is not None or a.video.startswith("s3://") or Path(a.video).is_dir():
+        return _label_sharded(a)
     from crowd.idm.inference import load_predictor
     from crowd.idm.label import label_video
 
@@ -175,6 +181,27 @@ def _label(a: argparse.Namespace) -> int:
         return 1
     print(f"{len(actions)} actions -> {path}")
     return 0
+
+
+def _label_sharded(a: argparse.Namespace) -> int:
+    from crowd.cluster.engine import RayMissing
+    from crowd.idm.sharded import run_label
+    from crowd.serializer.commands import scale_engine
+
+    if not a.out:
+        print("crowd idm label: a folder or s3:// source needs --out (a new folder)", file=sys.stderr)
+        return 2
+    engine, address = scale_engine(a.ray)
+    try:
+        r = run_label(a.model, a.video, a.out, address, a.num_cpus, base=a.base, max_new_tokens=a.max_new_tokens,
+                      engine=engine, endpoint=a.s3_endpoint)
+    except (FileNotFoundError, ValueError, RayMissing) as exc:
+        print(f"crowd idm label: {exc}", file=sys.stderr)
+        return 1
+    for failure in r.failed:
+        print(f"failed: {failure}", file=sys.stderr)
+    print(f"{r.actions} actions in {len(r.keylogs)} keylogs -> {a.out}")
+    return 0 if not r.failed else 1
 
 
 def _merge(a: argparse.Namespace) -> int:

@@ -17,6 +17,11 @@ writes (``train.jsonl``, ``val.jsonl``, their indexes and ``prepare.json``, thro
 ``prepare.collect`` in segment order: byte-identical files) and ``README.md``, the dataset
 card of the clip records (``actions_json`` holds the actions). ``OUT`` must be a folder every
 node can write (one machine, or a shared file system).
+
+``run_label(model, source, out, ...)`` is ``crowd idm label`` as batch inference: model
+actors (one per GPU of the cluster, else one on a CPU) each load the model once and run
+``label.label_video`` (the single-video command's function) on one video per task, writing
+``OUT/<keylog name>`` and the predicted actions as ``OUT/actions/<video>.parquet``.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crowd.cluster.engine import run_tasks
+from crowd.cluster.engine import run_actors, run_tasks
 from crowd.cluster.shards import finish_card, write_shard
 from crowd.cluster.sources import (bundle_manifest, fetch_bundles, is_s3, parse_s3, s3_sessions,
                                    settings_from_env)
@@ -138,3 +143,89 @@ def run_prepare(source: str | Path, out: str | Path, options: PrepareOptions | N
                 "Inverse-dynamics training clips prepared by crowd (`crowd idm prepare`): one record per "
                 "clip (an animated WebP under train/ or val/), its actions as JSON in `actions_json`.")
     return result
+
+
+@dataclass
+class LabelResult:
+    keylogs: list[str]
+    actions: int
+    failed: list[str]
+
+
+def _label_videos(source: str, settings: StoreSettings | None) -> list[dict[str, Any]]:
+    if settings is not None:
+        videos: dict[str, str] = {}
+        for session in s3_sessions(settings, parse_s3(source), "desktop"):
+            for key in session["keys"]:
+                for entry in bundle_manifest(settings, key).get("files", []):
+                    parsed = layout.parse_name(str(entry.get("name", "")))
+                    if parsed and parsed[0] == "video" and "/" not in entry["name"]:
+                        videos.setdefault(entry["name"], key)
+        return [{"video": name, "keys": json.dumps([key])} for name, key in sorted(videos.items())]
+    path = Path(source)
+    if path.is_file():
+        return [{"video": str(path), "keys": "[]"}]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such video or folder: {source}")
+    return [{"video": str(seg.video), "keys": "[]"} for seg in layout.list_segments(path, recursive=True)
+            if seg.video is not None]
+
+
+class Labeller:
+    """A model actor: loads the predictor once, then labels one video per call."""
+
+    def __init__(self, model: str, base: str | None, max_new_tokens: int, out: str,
+                 settings: StoreSettings | None) -> None:
+        from crowd.idm.inference import load_predictor  # noqa: PLC0415 - torch
+
+        self.predictor = load_predictor(model, base=base, max_new_tokens=max_new_tokens)
+        self.out = Path(out)
+        self.settings = settings
+
+    def __call__(self, task: dict[str, Any]) -> dict[str, Any]:
+        from crowd.idm.label import default_output, label_video  # noqa: PLC0415
+
+        name = Path(task["video"]).name
+        keylog = default_output(Path(name)).name
+        tmp = None
+        try:
+            video = task["video"]
+            keys = json.loads(task["keys"])
+            if keys:
+                assert self.settings is not None
+                tmp = Path(tempfile.mkdtemp(prefix="crowd-label-"))
+                fetch_bundles(self.settings, keys, tmp, wanted={video})
+                video = str(tmp / video)
+            _, actions = label_video(self.predictor, video, self.out / keylog)
+        except (FileNotFoundError, ValueError) as exc:
+            return {"video": name, "keylog": "", "actions": 0, "error": f"{name}: {exc}"}
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        write_shard([{"video": name, **a.to_record()} for a in actions],
+                    self.out / "actions" / (Path(name).stem + ".parquet"))
+        return {"video": name, "keylog": keylog, "actions": len(actions), "error": ""}
+
+
+def run_label(model: str, source: str | Path, out: str | Path, ray_address: str | None = None,
+              num_cpus: int | None = None, *, base: str | None = None, max_new_tokens: int = 512,
+              engine: str = "ray", endpoint: str | None = None) -> LabelResult:
+    """Label every video of ``source`` (a video, a folder, or s3://) into ``out`` (new or empty)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; choose a new output folder")
+    settings = settings_from_env(parse_s3(str(source)).bucket, endpoint) if is_s3(source) else None
+    tasks = _label_videos(str(source), settings)
+    if not tasks:
+        raise FileNotFoundError(f"no videos (recording_*.mp4) under {source}")
+    out.mkdir(parents=True, exist_ok=True)
+    results = run_actors(tasks, Labeller, {"model": str(model), "base": base, "max_new_tokens": max_new_tokens,
+                                           "out": str(out.resolve()), "settings": settings},
+                         engine=engine, ray_address=ray_address, num_cpus=num_cpus)
+    finish_card(out, {"actions": {"train": "actions"}},
+                "Actions predicted by an inverse dynamics model (`crowd idm label`): one row per action, "
+                "`frame` in the video's frames at the model's rate; the same actions as crowd-cast keylogs "
+                "beside this card.")
+    return LabelResult(keylogs=[r["keylog"] for r in results if r["keylog"]],
+                       actions=sum(int(r["actions"]) for r in results),
+                       failed=[r["error"] for r in results if r["error"]])
