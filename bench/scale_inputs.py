@@ -23,6 +23,7 @@ class Shape:
     segment_seconds: float
     size: tuple[int, int] = (320, 240)
     video_fps: int = 10
+    hd_seconds: float = 20.0  # one 1920x1080 30 fps segment: the cost of a real crowd-cast frame
 
     @property
     def segments(self) -> int:
@@ -37,8 +38,9 @@ class Shape:
         return self.segments * self.segment_seconds / 3600
 
 
-FULL = Shape(sessions=1000, session_hours=0.02, desktop_sessions=50, segments_per_session=4, segment_seconds=20.0)
-SMALL = Shape(sessions=12, session_hours=0.02, desktop_sessions=2, segments_per_session=2, segment_seconds=10.0)
+FULL = Shape(sessions=1000, session_hours=0.01, desktop_sessions=50, segments_per_session=4, segment_seconds=10.0)
+SMALL = Shape(sessions=8, session_hours=0.02, desktop_sessions=2, segments_per_session=1, segment_seconds=6.0,
+              hd_seconds=2.0)
 
 
 def editor_sessions(root: Path, shape: Shape) -> list[Path]:
@@ -57,6 +59,13 @@ def desktop_segments(folder: Path, shape: Shape) -> list[str]:
 
     return synth.generate(folder, sessions=shape.desktop_sessions, segments=shape.segments_per_session,
                           seconds=shape.segment_seconds, seed=7, size=shape.size, video_fps=shape.video_fps)
+
+
+def hd_segment(folder: Path, shape: Shape) -> None:
+    """One 1080p30 segment (bench idm_prepare's generator) in its own crowd-cast folder."""
+    from bench.bench_idm_prepare import make_segment
+
+    make_segment(folder, shape.hd_seconds)
 
 
 def folder_bytes(path: Path) -> int:
