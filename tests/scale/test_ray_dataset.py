@@ -70,3 +70,15 @@ def test_cli_on_s3_bundles_gives_the_same_rows(recordings, single, tmp_path):
     assert report["nodes"] == 2
     assert "6 sessions" in report["stdout"]
     assert_same_rows(single, out)
+
+
+@pytest.mark.slow
+def test_cli_default_starts_a_local_ray(recordings, single, tmp_path):
+    """``--ray local`` (what s3:// inputs get by default): crowd starts and stops a Ray of its own."""
+    out = tmp_path / "out"
+    report = run_driver({"job": "dataset", "workdir": str(tmp_path), "out": str(out), "local_ray": True,
+                         "sources": [str(r) for r in recordings[:2]]}, tmp_path)
+    assert "2 sessions" in report["stdout"]
+    got = rows_sharded(out, "trajectories", "train") + rows_sharded(out, "trajectories", "validation")
+    ids = {json.loads(r)["session_id"] for r in got}
+    assert got and len(got) == len(set(got)) and len(ids) == 2
