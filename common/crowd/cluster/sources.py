@@ -75,7 +75,7 @@ def s3_sessions(settings: StoreSettings, location: S3Location, kind: str) -> lis
     return [{"name": posixpath.basename(d), "kind": kind, "keys": sorted(keys)} for d, keys in sorted(groups.items())]
 
 
-def _member_name(name: str) -> str | None:
+def member_path(name: str) -> str | None:
     """A bundle member's path inside its session folder (the first component is the session);
     None for the manifest or anything that would leave the folder."""
     parts = name.split("/")
@@ -97,7 +97,7 @@ def fetch_bundles(settings: StoreSettings, keys: list[str], dest: Path, wanted: 
         body = client.get_object(Bucket=settings.bucket, Key=key)["Body"]
         with tarfile.open(fileobj=body, mode="r|") as tar:
             for member in tar:
-                rel = _member_name(member.name)
+                rel = member_path(member.name)
                 if rel is None or not member.isfile() or (left is not None and rel not in left):
                     continue
                 target = dest / rel
