@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -163,11 +164,24 @@ def ray_stages(settings: Any, workers: list[int], tmp: Path, out: dict[str, Any]
     if not workers:
         return ("not measured: no private network namespace here (needs root and unshare; Ray listens "
                 "on every interface outside one)")
+    source = f"s3://{settings.bucket}/{settings.prefix}"
+    # A token and a temp folder of this run's own: by default every Ray of the user shares
+    # ~/.ray/auth_token (and /tmp/ray), which another Ray started on the machine rewrites
+    # (the cluster tests saw InvalidAuthToken while this benchmark started its Ray)
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")   # short: Ray's socket paths live in it
+    os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                       "RAY_USAGE_STATS_ENABLED": "0", "RAY_TMPDIR": ray_tmp})
+    try:
+        return _ray_jobs(source, settings.endpoint, workers, tmp, out, saved)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def _ray_jobs(source: str, endpoint: str, workers: list[int], tmp: Path, out: dict[str, Any],
+              saved: Callable[[], None]) -> str | None:
     from crowd.cluster.engine import RayMissing, connect
     from crowd.idm.sharded import run_prepare
     from crowd.serializer.dataset.sharded import run_dataset
-
-    source = f"s3://{settings.bucket}/{settings.prefix}"
 
     def job(name: str, fn: Callable[[], Any], rows: Callable[[Any], int], folder: Path) -> None:
         try:
@@ -188,11 +202,11 @@ def ray_stages(settings: Any, workers: list[int], tmp: Path, out: dict[str, Any]
         try:
             ds_out, clips_out = tmp / f"ray-dataset-{n}", tmp / f"ray-clips-{n}"
             job(f"dataset, {label}",
-                lambda: run_dataset(source, ds_out, ray_address=None, num_cpus=n, endpoint=settings.endpoint),
+                lambda: run_dataset(source, ds_out, ray_address=None, num_cpus=n, endpoint=endpoint),
                 lambda r: sum(sum(v.values()) for v in r.rows.values()), ds_out)
             saved()
             job(f"idm prepare, {label}",
-                lambda: run_prepare(source, clips_out, ray_address=None, num_cpus=n, endpoint=settings.endpoint),
+                lambda: run_prepare(source, clips_out, ray_address=None, num_cpus=n, endpoint=endpoint),
                 lambda r: sum(r.clips.values()), clips_out)
             saved()
         finally:
