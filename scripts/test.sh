@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 status=0
 # No global rerun: a failing test fails the run. A test with a race we could not remove is marked
-# on its own (@pytest.mark.flaky, with the reason beside it) and shows as RERUN in the summary.
-.venv/bin/python -m pytest -q -rfEsR --durations=20 tests "$@" || status=$?
+# on its own (@pytest.mark.flaky, with the reason beside it) and shows as RERUN in the summary,
+# with the failed attempt's traceback (its evidence would be lost otherwise).
+.venv/bin/python -m pytest -q -rfEsR --rerun-show-tracebacks --durations=20 tests "$@" || status=$?
 if [ -f editor-bridge/package.json ]; then
   (cd editor-bridge && npm test) || status=$?
 fi

@@ -2,8 +2,8 @@
 // each case opens its own file, types its keys, saves. tests/bridge/test_typing_corpus.py
 // runs it with the bridge installed and without it and compares the saved documents.
 // Steps: `type` text (delay ms per key, 0 = as fast as the browser takes them), `press` a
-// key, `suggest` waits until the suggestion widget shows (so the next keys are typed while
-// it is open). A case with `reload: true` first reloads the window (`Developer: Reload
+// key, `suggest` waits until the suggestion widget shows a focused suggestion (so the next
+// keys are typed while it is open; `suggest: "text"` waits for that suggestion). A case with `reload: true` first reloads the window (`Developer: Reload
 // Window`, as a user would) and waits for the workbench and `cfg.waitFor` again.
 import { createRequire } from 'node:module';
 
@@ -11,6 +11,7 @@ const cfg = JSON.parse(process.argv[2]);
 const require = createRequire(import.meta.url);
 const { chromium } = require(cfg.playwright);
 const T = 60_000;
+const FOCUSED_SUGGESTION = '.editor-widget.suggest-widget.visible .monaco-list-row.focused';
 let page;
 
 async function openFile(name) {
@@ -45,6 +46,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(T);
+  const t0 = Date.now();
   await page.goto(cfg.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   if (cfg.consent) { // a first run: (the extension may first set up its sidecar) then the consent dialog
@@ -62,6 +64,9 @@ async function main() {
   if (cfg.waitFor) { // the bridge is up (its status bar item) before typing starts
     await page.locator('.statusbar-item', { hasText: cfg.waitFor }).first().waitFor({ timeout: 120_000 });
   }
+  if (cfg.trace) {
+    console.log(`TRACE ${JSON.stringify({ file: null, step: 'ready', ms: Date.now() - t0 })}`);
+  }
   const editor = page.locator('.monaco-editor .view-lines').first();
   for (const c of cfg.cases) {
     if (c.reload) {
@@ -70,13 +75,21 @@ async function main() {
     await openFile(c.file);
     await editor.click();
     await page.keyboard.press('Control+End');
-    for (const s of c.steps) {
+    const started = Date.now();
+    for (const [i, s] of c.steps.entries()) {
+      if (cfg.trace && s.press) { // evidence for a difference: was a suggestion showing when the key went?
+        const suggest = await page.locator('.editor-widget.suggest-widget.visible').count();
+        const focused = await page.locator(FOCUSED_SUGGESTION).count(); // 0 while it says "Loading..."
+        console.log(`TRACE ${JSON.stringify({ file: c.file, step: i, ms: Date.now() - started, press: s.press, suggest, focused })}`);
+      }
       if (s.type !== undefined) {
         await page.keyboard.type(s.type, { delay: s.delay ?? 0 });
       } else if (s.press) {
         await page.keyboard.press(s.press);
       } else if (s.suggest) {
-        await page.locator('.editor-widget.suggest-widget.visible').first().waitFor({ timeout: T });
+        // a suggestion shows, focused: what an Enter or Tab then accepts (`suggest: "text"`: that one)
+        const shown = page.locator(FOCUSED_SUGGESTION, typeof s.suggest === 'string' ? { hasText: s.suggest } : {});
+        await shown.first().waitFor({ timeout: T });
       } else if (s.wait) {
         await page.waitForTimeout(s.wait);
       }
@@ -84,6 +97,9 @@ async function main() {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+S');
     await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: T });
+    if (cfg.trace) {
+      console.log(`TRACE ${JSON.stringify({ file: c.file, step: 'saved', ms: Date.now() - started })}`);
+    }
     console.log(`CASE ${c.file}`);
   }
   if (cfg.screenshot) {
