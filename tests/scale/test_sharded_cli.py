@@ -65,6 +65,19 @@ def test_bad_input_is_refused_with_nothing_written(recordings, tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+def test_an_unreadable_session_is_reported_and_the_others_converted(recordings, tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not a recording")
+    out = tmp_path / "out"
+    done = crowd("dataset", recordings[0], str(junk), "-o", str(out), "--kind", "trajectories", "--ray", "off")
+    assert done.returncode == 0, done.stderr
+    assert "junk: skipped, unreadable" in done.stderr and "1 sessions" in done.stdout
+    meta = json.loads((out / "metadata.json").read_text())
+    assert [s["session_id"] for s in meta["sessions"]] != [] and len(meta["sessions"]) == 1
+    assert any("junk" in p for p in meta["problems"])
+
+
 def test_prepare_shards_equal_single_process(tmp_path):
     from crowd.idm.synth import generate
 

@@ -33,6 +33,7 @@ from crowd.cluster.sources import (S3Location, fetch_bundles, is_s3, parse_s3, s
                                    settings_from_env)
 from crowd.serializer.dataset.build import DATASET_FORMAT_VERSION, DESCRIPTIONS, KINDS, convert
 from crowd.serializer.dataset.common import parquet_row, session_split
+from crowd.serializer.dataset.tokenizer import QwenCounter
 from crowd.transfer.store import StoreSettings
 
 SPLITS = ("train", "validation")
@@ -81,8 +82,6 @@ def plan(sources: list[str], endpoint: str | None = None) -> tuple[list[dict[str
 @functools.lru_cache(maxsize=1)
 def _counter() -> Any:
     """One tokenizer per worker process (loading the vocabulary takes ~1 s)."""
-    from crowd.serializer.dataset.tokenizer import QwenCounter  # noqa: PLC0415
-
     return QwenCounter()
 
 
@@ -92,7 +91,7 @@ def shard_name(session_id: str) -> str:
 
 def convert_session(task: dict[str, Any], job: DatasetJob) -> dict[str, Any]:
     """One session -> its rows of every kind, written as shards. Idempotent (Ray may rerun it)."""
-    from crowd.serializer.interop.load import load_events  # noqa: PLC0415
+    from crowd.serializer.interop.load import UnknownInput, load_events  # noqa: PLC0415
 
     tmp = None
     try:
@@ -103,6 +102,9 @@ def convert_session(task: dict[str, Any], job: DatasetJob) -> dict[str, Any]:
             tmp = Path(tempfile.mkdtemp(prefix="crowd-session-"))
             path = fetch_bundles(job.settings, json.loads(task["keys"]), tmp / task["name"])
         loaded = load_events(path)
+    except (UnknownInput, ValueError, OSError) as exc:   # one unreadable session must not end the job
+        return {"session_id": "", "format": "", "events": 0, "split": "", "rows": "{}",
+                "problems": json.dumps([f"{task['name']}: skipped, unreadable: {exc}"])}
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -135,14 +137,16 @@ def run_dataset(sources: list[str] | str, out: str | Path, ray_address: str | No
     job = DatasetJob(str(out.resolve()), tuple(kinds), val_fraction, max_tokens, settings)
     results = run_tasks(tasks, functools.partial(convert_session, job=job), engine=engine,
                         ray_address=ray_address, num_cpus=num_cpus)
-    ids = [r["session_id"] for r in results]
+    read = [r for r in results if r["session_id"]]
+    ids = [r["session_id"] for r in read]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"the same session id appears twice in the inputs: {dupes}")
     result = DatasetResult()
     for r in sorted(results, key=lambda r: r["session_id"]):
-        result.sessions.append({"session_id": r["session_id"], "format": r["format"], "events": r["events"],
-                                "split": r["split"]})
+        if r["session_id"]:
+            result.sessions.append({"session_id": r["session_id"], "format": r["format"], "events": r["events"],
+                                    "split": r["split"]})
         result.problems += json.loads(r["problems"])
     description = ("Training data converted by crowd (`crowd dataset`), one Parquet shard per session "
                    "and split.\n\n" + "\n".join(f"- **{k}**: {DESCRIPTIONS[k]}" for k in kinds))
@@ -150,7 +154,7 @@ def run_dataset(sources: list[str] | str, out: str | Path, ray_address: str | No
     meta = {"format": "crowd-dataset", "format_version": DATASET_FORMAT_VERSION, "layout": "parquet-shards",
             "val_fraction": val_fraction, "split_rule": "sha256(session_id)[:8] / 2**64 < val_fraction -> validation",
             "sessions": result.sessions, "max_tokens": max_tokens,
-            "tokenizer": _counter().name if any(k in ("next-action", "sed") for k in kinds) else None,
+            "tokenizer": QwenCounter.name if any(k in ("next-action", "sed") for k in kinds) else None,
             "datasets": {k: {"rows": result.rows[k], "description": DESCRIPTIONS[k]} for k in kinds},
             "problems": result.problems}
     (out / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
