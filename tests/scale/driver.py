@@ -14,7 +14,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -114,61 +113,61 @@ def main(spec_path: str) -> int:
     work = Path(spec["workdir"])
     store = None
     sources = spec["sources"]
-    with tempfile.TemporaryDirectory(prefix="ray", dir="/tmp") as temp_dir:   # short: socket paths
-        if spec.get("local_ray"):   # the command line's default: it starts a Ray of its own
-            os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_TMPDIR": temp_dir, "RAY_AUTH_MODE": "token",
-                               "RAY_AUTH_TOKEN": secrets.token_hex(32)})   # see start_cluster
-            done = subprocess.run([str(Path(sys.executable).parent / "crowd"), "dataset", *sources, "-o", spec["out"],
-                                   "--kind", "trajectories", "--ray", "local", "--num-cpus", "2"],
-                                  capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"crowd dataset failed ({done.returncode}): {done.stderr[-4000:]}")
-            print(json.dumps({"stdout": done.stdout}))
-            return 0
-        t0 = time.monotonic()
-        address = start_cluster(temp_dir)
-        report: dict[str, Any] = {"cluster_s": round(time.monotonic() - t0, 1)}
-        if spec.get("s3"):
-            store, url = upload(sources, work)
-            sources = [url] if spec["job"] == "dataset" else url
-        killer = Killer()
-        if spec.get("kill"):
-            killer.start()
-        t0 = time.monotonic()
-        if spec["job"] == "dataset" and spec.get("cli"):   # the command line, as a researcher runs it
-            done = subprocess.run([str(Path(sys.executable).parent / "crowd"), "dataset", *sources, "-o", spec["out"],
-                                   "--ray", address, "--val-fraction", str(spec.get("val_fraction", 0.1))],
-                                  capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"crowd dataset failed ({done.returncode}): {done.stderr[-4000:]}")
-            report["stdout"] = done.stdout
-        elif spec["job"] == "dataset":
-            from crowd.serializer.dataset.sharded import run_dataset
+    temp_dir = spec["ray_tmp"]   # made and removed by namespace.py, outside the namespace
+    if spec.get("local_ray"):   # the command line's default: it starts a Ray of its own
+        os.environ.update({"RAY_USAGE_STATS_ENABLED": "0", "RAY_TMPDIR": temp_dir, "RAY_AUTH_MODE": "token",
+                           "RAY_AUTH_TOKEN": secrets.token_hex(32)})   # see start_cluster
+        done = subprocess.run([str(Path(sys.executable).parent / "crowd"), "dataset", *sources, "-o", spec["out"],
+                               "--kind", "trajectories", "--ray", "local", "--num-cpus", "2"],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"crowd dataset failed ({done.returncode}): {done.stderr[-4000:]}")
+        print(json.dumps({"stdout": done.stdout}))
+        return 0
+    t0 = time.monotonic()
+    address = start_cluster(temp_dir)
+    report: dict[str, Any] = {"cluster_s": round(time.monotonic() - t0, 1)}
+    if spec.get("s3"):
+        store, url = upload(sources, work)
+        sources = [url] if spec["job"] == "dataset" else url
+    killer = Killer()
+    if spec.get("kill"):
+        killer.start()
+    t0 = time.monotonic()
+    if spec["job"] == "dataset" and spec.get("cli"):   # the command line, as a researcher runs it
+        done = subprocess.run([str(Path(sys.executable).parent / "crowd"), "dataset", *sources, "-o", spec["out"],
+                               "--ray", address, "--val-fraction", str(spec.get("val_fraction", 0.1))],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"crowd dataset failed ({done.returncode}): {done.stderr[-4000:]}")
+        report["stdout"] = done.stdout
+    elif spec["job"] == "dataset":
+        from crowd.serializer.dataset.sharded import run_dataset
 
-            result = run_dataset(sources, spec["out"], ray_address=address,
-                                 val_fraction=spec.get("val_fraction", 0.1))
-            report["rows"] = result.rows
-        elif spec["job"] == "label":
-            from crowd.idm.sharded import run_label
+        result = run_dataset(sources, spec["out"], ray_address=address,
+                             val_fraction=spec.get("val_fraction", 0.1))
+        report["rows"] = result.rows
+    elif spec["job"] == "label":
+        from crowd.idm.sharded import run_label
 
-            source = sources if isinstance(sources, str) else sources[0]
-            labelled = run_label(spec["model"], source, spec["out"], ray_address=address, max_new_tokens=16)
-            report.update(keylogs=labelled.keylogs, failed=labelled.failed)
-        else:
-            from crowd.idm.options import PrepareOptions
-            from crowd.idm.sharded import run_prepare
+        source = sources if isinstance(sources, str) else sources[0]
+        labelled = run_label(spec["model"], source, spec["out"], ray_address=address, max_new_tokens=16)
+        report.update(keylogs=labelled.keylogs, failed=labelled.failed)
+    else:
+        from crowd.idm.options import PrepareOptions
+        from crowd.idm.sharded import run_prepare
 
-            source = sources if isinstance(sources, str) else sources[0]
-            result = run_prepare(source, spec["out"], PrepareOptions(**spec.get("options", {})), ray_address=address)
-            report["clips"] = result.clips
-        killer.done.set()
-        import ray
+        source = sources if isinstance(sources, str) else sources[0]
+        result = run_prepare(source, spec["out"], PrepareOptions(**spec.get("options", {})), ray_address=address)
+        report["clips"] = result.clips
+    killer.done.set()
+    import ray
 
-        report.update(job_s=round(time.monotonic() - t0, 1), killed=killer.killed,
-                      nodes=sum(1 for n in ray.nodes() if n["Alive"]))
-        ray.shutdown()
-        if store is not None:
-            store.stop(kill=True)
+    report.update(job_s=round(time.monotonic() - t0, 1), killed=killer.killed,
+                  nodes=sum(1 for n in ray.nodes() if n["Alive"]))
+    ray.shutdown()
+    if store is not None:
+        store.stop(kill=True)
     print(json.dumps(report))
     return 0
 

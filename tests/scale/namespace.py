@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,12 +39,18 @@ def run_driver(spec: dict, workdir: Path, timeout_s: float = 240) -> dict:
     reason = namespace_unavailable()
     if reason:
         pytest.skip(reason)
+    # Ray's session folder: short (its socket paths live in it), and removed only once the
+    # namespace is gone, so no Ray process still writes into it
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
     spec_path = workdir / "spec.json"
-    spec_path.write_text(json.dumps(spec))
+    spec_path.write_text(json.dumps({**spec, "ray_tmp": ray_tmp}))
     repo = Path(__file__).resolve().parents[2]
     script = f"ip link set lo up && {sys.executable} -m tests.scale.driver {spec_path}"
-    proc = subprocess.run([*UNSHARE, "bash", "-c", script], capture_output=True, text=True, cwd=repo,
-                          timeout=timeout_s)
+    try:
+        proc = subprocess.run([*UNSHARE, "bash", "-c", script], capture_output=True, text=True, cwd=repo,
+                              timeout=timeout_s)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     if proc.returncode != 0:
         raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
