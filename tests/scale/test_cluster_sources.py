@@ -102,3 +102,17 @@ def test_local_engine_runs_the_task_function_in_order():
     assert run_tasks([{"n": 3}, {"n": 1}], lambda t: {"twice": t["n"] * 2}, engine="local") == [{"twice": 6}, {"twice": 2}]
     with pytest.raises(ValueError, match="unknown engine"):
         run_tasks([{"n": 1}], lambda t: t, engine="spark")
+
+
+def test_without_ray_the_modules_import_and_say_what_to_install():
+    """The core install has no Ray: the modules load, and asking for Ray names the extra."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['ray'] = None\n"
+            "import crowd.cli, crowd.serializer.dataset.sharded, crowd.idm.sharded\n"
+            "from crowd.cluster.engine import RayMissing, run_tasks\n"
+            "try:\n    run_tasks([{'n': 1}], dict, engine='ray')\nexcept RayMissing as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "crowd-rollouts[scale]" in done.stdout
