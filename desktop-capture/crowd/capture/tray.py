@@ -2,14 +2,17 @@
 
 Colours follow crowd-cast: green only while frames with content are being written, orange
 while recording but blocked (an app outside the allowlist has focus, focus is unknown, or the
-capture shows only black), grey when stopped or idle. pystray is imported when the tray is
-built (its X backend needs a display); on Linux it docks into any system tray (trayer on a
-virtual screen) and carries on without one.
+capture shows only black), grey when stopped or idle. On Linux the icon is our own XEMBED
+icon (crowd.capture.tray_x11: one thread owns its X connection; pystray's X backend shares
+one between threads and could lose the request that ends its loop, so Quit hung), docked
+into any system tray (trayer on a virtual screen), carrying on without one. Elsewhere pystray
+draws it (imported when the tray is built). The menu is ours (:class:`MenuEntry`), so that
+scripted clicks and tests see the same items on every platform.
 """
 from __future__ import annotations
 
 import logging
-import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -46,40 +49,108 @@ class TrayActions:
         self.status_line, self.is_running, self.uploads_paused = status_line, is_running, uploads_paused
 
 
-class Tray:
-    def __init__(self, actions: TrayActions, name: str = "crowd-cast") -> None:
-        if os.name == "posix" and "PYSTRAY_BACKEND" not in os.environ and os.uname().sysname == "Linux":
-            os.environ["PYSTRAY_BACKEND"] = "xorg"  # no GTK/AppIndicator dependency
-        import pystray
+class MenuEntry:
+    """One menu item: a label (or a function giving it), what it does, and whether it is
+    enabled or checked now (functions, asked whenever the menu is shown)."""
 
-        self._pystray = pystray
-        self.actions = actions
-        self.state = "grey"
+    def __init__(self, label: str | Callable[[], str], action: Callable[[], Any] | None = None, *,
+                 enabled: Callable[[], bool] | None = None, checked: Callable[[], bool] | None = None) -> None:
+        self.label, self.action = label, action
+        self.enabled_when, self.checked_when = enabled, checked
+
+    @property
+    def text(self) -> str:
+        return self.label() if callable(self.label) else self.label
+
+    @property
+    def enabled(self) -> bool:
+        return self.action is not None and (self.enabled_when is None or self.enabled_when())
+
+    @property
+    def checked(self) -> bool | None:
+        return None if self.checked_when is None else self.checked_when()
+
+    def __call__(self) -> None:
+        if self.action is not None:
+            self.action()
+
+
+class PystrayIcon:
+    """pystray's icon (macOS, Windows) behind the interface of X11TrayIcon."""
+
+    def __init__(self, name: str, image: Any, title: str, menu: list[MenuEntry]) -> None:
+        import pystray  # noqa: PLC0415
+
+        items = [pystray.MenuItem(lambda _i, e=e: e.text, lambda _icon, _item, e=e: e(),
+                                  enabled=lambda _i, e=e: e.enabled,
+                                  checked=None if e.checked_when is None else (lambda _i, e=e: bool(e.checked)))
+                 for e in menu]
+        self.icon = pystray.Icon(name, image, title, menu=pystray.Menu(*items))
         self._stop_lock = threading.Lock()
         self._stopped = False
-        self.icon = pystray.Icon(name, icon_image("grey"), "crowd-cast: idle", menu=self._menu())
 
-    def _menu(self) -> Any:
-        p, a = self._pystray, self.actions
-        return p.Menu(
-            p.MenuItem(lambda _item: a.status_line(), None, enabled=False),
-            p.MenuItem("Start recording", lambda: a.start(), enabled=lambda _i: not a.is_running()),
-            p.MenuItem("Stop recording", lambda: a.stop(), enabled=lambda _i: a.is_running()),
-            p.MenuItem("Delete last 10 minutes", lambda: a.panic()),
-            p.MenuItem("Pause uploads", lambda: a.toggle_uploads(), checked=lambda _i: a.uploads_paused()),
-            p.MenuItem("Quit", self._quit),
-        )
+    def set_image(self, image: Any) -> None:
+        self.icon.icon = image
+        self.icon.update_menu()
 
-    def item(self, label: str) -> Any:
+    def set_title(self, title: str) -> None:
+        self.icon.title = title
+
+    def notify(self, message: str) -> bool:
+        if not self.icon.HAS_NOTIFICATION:
+            return False
+        self.icon.notify(message, "crowd-cast")
+        return True
+
+    def run(self) -> None:
+        def _setup(icon: Any) -> None:
+            icon.visible = True
+        self.icon.run(setup=_setup)
+
+    def stop(self) -> None:
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self.icon.stop()
+
+
+class Tray:
+    def __init__(self, actions: TrayActions, name: str = "crowd-cast") -> None:
+        self.actions = actions
+        self.state = "grey"
+        self._state_lock = threading.Lock()   # the icon shows the state last recorded here
+        self._stop = threading.Event()
+        self.menu = self._menu()
+        image, title = icon_image("grey"), "crowd-cast: idle"
+        if sys.platform.startswith("linux"):
+            from crowd.capture.tray_x11 import X11TrayIcon  # noqa: PLC0415
+
+            self.icon: X11TrayIcon | PystrayIcon = X11TrayIcon(name, image, title)
+        else:
+            self.icon = PystrayIcon(name, image, title, self.menu)
+
+    def _menu(self) -> list[MenuEntry]:
+        a = self.actions
+        return [
+            MenuEntry(lambda: a.status_line()),
+            MenuEntry("Start recording", a.start, enabled=lambda: not a.is_running()),
+            MenuEntry("Stop recording", a.stop, enabled=a.is_running),
+            MenuEntry("Delete last 10 minutes", a.panic),
+            MenuEntry("Pause uploads", a.toggle_uploads, checked=a.uploads_paused),
+            MenuEntry("Quit", self._quit),
+        ]
+
+    def item(self, label: str) -> MenuEntry:
         """The menu item whose text starts with ``label`` (for scripted use and tests)."""
-        for it in self.icon.menu.items:
-            if str(it.text).startswith(label):
+        for it in self.menu:
+            if it.text.startswith(label):
                 return it
         raise KeyError(label)
 
     def click(self, label: str) -> None:
         """Activate a menu item as if the user picked it."""
-        self.item(label)(self.icon)
+        self.item(label)()
 
     def _quit(self) -> None:
         try:
@@ -88,40 +159,35 @@ class Tray:
             self.stop()
 
     def set_state(self, state: str, detail: str = "") -> None:
-        """Show ``green``/``orange``/``grey``; cheap when nothing changed."""
-        if state == self.state:
-            return
-        self.state = state
-        self.icon.icon = icon_image(state)
-        self.icon.title = f"crowd-cast: {detail or state}"
-        try:
-            self.icon.update_menu()
-        except Exception:  # noqa: BLE001 - not running yet / backend without menus
-            pass
+        """Show ``green``/``orange``/``grey``; cheap when nothing changed; any thread."""
+        with self._state_lock:
+            if state == self.state:
+                return
+            self.state = state
+            self.icon.set_image(icon_image(state))
+            self.icon.set_title(f"crowd-cast: {detail or state}")
 
     def notify(self, message: str) -> None:
         """A desktop notification where the backend has them, else the log."""
         try:
-            if getattr(self.icon, "HAS_NOTIFICATION", False):
-                self.icon.notify(message, "crowd-cast")
+            if self.icon.notify(message):
                 return
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # noqa: BLE001 - a notification must not break recording
+            log.debug("notification failed", exc_info=True)
         log.warning("%s", message)
 
-    def run(self, setup: Callable[[Any], None] | None = None) -> None:
-        """Blocks until Quit (pystray wants the main thread on macOS)."""
-        def _setup(icon: Any) -> None:
-            icon.visible = True
-            if setup is not None:
-                setup(icon)
-        self.icon.run(setup=_setup)
+    def run(self, setup: Callable[["Tray"], None] | None = None) -> None:
+        """Blocks until :meth:`stop` (pystray wants the main thread on macOS). ``setup`` runs
+        first, on this thread. If the icon fails, recording goes on without it until stop."""
+        if setup is not None:
+            setup(self)
+        try:
+            self.icon.run()
+        except Exception:  # noqa: BLE001 - no icon is no reason to stop recording
+            log.exception("the tray icon failed; recording continues without it")
+            self._stop.wait()
 
     def stop(self) -> None:
-        """Stop the icon's loop once: Quit and the controller's quit watcher both ask, from
-        different threads, and a second destroy of the X window races the event loop."""
-        with self._stop_lock:
-            if self._stopped:
-                return
-            self._stopped = True
+        """End :meth:`run`; any thread, any number of times, before or during run."""
+        self._stop.set()
         self.icon.stop()
