@@ -33,6 +33,8 @@ class SceneState:
     scroll: int = 0
     black: bool = False
     shift: bool = False
+    # what happened since the last frame (the "marks" scene shows it for that one frame)
+    flash: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +73,47 @@ def render(state: SceneState, size: tuple[int, int], now: float, font) -> np.nda
         if y_b > y_a:
             d.rectangle([6, y_a, w // 2 - 10, y_b], fill=(shade, shade, 40))
     _pointer(d, state.x, state.y, scale=w / 320)
+    return np.asarray(img)
+
+
+KEY_COLOURS = {"A": (255, 255, 255), "B": (250, 220, 40), "C": (250, 140, 200), "D": (120, 220, 250),
+               "E": (250, 150, 40), "F": (170, 120, 250)}
+
+
+def render_marks(state: SceneState, size: tuple[int, int], font) -> np.ndarray:
+    """One frame of the "marks" scene: each action type has its own quadrant, and what happened
+    since the previous frame fills it for one frame (a click: red; a key: its glyph on the
+    letter's colour, upper case and framed with Shift; a scroll: an arrow up or down; a move:
+    green with the stroke drawn). At 64x64 pixels a quadrant is exactly one Qwen3-VL token (2x2 merged 16-pixel patches), so the effect
+    of an action is one whole token on the frame after it, the scale a small model learns on
+    CPU in minutes (docs/idm.md); the desktop scene's effects cover a fraction of a token."""
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    img = Image.new("RGB", (w, h), (150, 150, 150))
+    d = ImageDraw.Draw(img)
+    qw, qh = w // 2, h // 2
+    f = state.flash
+    if "click" in f:
+        d.rectangle([0, 0, qw - 1, qh - 1], fill=(230, 40, 30))
+    if "key" in f:
+        # A letter's glyph on its own colour, and Shift as a thick black frame: a 2-layer vision
+        # tower telling 12 glyphs apart from a 32x32 quadrant did not learn it in 300 steps
+        # (KeyPress F1 0 while clicks, moves and scrolls cleared the bar).
+        key = f["key"]
+        d.rectangle([qw, 0, w - 1, qh - 1], fill=KEY_COLOURS[key.upper()],
+                    outline=(0, 0, 0) if key.isupper() else None, width=max(2, w // 16))
+        d.text((qw + qw // 2, qh // 2), key, fill=(0, 0, 0), font=font, anchor="mm")
+    if "scroll" in f:
+        d.rectangle([0, qh, qw - 1, h - 1], fill=(40, 60, 200))
+        cx, top, bot = qw // 2, qh + qh // 6, h - qh // 6
+        tip, base = (top, bot) if f["scroll"] > 0 else (bot, top)
+        d.polygon([(cx, tip), (qw // 8, base), (qw - qw // 8, base)], fill=(255, 255, 255))
+    if "move" in f:
+        d.rectangle([qw, qh, w - 1, h - 1], fill=(40, 200, 60))
+        (x0, y0), (x1, y1) = f["move"]
+        sx, sy = qw / w, qh / h
+        d.line([(qw + x0 * sx, qh + y0 * sy), (qw + x1 * sx, qh + y1 * sy)], fill=(0, 0, 0), width=max(2, w // 16))
     return np.asarray(img)
 
 
@@ -128,11 +171,15 @@ def make_script(rng: random.Random, seconds: float, size: tuple[int, int],
 
 
 def _apply(state: SceneState, ev: object, t: float) -> None:
+    f = state.flash
     if isinstance(ev, kl.MouseMove):
+        start = f["move"][0] if "move" in f else (state.x, state.y)
         state.x += ev.dx
         state.y += ev.dy
+        f["move"] = (start, (state.x, state.y))
     elif isinstance(ev, kl.MousePress):
         state.clicks += 1
+        f["click"] = True
     elif isinstance(ev, kl.KeyPress) and ev.name == "ShiftLeft":
         state.shift = True
     elif isinstance(ev, kl.KeyRelease) and ev.name == "ShiftLeft":
@@ -140,8 +187,10 @@ def _apply(state: SceneState, ev: object, t: float) -> None:
     elif isinstance(ev, kl.KeyPress) and ev.name.startswith("Key"):
         # Shift shows as an upper-case letter, so "Shift+A" and "A" are both visible actions.
         state.text += ev.name[3:] if state.shift else ev.name[3:].lower()
+        f["key"] = state.text[-1]
     elif isinstance(ev, kl.MouseScroll):
         state.scroll += ev.dy
+        f["scroll"] = ev.dy
     elif isinstance(ev, kl.ContextChanged):
         state.black = ev.app_id == kl.UNCAPTURED
 
@@ -152,14 +201,21 @@ def metadata(size: tuple[int, int]) -> kl.Metadata:
                        [[0, 0, 0, w, h]], "linux", "display")
 
 
+SCENES = ("desktop", "marks")
+
+
 def write_segment(folder: Path, session: str, index: int, script: list[tuple[float, object]], seconds: float,
-                  size: tuple[int, int] = (320, 240), video_fps: int = 10) -> tuple[Path, Path]:
-    """Renders one segment's video and writes its keylog; events are already in segment time."""
+                  size: tuple[int, int] = (320, 240), video_fps: int = 10, scene: str = "desktop") -> tuple[Path, Path]:
+    """Renders one segment's video and writes its keylog; events are already in segment time.
+
+    scene: "desktop" (a text box, a button, a list, a pointer) or "marks" (render_marks)."""
+    if scene not in SCENES:
+        raise ValueError(f"unknown scene {scene!r}; one of {SCENES}")
     import av
     from PIL import ImageFont
 
     video, keylog = layout.segment_paths(folder, session, index)
-    font = ImageFont.load_default(size=max(12, size[1] // 5))
+    font = ImageFont.load_default(size=max(12, size[1] // (3 if scene == "marks" else 5)))
     state = SceneState(size[0] / 2, size[1] / 2)
     entries = [(0, metadata(size)), (0, kl.ContextChanged("synthetic.desktop"))]
     entries += [(int(t * 1e6), ev) for t, ev in script]
@@ -174,7 +230,9 @@ def write_segment(folder: Path, session: str, index: int, script: list[tuple[flo
             while pending and pending[0][0] <= now:
                 t, ev = pending.pop(0)
                 _apply(state, ev, t)
-            frame = av.VideoFrame.from_ndarray(render(state, size, now, font), format="rgb24")
+            pixels = render_marks(state, size, font) if scene == "marks" else render(state, size, now, font)
+            state.flash = {}
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts = i
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -186,7 +244,7 @@ def write_segment(folder: Path, session: str, index: int, script: list[tuple[flo
 
 def generate(out: str | Path, sessions: int = 4, segments: int = 1, seconds: float = 30.0, seed: int = 0,
              size: tuple[int, int] = (320, 240), video_fps: int = 10,
-             weights: dict[str, float] | None = None) -> list[str]:
+             weights: dict[str, float] | None = None, scene: str = "desktop") -> list[str]:
     """Writes `sessions` synthetic recordings; returns their session ids."""
     import uuid
 
@@ -199,5 +257,5 @@ def generate(out: str | Path, sessions: int = 4, segments: int = 1, seconds: flo
         ids.append(session)
         for index in range(segments):
             script = make_script(rng, seconds, size, weights)
-            write_segment(out, session, index, script, seconds, size, video_fps)
+            write_segment(out, session, index, script, seconds, size, video_fps, scene)
     return ids
