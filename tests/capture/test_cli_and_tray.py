@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from crowd.format.desktop import keylog as kl
 from crowd.format.desktop.layout import list_segments
+from tests.helpers.tray_host import need_trayer, start_trayer, tray_colour_visible
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.gui
@@ -74,25 +73,11 @@ def test_cli_setup_record_panic_overlay(screen, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no such file" in bad.stderr
 
 
-def _tray_colour_visible(display: str, colour: tuple[int, int, int]) -> bool:
-    """Is the colour on screen in the top strip where trayer docks icons?"""
-    import mss
-
-    with mss.MSS(display=display) as sct:
-        mon = sct.monitors[1]
-        shot = sct.grab({"left": 0, "top": 0, "width": mon["width"], "height": 40})
-    a = np.frombuffer(shot.raw, np.uint8).reshape(shot.height, shot.width, 4)[..., 2::-1].astype(int)
-    return bool((np.abs(a - np.array(colour)).max(axis=2) <= 12).sum() >= 20)
-
-
 # Quit once did not end the tray's loop within 30 s under load (1 of 3 fresh-clone runs):
 # pystray's X backend lost the request destroying its window (crowd.capture.tray_x11 says how);
 # the icon is now our own, with one thread on its X connection (tests/capture/test_tray_x11.py).
 def test_tray_colours_follow_recording_and_menu_drives_the_recorder(screen, tmp_path: Path, monkeypatch) -> None:
-    import shutil
-
-    if shutil.which("trayer") is None:
-        pytest.skip("needs trayer (installed by scripts/setup.sh)")
+    need_trayer()
     from crowd.capture.app import CastController, LocalOnlySink
     from crowd.capture.recorder import RecorderConfig
     from crowd.capture.settings import CastSettings
@@ -100,9 +85,7 @@ def test_tray_colours_follow_recording_and_menu_drives_the_recorder(screen, tmp_
 
     monkeypatch.setenv("CROWD_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DISPLAY", screen.display)
-    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                               "--height", "32", "--SetDockType", "true"], env=screen.vd.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    host = start_trayer(screen.vd.env)
     allowed, other = screen.app("TrayOk", "640x400+0+60"), screen.app("TrayNo", "640x400+0+60")
     sink = LocalOnlySink()
     settings = CastSettings(apps=["TrayOk"])
@@ -116,10 +99,10 @@ def test_tray_colours_follow_recording_and_menu_drives_the_recorder(screen, tmp_
         screen.activate(allowed)
         ctl.recorder.wait_context("TrayOk")
         wait_for(lambda: ctl.tray.state == "green", what="green")
-        wait_for(lambda: _tray_colour_visible(screen.display, COLOURS["green"]), what="green icon on screen")
+        wait_for(lambda: tray_colour_visible(screen.display, COLOURS["green"]), what="green icon on screen")
         screen.activate(other)
         wait_for(lambda: ctl.tray.state == "orange", what="orange")
-        wait_for(lambda: _tray_colour_visible(screen.display, COLOURS["orange"]), what="orange icon on screen")
+        wait_for(lambda: tray_colour_visible(screen.display, COLOURS["orange"]), what="orange icon on screen")
         assert "blocked" in str(ctl.tray.item("crowd-cast").text)
 
         ctl.tray.click("Stop recording")
@@ -139,5 +122,5 @@ def test_tray_colours_follow_recording_and_menu_drives_the_recorder(screen, tmp_
         assert not runner.is_alive()
     finally:
         ctl.quit()
-        trayer.kill()
-        trayer.wait(5)
+        host.kill()
+        host.wait(10)

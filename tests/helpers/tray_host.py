@@ -19,12 +19,17 @@ def need_trayer() -> None:
         pytest.skip("needs trayer (installed by scripts/setup.sh)")
 
 
-@contextmanager
-def trayer(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    """trayer docked at the top edge of the screen in ``env["DISPLAY"]``; killed on exit."""
-    proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+def start_trayer(env: dict[str, str]) -> subprocess.Popen:
+    """trayer docked at the top edge of the screen in ``env["DISPLAY"]``; the caller kills it."""
+    return subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
                              "--height", "32", "--SetDockType", "true"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def trayer(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """:func:`start_trayer`, killed on exit."""
+    proc = start_trayer(env)
     try:
         yield proc
     finally:
