@@ -3,8 +3,9 @@ learning bar of crowd.idm.experiment: own-frames loss clearly below other-frames
 type F1 above the best frame-blind answer, not only above always-[]) on held-out synthetic
 sessions; clip storage cost; CPU training throughput. The GPU figures are bench/idm_gpu.py's.
 
-Everything runs for real: synthetic crowd-cast recordings -> prepare -> LoRA training ->
-windowed generation -> optimal matching. Torch is single-threaded on CPU (the machine is
+Everything runs for real: synthetic crowd-cast recordings ("marks" scene: each action type
+fills its own quadrant, one token of a 64x64 frame, on the frame after it) -> prepare -> a
+full fine-tune of the tiny preset -> windowed generation -> optimal matching. Torch is single-threaded on CPU (the machine is
 shared; OpenMP spinning under contention costs ~20x).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _storage_table(clips_dir: Path) -> Table:
         npz += buf.getbuffer().nbytes
     dt = time.perf_counter() - t0
     n = max(1, len(records))
-    return Table("IDM clip storage (synthetic 128x96 frames, 10-frame clips)", ["format", "KiB per clip", "vs raw"], [
+    return Table("IDM clip storage (synthetic 64x64 frames, 10-frame clips)", ["format", "KiB per clip", "vs raw"], [
         ["raw uint8", raw / n / 1024, 1.0],
         ["npz (deflate)", npz / n / 1024, npz / raw],
         ["lossless animated WebP (used)", webp / n / 1024, webp / raw],
@@ -61,7 +62,7 @@ def _quality(name: str, x) -> Table:
                      f"frame dependence: answer loss {x.loss_own_frames:.3f} with each clip's own frames vs "
                      f"{x.loss_other_frames:.3f} with another clip's (bar: at least {MARGIN:.0%} lower)",
                      "learning bar: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in bar.items()),
-                     f"{x.train_clips} train / {x.val_clips} val clips (val: 25 frames, 4 windows, stride 5, "
+                     f"{x.train_clips} train / {x.val_clips} val clips (F1 over {x.result['clips']} val clips: 25 frames, 4 windows, stride 5, "
                      f"frames 2..6 scored), split by session; {x.steps} steps, {sec['train']:.0f} s training",
                      f"MouseMove R^2 {m['MouseMove']['r2']:.3f}, cosine {m['MouseMove']['cosine']:.3f} over all true "
                      f"moves (a miss scores 0), {m['MouseMove']['cosine_matched']:.3f} over matched moves",
@@ -80,8 +81,8 @@ def plans(quick: bool):
     from crowd.idm.experiment import Plan
 
     if quick:
-        return [("full mix, quick", Plan(sessions=12, steps=150, eval_limit=16))]
-    return [("full mix (keys, shift, clicks, moves, scrolls, black frames)", Plan())]
+        return [("marks scene, quick", Plan(sessions=16, steps=200, eval_limit=24))]
+    return [("marks scene (keys, shift, clicks, moves, scrolls; about half the clips empty)", Plan(eval_limit=48))]
 
 
 def run(quick: bool = False) -> list[Table]:
@@ -103,7 +104,7 @@ def run(quick: bool = False) -> list[Table]:
     tput = [r for r in x.log if r["step"] > 1]
     sps = sum(r["samples_per_s"] for r in tput) / max(1, len(tput))
     tps = sum(r["tokens_per_s"] for r in tput) / max(1, len(tput))
-    cpu = Table("IDM training throughput (CPU, 1 thread, small model, 10 frames of 128x96, full fine-tune)",
+    cpu = Table("IDM training throughput (CPU, 1 thread, tiny preset, 10 frames of 64x64, full fine-tune)",
                 ["device", "samples/s", "tokens/s", "model GFLOP/s", "MFU"],
                 [["CPU", sps, tps, sum(r.get("model_tflops_per_s", 0) for r in tput) / max(1, len(tput)) * 1e3, "n/a"]],
                 ["GPU figures (2B shape at the card's settings, one-rank NCCL training, generation): "
