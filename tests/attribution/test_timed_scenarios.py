@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.attribution.harness import Sidecar, git
+from tests.attribution.harness import Sidecar
 from tests.attribution.timed_suite import SCENARIOS, Run, Scenario, check, files, marker_sync, repo, scenario
 from tests.attribution.timing import POINTS, Timing
 from tests.helpers.agents import make_agent

@@ -29,18 +29,20 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from crowd.server.attribution.agents import CLK_TCK
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, diff_size
 from crowd.server.attribution.editor_state import EditorState
 from crowd.server.attribution.git import GitOp, common_dir
 from crowd.server.attribution.recording import ChangeRecorder
 from crowd.server.watch.batch import FsChange
-from crowd.server.watch.content import read_content, written_ns
+from crowd.server.watch.content import COARSE_TICK_NS, read_content, written_ns
 
 log = logging.getLogger(__name__)
 
 GRACE_S = 0.6   # how long a disk change waits for the editor events that explain it
 FOLLOW_MARGIN_MS = 10   # an edit this much later than the file's write followed it (reloads: >= 33 ms)
+PROC_TICK_NS = 1_000_000_000 // CLK_TCK   # resolution of a process's start in /proc (10 ms)
 RELOAD_GIT_S = 1.0   # a reload this soon after a git command ended is that command's (envelopes.json)
 
 __all__ = ["Attributor", "Decision", "GRACE_S"]
@@ -273,7 +275,12 @@ class Attributor:
             if agent is not None:
                 return Decision("agent", agent=agent)
             return Decision("external", extra={"command": command})
-        name = self.agents.agent_at(t_ns) if self.agents is not None else None
+        # the agent must have started before the write, certainly: the write is no earlier than
+        # one coarse tick before t_ns (content.written_ns) and /proc truncates a start to its tick
+        # (``black f.py && claude`` forks the agent within a millisecond of black's write: recorded
+        # as the agent once in three suite runs under load 22). An agent's own write comes tens
+        # of ms after its start at the least (an interpreter loads, it reads and thinks first).
+        name = self.agents.agent_at(t_ns - COARSE_TICK_NS - PROC_TICK_NS) if self.agents is not None else None
         if name is not None:
             return Decision("agent", agent=name, extra={"scanned": True})
         if dirty:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 
 # Editor scratch files that are never content (vim swap/backup and its 4913 probe, emacs locks).
 DEFAULT_EXCLUDES = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "4913", "*.crowdtmp")
+# GNU sed -i's temporary file (mkostemp "sedXXXXXX" next to the file, renamed over it). A new
+# file so named is held until it is gone (renamed) or TEMP_HOLD_S old: on a loaded machine sed
+# stalled between the two longer than a batch waits (timed suite, load 14-22: recorded as a
+# create in 1 of 3 runs). A real file so named is recorded TEMP_HOLD_S late, nothing lost.
+SED_TEMP = re.compile(r"sed[A-Za-z0-9]{6}")
+TEMP_HOLD_S = 2.0
 
 __all__ = ["DEFAULT_EXCLUDES", "MAX_CONTENT_BYTES", "Baseline", "Content", "FsChange", "GitHook", "LargeFile",
            "Link", "MemoryBaseline", "WorkspaceWatcher", "read_content"]
@@ -92,6 +99,7 @@ class WorkspaceWatcher:
         self._prepare: Callable[[], None] | None = None
         self.ready = threading.Event()     # set once prepare ran and batches are handled
         self._rescanned: set[str] = set()
+        self._temp_held: dict[str, tuple[Touch, float]] = {}   # sed temp files: (touch, held since)
         if git is not None:
             git.set_backlog(lambda: len(self._queue))
         self.overflows = 0
@@ -239,12 +247,12 @@ class WorkspaceWatcher:
         self._watch_linked()
         self.ready.set()
         while not self._stop.is_set():
-            if not self._queue and not self._held and not self._overflow.is_set():
+            if not self._queue and not self._held and not self._temp_held and not self._overflow.is_set():
                 self._idle.set()
             self._wake.wait(timeout=0.2)
             self._wake.clear()
             stopping = self._stop.is_set()
-            if stopping and not self._queue and not self._held:
+            if stopping and not self._queue and not self._held and not self._temp_held:
                 break
             try:
                 self._one_batch(final=stopping)
@@ -267,7 +275,7 @@ class WorkspaceWatcher:
         self._watch_linked()
         self._rescan_after_lost_events(batch)
         self._hold_for_git(batch.touched)
-        changes = self._compare(self._release(final), batch.moves)
+        changes = self._compare(self._hold_temp_files(self._release(final), final), batch.moves)
         if changes:
             self._report(changes)
 
@@ -336,6 +344,23 @@ class WorkspaceWatcher:
             ready, self._held = self._held, {}
             return ready
         return {}
+
+    def _hold_temp_files(self, ready: dict[str, Touch], final: bool) -> dict[str, Touch]:
+        """Hold new ``sedXXXXXX`` files until they are gone or TEMP_HOLD_S old (SED_TEMP);
+        those held before are looked at again in every batch."""
+        now = time.monotonic()
+        for rel, (touch, _) in self._temp_held.items():
+            ready.setdefault(rel, touch)
+        out: dict[str, Touch] = {}
+        for rel, touch in ready.items():
+            held = self._temp_held.pop(rel, None)
+            since = held[1] if held is not None else now
+            if not final and now - since < TEMP_HOLD_S and SED_TEMP.fullmatch(rel.rpartition("/")[2]) \
+                    and self.baseline.get(rel) is None and os.path.lexists(self.roots.to_abs(rel)):
+                self._temp_held[rel] = (touch, since)
+            else:
+                out[rel] = touch
+        return out
 
     def _finished(self, op: Any) -> bool:
         return self.git is None or self.git.op_finished(op)
