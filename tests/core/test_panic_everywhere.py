@@ -191,3 +191,41 @@ def test_panic_shreds_held_and_due_upload_bundles(home: Path, workspace: Path, t
     left = {b.id for b in UploadQueue(queue_dir).bundles()}
     assert kept.id in left and due_bundle.id not in left and held_bundle.id not in left
     assert not Path(held_bundle.path).exists() and not Path(due_bundle.path).exists()
+
+
+def test_terminals_are_announced_again_after_the_panic_marker_never_inside_its_window(start_sidecar, workspace: Path) -> None:
+    """CI (a real code-server): the 10 Hz sampler re-announced the terminals between panic's
+    deletion and its marker, leaving terminal_open + screen inside the deleted window; had
+    the deletion taken them instead, later screens would have had no open. Now the marker is
+    written in the deletion's locked step and the terminals are announced after it. Repeated
+    panics with several busy terminals give the sampler many chances to race."""
+    client = start_sidecar([workspace])
+    terms = [f"t{i}" for i in range(6)]
+    client.events([{"kind": "terminal_open", "terminal": t, "name": "bash", "rows": 8, "cols": 40} for t in terms],
+                  ack=True)
+    directory = Path(client.status()["recording"])
+    for round_ in range(8):
+        client.events([{"kind": "terminal_data", "terminal": t, "data": f"round {round_} {t}\r\n"} for t in terms],
+                      ack=True)
+        client.request("crowd/panic", {"minutes": 0.001})   # a 60 ms window
+        pressed = time.time()
+        wait_for(lambda: time.time() - pressed > 0.1, 5, "the next round to start outside this window")
+    def opened_after_last_panic(events: list[dict]) -> set[str]:
+        last = max(e["seq"] for e in events if e.get("kind") == "panic")
+        return {e["terminal"] for e in events if e["seq"] > last and e.get("kind") == "terminal_open"}
+
+    wait_for(lambda: client.request("crowd/flush") is not None
+             and opened_after_last_panic(read_recording(directory).events) == set(terms),
+             20, "every terminal announced after the last panic")
+    events = read_recording(client.request("crowd/stop")["recording"]).events
+    panics = [e for e in events if e.get("kind") == "panic"]
+    assert len(panics) == 8
+    for panic in panics:
+        cutoff = panic["t"] - int(panic["minutes"] * 60e6)
+        inside = [e for e in events if cutoff <= e["t"] < panic["t"] and e.get("kind") not in ("start", "consent")]
+        assert not inside, inside[:3]
+    last = max(e["seq"] for e in panics)
+    after = [e for e in events if e["seq"] > last]
+    for t in terms:
+        mine = [e["kind"] for e in after if e.get("terminal") == t]
+        assert mine and mine[0] == "terminal_open", (t, mine)

@@ -197,10 +197,20 @@ async function main() {
         await page.waitForTimeout(400);
         const pasted = `${cfg.pasteText}_r${round}`;
         await page.evaluate((text) => navigator.clipboard.writeText(text), pasted);
-        await pasteKey(page);
         // the editor asks paste providers before it pastes; typing on at once would cancel
-        // the paste, as it does for any provider in VS Code
-        await page.locator('.monaco-editor .view-lines', { hasText: pasted }).first().waitFor({ timeout: T });
+        // the paste, as it does for any provider in VS Code. The inline agent's own insert
+        // cancels it too when it lands during that wait (CI, loaded: the paste never came):
+        // the user pastes again, as a person would.
+        const pastedLine = page.locator('.monaco-editor .view-lines', { hasText: pasted }).first();
+        for (let attempt = 1; ; attempt++) {
+          await pasteKey(page);
+          try {
+            await pastedLine.waitFor({ timeout: attempt < 6 ? 5_000 : T });
+            break;
+          } catch (err) {
+            if (attempt >= 6) throw err;
+          }
+        }
       }
       await page.keyboard.press('Enter');
     }

@@ -447,10 +447,9 @@ class Session:
             # never delete the session's own start/consent header
             return event.get("t", 0) >= cutoff and not (event.get("type") == "session" and event.get("kind") in ("start", "consent"))
 
-        removed, touched = self._panic_here(doomed, cutoff)
+        removed, touched = self._panic_here(doomed, cutoff, marker_minutes=minutes)
         with self._lock:
-            if self.pipeline is not None and self.state in (State.RECORDING, State.PAUSED):
-                self._emit("session", "panic", {"minutes": minutes, "removed": removed})
+            if self.pipeline is not None:
                 try:
                     self.pipeline.flush()
                 except OSError:
@@ -483,10 +482,16 @@ class Session:
         self._own_panics.add(request.id)
         return request
 
-    def _panic_here(self, doomed: Callable[[dict[str, Any]], bool], cutoff: int) -> tuple[int, set[str]]:
+    def _panic_here(self, doomed: Callable[[dict[str, Any]], bool], cutoff: int,
+                    marker_minutes: float | None = None) -> tuple[int, set[str]]:
         """Delete this session's doomed events (writer, components) and re-base its live
         state: files named by a deleted event are withheld from now on, terminal screens
-        forget what they showed. Returns (events removed, files withheld)."""
+        forget what they showed. With ``marker_minutes`` the ``session/panic`` marker is
+        written in the same locked step as the last deletion, and terminals are announced
+        again only after it: the sampler re-announced them (at 10 Hz, on its own thread)
+        between the deletion and the marker, which left them inside the deleted window
+        (CI: terminal_open + screen 0.6 ms before the marker) or, once dropped, left later
+        screens with no open. Returns (events removed, files withheld)."""
         touched: set[str] = set()
 
         def doomed_noting(event: dict[str, Any]) -> bool:
@@ -514,6 +519,12 @@ class Session:
         with self._lock:
             if self.pipeline is not None:
                 removed += self.pipeline.drop_where(doomed_noting)   # what components recorded meanwhile
+                self.withheld_files |= touched
+                if marker_minutes is not None and self.state in (State.RECORDING, State.PAUSED):
+                    self._emit("session", "panic", {"minutes": marker_minutes, "removed": removed})
+            # after the marker (the sampler records under this lock): every open terminal's
+            # open and screen again, since the drop above may have taken the re-announcement
+            self.terminals.new_recording()
         self.withheld_files |= touched
         return removed, touched
 
