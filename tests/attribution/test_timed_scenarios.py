@@ -264,6 +264,27 @@ def format_on_save(r: Run) -> None:
     r.expect("f.py", None, edits="user")
 
 
+# how long after an inline agent's edit the user saves (a human reaction: issue 14's brief);
+# a save participant's write follows its edit by 20.4 ms at the most (envelopes.json)
+SAVE_AFTER_AGENT_S = {"min": 0.05, "max": 0.3}
+
+
+@scenario("save", setup=files({"f.py": "x = 1\n"}))
+def inline_agent_edits_a_dirty_buffer_then_the_user_saves(r: Run) -> None:
+    """Not a save participant: the agent's edit is written by the user's save 50-300 ms later."""
+    r.open("f.py")
+    r.type("f.py", "x = 1\ny = 2\n")
+    r.next_phase()
+    edit = r.edit_event("f.py", "x = 1\ny = 2\nz = 3  # the agent's\n")
+    made = time.monotonic()
+    acked = r.send_meanwhile(edit)
+    gap = SAVE_AFTER_AGENT_S.get(r.timing.point) or r.timing.rng.uniform(0.05, 0.3)
+    time.sleep(max(0.0, gap - (time.monotonic() - made)))   # the modelled user's reaction
+    acked()
+    r.save("f.py")
+    r.expect("f.py", None, edits="agent")
+
+
 @scenario("save", setup=files({"f.py": "x = 1\n"}))
 def plain_save(r: Run) -> None:
     r.open("f.py")

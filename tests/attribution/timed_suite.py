@@ -12,11 +12,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.attribution.harness import Sidecar, git, judge
 from tests.attribution.timing import Timing
@@ -49,7 +48,6 @@ class Run:
     expected: Expect = field(default_factory=dict)
     edit_sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     start_t: int = 0
-    known_limit: str | None = None   # a documented limit this run's timing hits: its misses xfail
 
     # -- paths ---------------------------------------------------------------------------
     def rel(self, name: str) -> str:
@@ -120,11 +118,12 @@ class Run:
             lead = self.timing.s("save_participant_edit_before_write")   # > 0: the edit comes first
             edit = self._change(name, final, user=False)
             if lead > 0:
-                self.known_limit = (f"the save participant's edit arrives {lead * 1000:.0f} ms before the save's "
-                                    "write: nothing tells it from an inline agent's edit yet (docs/attribution.md)")
-                self.sc.send(edit)
-                time.sleep(lead)
+                # the editor writes whether or not the sidecar has acknowledged the edit
+                acked = self.send_meanwhile(edit)
+                # the lead is measured from the edit (its stamp), not from this thread's wake-up
+                time.sleep(max(0.0, edit["time"] / 1000 + lead - time.time()))
                 self.path(name).write_text(final)
+                acked()
             else:
                 self.path(name).write_text(final)
                 time.sleep(-lead)
@@ -134,6 +133,15 @@ class Run:
         if delay > 0:
             time.sleep(delay)
         self.sc.send({"kind": "document_save", "uri": self.uri(name), "version": self.versions[name]})
+
+    def send_meanwhile(self, event: dict[str, Any]) -> Callable[[], None]:
+        """Send ``event`` from another thread, as the bridge does while the editor goes on
+        (the sidecar may hold an edit's decision for the write that follows it); returns
+        the wait for its acknowledgement (raising what the send raised)."""
+        pool = ThreadPoolExecutor(max_workers=1)
+        sent = pool.submit(self.sc.send, event)
+        pool.shutdown(wait=False)
+        return lambda: sent.result(timeout=60)
 
     def file_op(self, op: str, files: list[dict[str, str]], after: float) -> None:
         delay = self.timing.s("folder_rename_file_op_after_fs") - (time.monotonic() - after)
@@ -230,8 +238,6 @@ def check(run: Run, timeout: float = 20.0) -> list[dict[str, Any]]:
         ok = bool(got) and all(g[0] == source and (agent is None or g[1] == agent) for g in got)
         if not judge(run.family, ok, f"{rel} edits [{run.timing.point}]: expected {source}, recorded {got}"):
             failures.append(f"{rel} edits: expected {(source, agent)}, recorded {got}")
-    if failures and run.known_limit and all(" edits: " in f for f in failures):
-        pytest.xfail(f"{run.known_limit}: {failures}")
     assert not failures, f"{run.folder} at {run.timing.point} ({run.timing.drawn}): {failures}"
     return events
 

@@ -17,7 +17,9 @@ The order of decisions for one disk change (docs/attribution.md has the reasonin
    else ``external``. The diff is taken from whichever baseline is closer: the disk before,
    or the user's buffer (so an agent that wrote on top of unsaved edits gets only its part).
 Disk changes of open documents, and creations/deletions, wait up to ``grace_s`` for the
-editor's events that explain them (the two channels race); nothing else waits.
+editor's events that explain them (the two channels race). An editor edit about to be
+``agent`` on a buffer with unsaved edits may be a save participant's whose write has not
+come yet: it waits for that write, 40 ms at the most (participants.py). Nothing else waits.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, diff_size
 from crowd.server.attribution.editor_state import EditorState
 from crowd.server.attribution.git import GitOp, common_dir
+from crowd.server.attribution.participants import edit_wall_ms, written_with
 from crowd.server.attribution.recording import ChangeRecorder
 from crowd.server.watch.batch import FsChange
 from crowd.server.watch.content import COARSE_TICK_NS, read_content, written_ns
@@ -100,6 +103,7 @@ class Attributor:
         self.editor = EditorState(session, baseline, agent_names, self.recorder.end_batch)
         self._git_repos: dict[str, Any] = {}
         self.stats_participants = 0   # edits classified as save participants
+        self._wait_spent: set[str] = set()   # files whose participant wait found no write (participants.py)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="crowd-attribution", daemon=True)
         self._ticker.start()
@@ -342,13 +346,51 @@ class Attributor:
         """Session bus callback (the sidecar's event thread): quick, under the state lock."""
         with self._lock:
             self.editor.on_event(event)
+            kind = event.get("kind")
+            if kind == "user_input" and event.get("what") != "terminal":
+                self._wait_spent.clear()
+            elif kind in ("document_save", "document_open", "document_close") and event.get("file"):
+                self._wait_spent.discard(event["file"])
 
     def classify_edit(self, event: dict[str, Any]) -> tuple[str, str | None] | None:
-        """The core's edit classifier: source of an editor edit the bridge did not label."""
+        """The core's edit classifier: source of an editor edit the bridge did not label.
+
+        An edit about to be ``agent`` that may be a save participant's whose write has not
+        happened yet waits for that write (``participants.py``: 40 ms after the edit's stamp
+        at the most, far less than a disk change waits for its editor events), without the
+        state lock; the sidecar's next events wait behind it, so records stay in order."""
         with self._lock:
             decided = self._classify_reload(event) or self.editor.classify(event)
+            waiting = self._participant_candidate(event, decided)
+        if waiting is not None:
+            rel, path, text = waiting
+            found = written_with(path, text, edit_wall_ms(event), self._stop)
+            with self._lock:
+                if found:
+                    self.stats_participants += 1
+                    decided = ("user", None)
+                else:
+                    self._wait_spent.add(rel)
         event["_crowd_source"] = decided[0] if decided else None
         return decided
+
+    def _participant_candidate(self, event: dict[str, Any],
+                               decided: tuple[str, str | None] | None) -> tuple[str, str, str] | None:
+        """(rel, path, buffer text) of an edit to hold for its save's write: called ``agent``
+        for want of a keystroke (not a reload's writer: those leave the buffer in sync), on a
+        buffer with unsaved edits before it. One such wait per file until the user's next
+        input or a save of that file: an inline agent streaming edits into a dirty buffer
+        pays it once, not per edit."""
+        if decided != ("agent", None) or event.get("reason") in ("undo", "redo"):
+            return None
+        doc = self.session.documents.get(event.get("uri"))
+        if doc is None or doc.rel is None or doc.rel in self._wait_spent:
+            return None
+        state = self.editor.docs.get(doc.rel)
+        if state is None or doc.text == state.synced or self.editor.was_clean(doc.rel):
+            return None
+        path = self.session.workspace.abs_path(doc.rel)
+        return (doc.rel, str(path), doc.text) if path is not None else None
 
     def _classify_reload(self, event: dict[str, Any]) -> tuple[str, str | None] | None:
         """An edit after which the buffer equals what is on disk, that no input or user
@@ -363,7 +405,9 @@ class Attributor:
           watcher yet;
         - the buffer was dirty before: a save participant (format on save, trim whitespace,
           code actions on save). Measured in code-server (envelopes.json): its edit reaches
-          us 24-38 ms after the save's write, so the disk already holds it; the user's.
+          us up to 38 ms after the save's write, so the disk already holds it; the user's.
+          When it comes first (up to 20 ms before the write), ``classify_edit`` waits for
+          the write (participants.py).
         """
         if event.get("reason") in ("undo", "redo") or event.get("dirty") is True:
             return None
