@@ -54,12 +54,46 @@ def run_tasks(tasks: list[Task], fn: Callable[[Task], dict[str, Any]], *, engine
               num_gpus: float = 0) -> list[dict[str, Any]]:
     """``fn`` over every task; results in task order. ``fn`` must be picklable (a module
     function, or a functools.partial of one) and idempotent: Ray may run a task twice."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    _check_engine(engine)
     if not tasks:
         return []
     if engine == "local":
         return [fn(t) for t in tasks]
+    # Ray retries a task whose worker died (3 times by default): fn must be idempotent
+    return _in_order(tasks, ray_address, num_cpus,
+                     lambda ray, ds: ds.map(_Numbered(fn), num_cpus=1, num_gpus=num_gpus or None))
+
+
+def run_actors(tasks: list[Task], cls: type, ctor_kwargs: dict[str, Any], *, engine: str = "ray",
+               ray_address: str | None = None, num_cpus: int | None = None) -> list[dict[str, Any]]:
+    """Batch inference: ``cls(**ctor_kwargs)`` built once per actor (a model loaded once), then
+    called on each task; results in task order. One actor per GPU of the cluster, each holding
+    its GPU; on a cluster without GPUs one actor on one CPU (a model per CPU would multiply
+    its memory for little: torch already uses the cores it is given)."""
+    _check_engine(engine)
+    if not tasks:
+        return []
+    if engine == "local":
+        actor = cls(**ctor_kwargs)
+        return [actor(t) for t in tasks]
+
+    def on_actors(ray: Any, ds: Any) -> Any:
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        return ds.map(_NumberedActor, fn_constructor_kwargs={"cls": cls, "kwargs": ctor_kwargs},
+                      concurrency=max(1, min(gpus, len(tasks))), num_gpus=1 if gpus else None, num_cpus=1)
+
+    return _in_order(tasks, ray_address, num_cpus, on_actors)
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+
+
+def _in_order(tasks: list[Task], ray_address: str | None, num_cpus: int | None,
+              mapped: Callable[[Any, Any], Any]) -> list[dict[str, Any]]:
+    """One block per task (numbered), ``mapped(ray, dataset)`` applied on Ray, the results put
+    back in task order (Ray Data may reorder rows); a task with no result is an error."""
     ray = _ray()
     started = connect(ray_address, num_cpus)
     try:
@@ -69,12 +103,8 @@ def run_tasks(tasks: list[Task], fn: Callable[[Task], dict[str, Any]], *, engine
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
         numbered = [{"_task": i, **t} for i, t in enumerate(tasks)]
-        ds = ray.data.from_items(numbered, override_num_blocks=len(numbered))
-        # Ray retries a task whose worker died (3 times by default): fn must be idempotent
-        ds = ds.map(_Numbered(fn), num_cpus=1, num_gpus=num_gpus or None)
-        by_task: dict[int, dict[str, Any]] = {}
-        for row in ds.iter_rows():
-            by_task[int(row["_task"])] = {k: v for k, v in row.items() if k != "_task"}
+        ds = mapped(ray, ray.data.from_items(numbered, override_num_blocks=len(numbered)))
+        by_task = {int(row["_task"]): _strip(row) for row in ds.iter_rows()}
     finally:
         if started:
             ray.shutdown()
@@ -82,6 +112,10 @@ def run_tasks(tasks: list[Task], fn: Callable[[Task], dict[str, Any]], *, engine
     if missing:
         raise RuntimeError(f"Ray returned no result for tasks {missing[:10]}")
     return [by_task[i] for i in range(len(tasks))]
+
+
+def _strip(row: dict[str, Any]) -> Task:
+    return {k: v for k, v in row.items() if k != "_task"}
 
 
 class _Numbered:
@@ -91,42 +125,7 @@ class _Numbered:
         self.fn = fn
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        task = {k: v for k, v in row.items() if k != "_task"}
-        return {"_task": row["_task"], **self.fn(task)}
-
-
-def run_actors(tasks: list[Task], cls: type, ctor_kwargs: dict[str, Any], *, engine: str = "ray",
-               ray_address: str | None = None, num_cpus: int | None = None) -> list[dict[str, Any]]:
-    """Batch inference: ``cls(**ctor_kwargs)`` built once per actor (a model loaded once), then
-    called on each task; results in task order. One actor per GPU of the cluster, each holding
-    its GPU; on a cluster without GPUs one actor on one CPU (a model per CPU would multiply
-    its memory for little: torch already uses the cores it is given)."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    if not tasks:
-        return []
-    if engine == "local":
-        actor = cls(**ctor_kwargs)
-        return [actor(t) for t in tasks]
-    ray = _ray()
-    started = connect(ray_address, num_cpus)
-    try:
-        from ray.data import DataContext  # noqa: PLC0415
-
-        DataContext.get_current().enable_progress_bars = False
-        gpus = int(ray.cluster_resources().get("GPU", 0))
-        numbered = [{"_task": i, **t} for i, t in enumerate(tasks)]
-        ds = ray.data.from_items(numbered, override_num_blocks=len(numbered))
-        ds = ds.map(_NumberedActor, fn_constructor_kwargs={"cls": cls, "kwargs": ctor_kwargs},
-                    concurrency=max(1, min(gpus, len(tasks))), num_gpus=1 if gpus else None, num_cpus=1)
-        by_task = {int(row["_task"]): {k: v for k, v in row.items() if k != "_task"} for row in ds.iter_rows()}
-    finally:
-        if started:
-            ray.shutdown()
-    missing = [i for i in range(len(tasks)) if i not in by_task]
-    if missing:
-        raise RuntimeError(f"Ray returned no result for tasks {missing[:10]}")
-    return [by_task[i] for i in range(len(tasks))]
+        return {"_task": row["_task"], **self.fn(_strip(row))}
 
 
 class _NumberedActor:
@@ -136,5 +135,4 @@ class _NumberedActor:
         self.actor = cls(**kwargs)
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        task = {k: v for k, v in row.items() if k != "_task"}
-        return {"_task": row["_task"], **self.actor(task)}
+        return {"_task": row["_task"], **self.actor(_strip(row))}
