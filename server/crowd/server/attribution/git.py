@@ -9,20 +9,36 @@ ordered stream as the work-tree events, so a work-tree event seen while the lock
 belongs to that git operation however long it runs. When the lock goes away the operation
 is over: HEAD is compared with its value at the end of the previous operation (commit or
 branch changed => ``git_checkout``), and new reflog entries name the operation.
+
+Two commands close together are two operations. The watcher hands events over in batches
+(up to 0.5 s of them), so the time an event is *handled* says nothing about how far apart
+two commands ran: each event carries the time watchdog's thread received it (inotify,
+monotonic), and a lock cycle that starts GROUP_QUIET_S or more after the previous release,
+by those times, ends the previous operation. An operation ended that way is finished after
+the fact, when the repository already shows the next command's result, so it takes its
+outcome from its own share of the reflog: the event stream shows each HEAD ref update as a
+``HEAD.lock`` cycle in which ``logs/HEAD`` is written (measured with git 2.39 and watchdog
+7.1: checkout, commit, reset, merge, pull, rebase and stash all update HEAD that way, after
+or inside their last index.lock cycle and before the next command's first one; a checkout
+to the same detached commit takes HEAD.lock and writes no line, hence "in which logs/HEAD
+is written"), and ``refs/stash.lock`` marks a stash change. A single command is finished as
+before, from HEAD and refs/stash read when it ends.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
-from collections.abc import Callable
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 STALE_LOCK_S = 2.0  # a held lock with no git process alive for this long is stale
-GROUP_QUIET_S = 0.3  # lock cycles closer than this (as the watcher reads them) are one command
+GROUP_QUIET_S = 0.3  # lock cycles closer than this (by the events' receipt times) are one command
 
 _ids = itertools.count(1)
 
@@ -44,9 +60,15 @@ class GitOp:
     head_after: HeadState | None = None
     label: str = "git"
     messages: list[str] = field(default_factory=list)
+    reflog_lines: int = 0          # HEAD reflog lines the event stream showed it writing
+    stash_seen: bool = False       # refs/stash was locked while it ran (its own events)
+    before_exact: bool = True      # head_before read from the repository, not from the reflog
+    moved: bool | None = None      # the outcome read from its own reflog lines, when not from HEAD
 
     @property
     def moved_head(self) -> bool:
+        if self.moved is not None:
+            return self.moved
         return self.head_before is not None and self.head_after is not None and self.head_before != self.head_after
 
     @property
@@ -94,6 +116,61 @@ def _stash_sha(git_dir: str) -> str | None:
         return None
 
 
+class ReflogEntry(NamedTuple):
+    """One line of ``logs/HEAD``: the commit before and after, and what did it."""
+    old: str
+    new: str
+    message: str
+    size: int          # bytes, newline included
+
+
+_CHECKOUT = re.compile(r"checkout: moving from (\S+) to (\S+)$")
+_RETURNING = re.compile(r"returning to (refs/\S+)$")
+_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def _branch_ref(common: str, name: str) -> str | None:
+    """``refs/heads/<name>`` when a checkout's target names a branch, else None (detached)."""
+    if _SHA.fullmatch(name):
+        return None
+    ref = "refs/heads/" + name
+    if os.path.isfile(os.path.join(common, ref)):
+        return ref
+    try:
+        packed = Path(common, "packed-refs").read_text()
+    except OSError:
+        return None
+    return ref if any(line.endswith(" " + ref) for line in packed.splitlines()) else None
+
+
+def reflog_outcome(before: HeadState, entries: list[ReflogEntry], common: str,
+                   exact_ref: bool = True) -> tuple[HeadState, bool]:
+    """HEAD after ``entries`` and whether they moved it (branch or commit), read from the
+    lines alone: the commit from the last line, the branch from what checkout and rebase
+    wrote ("checkout: moving from A to B", "returning to refs/heads/B"). ``exact_ref`` False:
+    ``before.ref`` was itself derived, so only commits and named branch moves count."""
+    ref, sha, named_move = before.ref, before.sha, False
+    for entry in entries:
+        sha = entry.new
+        checkout = _CHECKOUT.match(entry.message)
+        returning = _RETURNING.search(entry.message)
+        if checkout is not None:
+            ref = _branch_ref(common, checkout.group(2))
+            named_move = named_move or checkout.group(1) != checkout.group(2)
+        elif returning is not None:
+            ref = returning.group(1)
+        elif entry.message.startswith("rebase") and "(start)" in entry.message:
+            ref = None   # a rebase works on a detached HEAD
+    after = HeadState(ref, sha)
+    moved = after.sha != before.sha or named_move or (exact_ref and after.ref != before.ref)
+    return after, moved
+
+
+def _names_a_move(messages: list[str]) -> bool:
+    """A checkout to another branch or commit among these reflog messages."""
+    return any((m := _CHECKOUT.match(msg)) is not None and m.group(1) != m.group(2) for msg in messages)
+
+
 def _label(message: str) -> str:
     """The operation a reflog message names: "checkout: moving from a to b" -> checkout."""
     head = message.split(":", 1)[0].strip()
@@ -105,7 +182,14 @@ class _Repo:
     def __init__(self, git_dir: str, root: str | None = None) -> None:
         self.git_dir = git_dir
         self.root = root or os.path.dirname(git_dir)   # the work tree (differs for `git worktree`)
+        self.head_lock = os.path.join(git_dir, "HEAD.lock")
+        self.head_log = os.path.join(git_dir, "logs", "HEAD")
+        self.stash_lock = os.path.join(common_dir(git_dir), "refs", "stash.lock")
         self.head = read_head(git_dir)
+        self.head_exact = True    # self.head read from the repository (False: from reflog lines)
+        self.head_cycle: bool | None = None   # HEAD.lock held: whether logs/HEAD was written
+        self.loose_lines = 0      # reflog lines written while no operation was open
+        self.loose_stash = False  # refs/stash changed while no operation was open
         self.stash = _stash_sha(git_dir)
         self.reflog_offset = self.reflog_size()
         self.op: GitOp | None = None
@@ -129,6 +213,28 @@ class _Repo:
             return []
         return [_label(line.partition("\t")[2]) for line in data.decode("utf-8", "replace").splitlines()
                 if line.partition("\t")[2]]
+
+    def reflog_entries(self) -> list[ReflogEntry]:
+        """The complete reflog lines after the last operation seen (not consumed)."""
+        try:
+            with open(self.head_log, "rb") as fh:
+                fh.seek(self.reflog_offset)
+                data = fh.read()
+        except OSError:
+            return []
+        entries = []
+        for raw in data.splitlines(keepends=True):
+            if not raw.endswith(b"\n"):
+                break   # git is still writing it
+            head, _, msg = raw.decode("utf-8", "replace").rstrip("\n").partition("\t")
+            parts = head.split(" ", 2)
+            if len(parts) >= 2:
+                entries.append(ReflogEntry(parts[0], parts[1], msg, len(raw)))
+        return entries
+
+    def open_op(self) -> GitOp | None:
+        """The operation started and not finished yet, if any."""
+        return self.op if self.op is not None and not self.op.finished else None
 
     def new_reflog(self) -> list[str]:
         path = os.path.join(self.git_dir, "logs", "HEAD")
@@ -205,9 +311,10 @@ class GitMonitor:
         return any(abs_path.startswith(gd + "/") for gd in self._repos)
 
     # -- GitHook protocol ----------------------------------------------------------------
-    def observe(self, event_type: str, abs_path: str, dest: str | None) -> None:
-        """One event inside a git dir, in the watcher's event order."""
-        now = time.monotonic_ns()
+    def observe(self, event_type: str, abs_path: str, dest: str | None, t_ns: int | None = None) -> None:
+        """One event inside a git dir, in the watcher's event order; ``t_ns``: when it was
+        received (monotonic), not when it is handled (a batch holds up to 0.5 s of events)."""
+        now = time.monotonic_ns() if t_ns is None else t_ns
         repo = self._by_lock.get(abs_path)
         if repo is None and abs_path.endswith("/.git/index.lock"):
             self.add_repo(abs_path[: -len("/index.lock")])   # a repository created during the session
@@ -216,12 +323,18 @@ class GitMonitor:
             for candidate in self._repos.values():
                 if abs_path.startswith(candidate.git_dir + "/"):
                     candidate.last_seen_ns = now
+                    self._ref_event(candidate, event_type, abs_path)
                     break
             return
         repo.last_seen_ns = now
         if event_type == "created":
+            op = repo.open_op()
+            if op is not None and not repo.lock_held and now - op.released_ns >= GROUP_QUIET_S * 1e9:
+                self._finish(repo, overtaken=True)   # a new command: the stream shows the last one over
             if repo.op is None or repo.op.finished:
-                repo.op = GitOp(repo.git_dir, head_before=repo.head)
+                repo.op = GitOp(repo.git_dir, started_ns=now, head_before=repo.head, before_exact=repo.head_exact,
+                                reflog_lines=repo.loose_lines, stash_seen=repo.loose_stash)
+                repo.loose_lines, repo.loose_stash = 0, False
             repo.lock_held = True
         elif event_type in ("deleted", "moved") and repo.op is not None:
             # One git command may take and release the lock several times (merge, rebase,
@@ -229,27 +342,86 @@ class GitMonitor:
             repo.lock_held = False
             repo.op.released_ns = now
 
-    def _finish(self, repo: _Repo) -> None:
+    @staticmethod
+    def _ref_event(repo: _Repo, event_type: str, abs_path: str) -> None:
+        """Count HEAD's reflog lines and note stash changes, in stream order (an operation
+        finished after the fact takes its outcome from them)."""
+        if abs_path == repo.head_lock:
+            if event_type == "created":
+                repo.head_cycle = False
+            elif event_type in ("deleted", "moved") and repo.head_cycle is not None:
+                # logs/HEAD is not watched with a git dir outside the folders: count the cycle
+                if repo.head_cycle or repo.unordered:
+                    op = repo.open_op()
+                    if op is not None:
+                        op.reflog_lines += 1
+                    else:
+                        repo.loose_lines += 1
+                repo.head_cycle = None
+        elif abs_path == repo.head_log and event_type in ("created", "modified", "closed"):
+            if repo.head_cycle is not None:
+                repo.head_cycle = True
+        elif abs_path == repo.stash_lock and event_type == "created":
+            op = repo.open_op()
+            if op is not None:
+                op.stash_seen = True
+            else:
+                repo.loose_stash = True
+
+    def _overtaken(self, repo: _Repo, op: GitOp) -> bool:
+        """The repository already shows more than this operation's events account for: a
+        reflog line or a stash change whose events have not been handled yet (or at all)."""
+        if repo.unordered:
+            return False
+        if len(repo.reflog_entries()) > op.reflog_lines:
+            return True
+        return op.before_exact and (_stash_sha(repo.git_dir) != repo.stash) != op.stash_seen
+
+    def _finish(self, repo: _Repo, overtaken: bool = False) -> None:
+        """End the open operation. ``overtaken``: the event stream shows a later command
+        started; when the repository shows more than this one's events account for, its
+        outcome comes from its own reflog lines, else (a single command) from HEAD now."""
         op = repo.op
         if op is None:
             return
         if not op.released_ns:
             op.released_ns = time.monotonic_ns()   # its release was never seen (lost events, stale lock)
+        if overtaken and self._overtaken(repo, op):
+            mine = repo.reflog_entries()[: op.reflog_lines]
+            repo.reflog_offset += sum(entry.size for entry in mine)
+            op.messages = [entry.message for entry in mine]
+            op.head_after, op.moved = reflog_outcome(op.head_before or repo.head, mine, common_dir(repo.git_dir),
+                                                     exact_ref=op.before_exact)
+            self._close(repo, op, stash_changed=op.stash_seen, head_exact=False)
+            return
         op.head_after = read_head(repo.git_dir)
         op.messages = repo.new_reflog()
         stash = _stash_sha(repo.git_dir)
+        if op.before_exact:
+            stash_changed = stash != repo.stash
+        else:
+            # head_before came from the previous operation's reflog lines: compare commits
+            # and this operation's own branch moves, not the (derived) branch name
+            op.moved = (op.head_before is not None and op.head_before.sha != op.head_after.sha) or \
+                _names_a_move(op.messages)
+            stash_changed = op.stash_seen
+        repo.stash = stash
+        self._close(repo, op, stash_changed=stash_changed, head_exact=True)
+
+    def _close(self, repo: _Repo, op: GitOp, stash_changed: bool, head_exact: bool) -> None:
+        """Name the operation from its reflog lines and stash change, and mark it finished."""
         if op.messages:
             labels = [_label(m) for m in op.messages]
             # a commit grouped with the command that followed it did not write the work tree
             op.label = next((l for l in labels if l != "commit"), labels[0])
-        elif stash != repo.stash:
+        elif stash_changed:
             op.label = "stash"
         else:
             op.label = "restore"  # work tree written from the index/HEAD without moving a ref
-        if stash != repo.stash and op.label in ("reset", "restore"):
+        if stash_changed and op.label in ("reset", "restore"):
             op.label = "stash"
-        repo.stash = stash
         repo.head = op.head_after
+        repo.head_exact = head_exact
         op.finished = True
         repo.op = None
         repo.lock_held = False
@@ -307,7 +479,11 @@ class GitMonitor:
         (read now), else ``git`` (a reload seen before the command ended)."""
         if op.finished:
             return op.source
-        return "git_checkout" if op.head_before is not None and read_head(op.git_dir) != op.head_before else "git"
+        if op.head_before is None:
+            return "git"
+        now = read_head(op.git_dir)
+        moved = now != op.head_before if op.before_exact else now.sha != op.head_before.sha
+        return "git_checkout" if moved else "git"
 
     def op_finished(self, op: GitOp) -> bool:
         if op.finished:
@@ -321,6 +497,8 @@ class GitMonitor:
             if self.backlog() and quiet_ns < STALE_LOCK_S * 1e9:
                 return False
             if quiet_ns >= GROUP_QUIET_S * 1e9:
+                if quiet_ns < STALE_LOCK_S * 1e9 and self._overtaken(repo, op):
+                    return False   # a later command's ref update is on disk, its events on the way
                 self._finish(repo)
                 return True
             return False
@@ -380,7 +558,8 @@ class GitMonitor:
         head = read_head(git_dir)
         if head == repo.head and repo.reflog_size() == repo.reflog_offset and _stash_sha(git_dir) == repo.stash:
             return None
-        repo.op = GitOp(git_dir, head_before=repo.head, released_ns=time.monotonic_ns())
+        repo.op = GitOp(git_dir, head_before=repo.head, before_exact=repo.head_exact,
+                        released_ns=time.monotonic_ns(), stash_seen=_stash_sha(git_dir) != repo.stash)
         op = repo.op
         self._finish(repo)
         return op

@@ -31,7 +31,7 @@ class FsChange:
 class GitEvents(Protocol):
     """The part of the git hook that sorting events needs (see watcher.GitHook)."""
     def is_git_path(self, abs_path: str) -> bool: ...
-    def observe(self, event_type: str, abs_path: str, dest: str | None) -> None: ...
+    def observe(self, event_type: str, abs_path: str, dest: str | None, t_ns: int | None = None) -> None: ...
     def current_op(self, abs_path: str) -> Any: ...
 
 
@@ -78,7 +78,7 @@ def collect(events: Iterable[RawEvent], to_rel: Callable[[str], str | None],
     for event in events:
         t_ns, kind, src, dest, is_dir = event
         if git is not None and git.is_git_path(src):
-            git.observe(kind, src, dest)
+            git.observe(kind, src, dest, t_ns)   # its receipt time: a batch spans up to 0.5 s
             if not (dest and not git.is_git_path(dest)):
                 continue
         op = git.current_op(src) if git is not None else None
