@@ -151,6 +151,20 @@ def test_stash_then_checkout(repo: Path) -> None:
     assert stash is not checkout
 
 
+def test_commit_with_a_hook_then_checkout(repo: Path) -> None:
+    """The hook's write stays the commit's (the engine records it as the hook's, not git's)."""
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho formatted > src/hooked.txt\n")
+    hook.chmod(0o755)
+    (repo / "src" / "f1.txt").write_text("edited\n")
+    changes = two_commands(repo, lambda: git(repo, "commit", "-qam", "edit"), 0.4,
+                           lambda: git(repo, "checkout", "-q", "feature"))
+    commit = op(changes, "src/hooked.txt")
+    assert commit.label == "commit" and commit.messages == ["commit: edit"]
+    checkout = expect(changes, ["src/f0.txt", "src/feat.txt", "src/f1.txt"], "git_checkout", "checkout")
+    assert commit is not checkout
+
+
 def test_restore_then_checkout_then_restore(repo: Path) -> None:
     """Three commands in one batch: the middle one is finished from its reflog line too."""
     (repo / "src" / "f4.txt").write_text("oops\n")

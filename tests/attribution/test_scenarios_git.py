@@ -267,3 +267,20 @@ def test_linked_worktree(repo: Path, tmp_path: Path) -> None:
         expect_sources(FAMILY, [c for c in changes if c["file"] == "src/f2.txt"], {"src/f2.txt": ("git", None)})
         expect_sources(FAMILY, [c for c in changes if c["file"] != "src/f2.txt"],
                        {"src/f0.txt": ("git_checkout", None), "src/feat.txt": ("git_checkout", None)})
+
+
+def test_restore_then_checkout_moments_later(repo: Path, tmp_path: Path) -> None:
+    """Two commands 0.4 s apart are two operations whether the watcher handles them in one
+    batch or two (test_git_grouping.py forces the one batch): the restore's file is git's
+    restore, the checkout's files are git_checkout. Seen in code-server before the fix: one
+    batch, and the restored file recorded as git_checkout."""
+    (repo / "src" / "f4.txt").write_text("oops\n")
+    with Sidecar(tmp_path, [repo]) as sc:
+        code = ("import subprocess, time; subprocess.run(['git','restore','src/f4.txt'], check=True);"
+                "time.sleep(0.4); subprocess.run(['git','checkout','-q','feature'], check=True)")
+        subprocess.run([sys.executable, "-c", code], cwd=repo, check=True)
+        changes = sc.file_changes()
+        expect_sources(FAMILY, changes, {"src/f4.txt": ("git", None), "src/f0.txt": ("git_checkout", None),
+                                         "src/feat.txt": ("git_checkout", None)})
+        assert {c["file"]: c["git_op"] for c in changes} == {"src/f4.txt": "restore", "src/f0.txt": "checkout",
+                                                            "src/feat.txt": "checkout"}
