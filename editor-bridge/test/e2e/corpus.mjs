@@ -3,8 +3,16 @@
 // runs it with the bridge installed and without it and compares the saved documents.
 // Steps: `type` text (delay ms per key, 0 = as fast as the browser takes them), `press` a
 // key, `suggest` waits until the suggestion widget shows a focused suggestion (so the next
-// keys are typed while it is open; `suggest: "text"` waits for that suggestion). A case with `reload: true` first reloads the window (`Developer: Reload
+// keys are typed while it is open; `suggest: "text"` waits for that suggestion), `await`
+// waits until the editor shows a state read from the DOM (see STATE below: `suggest` the
+// focused suggestion's label or false for no widget, `snippet` placeholders shown or not,
+// `selected` a selection shown or not, `text` a string the document shows, `lines` the
+// document's lines as shown). A case with `reload: true` first reloads the window (`Developer: Reload
 // Window`, as a user would) and waits for the workbench and `cfg.waitFor` again.
+// With `cfg.trace`, every key event is snapshotted in the page at the instant it arrives
+// (a capture-phase keydown listener, before the editor sees it): the step it belongs to and
+// the editor's state then; each `await` prints the state it settled on (a checkpoint the
+// test compares between runs).
 import { createRequire } from 'node:module';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -13,6 +21,69 @@ const { chromium } = require(cfg.playwright);
 const T = 60_000;
 const FOCUSED_SUGGESTION = '.editor-widget.suggest-widget.visible .monaco-list-row.focused';
 let page;
+
+/**
+ * The editor state a key's effect depends on, read from the DOM of the focused editor (the
+ * DOM is rendered from the editor's state, so a state shown here has been reached): the
+ * suggestion widget (null: hidden; 'message': shown without a list, e.g. "Loading..."; else
+ * the focused row's label, or '' when it shows no focused row); snippet placeholders shown
+ * (a snippet session is on); selections shown; inline-suggestion ghost text shown; the
+ * document's lines as rendered (small files: every line is rendered).
+ * Installed in the page (addInitScript) so that it survives a window reload.
+ */
+function installState() {
+  const state = () => {
+    const active = document.activeElement;
+    const ed = active && active.closest ? active.closest('.monaco-editor') : null;
+    const widget = [...document.querySelectorAll('.editor-widget.suggest-widget.visible')][0] ?? null;
+    let suggest = null;
+    if (widget) {
+      const row = widget.querySelector('.monaco-list-row.focused');
+      const label = row && (row.querySelector('.label-name') ?? row).textContent;
+      suggest = widget.classList.contains('message') ? 'message' : (label ?? '');
+    }
+    const count = (sel) => (ed ? ed.querySelectorAll(sel).length : 0);
+    const lines = ed ? [...ed.querySelectorAll('.view-lines .view-line')]
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((l) => l.textContent.replace(/\u00a0/g, ' ')) : [];
+    return {
+      suggest, frozen: !!(widget && widget.classList.contains('frozen')),
+      snippet: count('.snippet-placeholder') + count('.finish-snippet-placeholder'),
+      selected: count('.selected-text'), ghost: count('.ghost-text-decoration'), lines,
+    };
+  };
+  window.__crowdState = state;
+  window.__crowdKeys = [];
+  window.__crowdStep = null;
+  window.__crowdT0 = performance.now();
+  window.addEventListener('keydown', (e) => {
+    if (window.__crowdStep === null) return;
+    const ms = Math.round(performance.now() - window.__crowdT0);
+    window.__crowdKeys.push({ step: window.__crowdStep, key: e.key, ms, ...state() });
+  }, true);
+}
+
+/** Whether the state shown matches what an `await` step asks for (every key it names). */
+function stateMatches(want) {
+  const st = window.__crowdState();
+  const text = st.lines.join('\n');
+  if ('suggest' in want && (want.suggest === false ? st.suggest !== null : st.suggest !== want.suggest)) return false;
+  if ('snippet' in want && (st.snippet > 0) !== want.snippet) return false;
+  if ('selected' in want && (st.selected > 0) !== want.selected) return false;
+  if ('ghost' in want && (st.ghost > 0) !== want.ghost) return false;
+  if ('text' in want && !text.includes(want.text)) return false;
+  if ('lines' in want && text !== want.lines.join('\n')) return false;
+  return true;
+}
+
+async function awaitState(want, where) {
+  try {
+    await page.waitForFunction(stateMatches, want, { polling: 'raf', timeout: T });
+  } catch (err) {
+    const seen = await page.evaluate(() => window.__crowdState()).catch(() => null);
+    throw new Error(`${where}: the editor never showed ${JSON.stringify(want)}; it shows ${JSON.stringify(seen)}`);
+  }
+}
 
 async function openFile(name) {
   await page.keyboard.press('Control+P');
@@ -46,6 +117,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(T);
+  await page.addInitScript(installState);
   const t0 = Date.now();
   await page.goto(cfg.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
@@ -76,11 +148,11 @@ async function main() {
     await editor.click();
     await page.keyboard.press('Control+End');
     const started = Date.now();
+    const mark = (step) => page.evaluate((i) => { window.__crowdStep = i; }, step);
+    await page.evaluate(() => { window.__crowdKeys = []; window.__crowdT0 = performance.now(); });
     for (const [i, s] of c.steps.entries()) {
-      if (cfg.trace && s.press) { // evidence for a difference: was a suggestion showing when the key went?
-        const suggest = await page.locator('.editor-widget.suggest-widget.visible').count();
-        const focused = await page.locator(FOCUSED_SUGGESTION).count(); // 0 while it says "Loading..."
-        console.log(`TRACE ${JSON.stringify({ file: c.file, step: i, ms: Date.now() - started, press: s.press, suggest, focused })}`);
+      if (cfg.trace) {
+        await mark(i); // the keys of this step carry its index (taken in the page as they arrive)
       }
       if (s.type !== undefined) {
         await page.keyboard.type(s.type, { delay: s.delay ?? 0 });
@@ -90,8 +162,22 @@ async function main() {
         // a suggestion shows, focused: what an Enter or Tab then accepts (`suggest: "text"`: that one)
         const shown = page.locator(FOCUSED_SUGGESTION, typeof s.suggest === 'string' ? { hasText: s.suggest } : {});
         await shown.first().waitFor({ timeout: T });
+      } else if (s.await) {
+        const before = Date.now();
+        await awaitState(s.await, `${c.file} step ${i}`);
+        if (cfg.trace) {
+          const st = await page.evaluate(() => window.__crowdState());
+          console.log(`TRACE ${JSON.stringify({ file: c.file, step: i, ms: Date.now() - started, waited: Date.now() - before, await: s.await, state: st })}`);
+        }
       } else if (s.wait) {
         await page.waitForTimeout(s.wait);
+      }
+    }
+    if (cfg.trace) {
+      await mark('end');
+      const keys = await page.evaluate(() => window.__crowdKeys);
+      for (const k of keys) {
+        console.log(`TRACE ${JSON.stringify({ file: c.file, ...k })}`);
       }
     }
     await page.keyboard.press('Escape');
