@@ -35,6 +35,18 @@ def consented_server(base: Path, workspace: Path, settings: dict, log: Path) -> 
     return server
 
 
+def one_file_window(tmp_path: Path) -> tuple[CodeServer, Path]:
+    """A consented code-server on a workspace holding ``a.py`` that records into
+    ``tmp_path/recordings``: the server and that folder."""
+    skip_unless_installed()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text("x = 1\n")
+    recordings = tmp_path / "recordings"
+    server = consented_server(tmp_path / "cs", ws, {"crowd.exportPath": str(recordings)}, tmp_path / "code-server.log")
+    return server, recordings
+
+
 def drive(server: CodeServer, cases: list[dict], name: str, wait_for: str = "REC") -> str:
     """Type ``cases`` (corpus.mjs's format) into the window; its stdout (CASE/RELOADED lines)."""
     cfg = {"url": server.url, "playwright": str(PLAYWRIGHT), "chromium": shutil.which("chromium"),

@@ -12,18 +12,13 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from tests.bridge.e2e_setup import consented_server, drive, recordings_in, skip_unless_installed
+from tests.bridge.e2e_setup import drive, one_file_window, recordings_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_recording_stops_when_the_window_is_gone(tmp_path: Path) -> None:
-    skip_unless_installed()
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "a.py").write_text("x = 1\n")
-    recordings = tmp_path / "recordings"
-    server = consented_server(tmp_path / "cs", ws, {"crowd.exportPath": str(recordings)}, tmp_path / "code-server.log")
+    server, recordings = one_file_window(tmp_path)
     try:
         drive(server, [{"file": "a.py", "steps": [{"type": "y = 2", "delay": 10}]}], "orphan")
         gone_at = time.monotonic()   # the browser is closed: the window is gone

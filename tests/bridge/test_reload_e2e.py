@@ -12,18 +12,13 @@ from pathlib import Path
 import pytest
 
 from crowd.format import read_recording
-from tests.bridge.e2e_setup import consented_server, drive, recordings_in, skip_unless_installed
+from tests.bridge.e2e_setup import drive, one_file_window, recordings_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_a_reloaded_window_records_into_the_same_session(tmp_path: Path) -> None:
-    skip_unless_installed()
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "a.py").write_text("x = 1\n")
-    recordings = tmp_path / "recordings"
-    server = consented_server(tmp_path / "cs", ws, {"crowd.exportPath": str(recordings)}, tmp_path / "code-server.log")
+    server, recordings = one_file_window(tmp_path)
     try:
         out = drive(server, [
             {"file": "a.py", "steps": [{"press": "Enter"}, {"type": "before = 1", "delay": 10}]},
