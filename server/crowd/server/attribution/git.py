@@ -14,15 +14,18 @@ Two commands close together are two operations. The watcher hands events over in
 (up to 0.5 s of them), so the time an event is *handled* says nothing about how far apart
 two commands ran: each event carries the time watchdog's thread received it (inotify,
 monotonic), and a lock cycle that starts GROUP_QUIET_S or more after the previous release,
-by those times, ends the previous operation. An operation ended that way is finished after
-the fact, when the repository already shows the next command's result, so it takes its
-outcome from its own share of the reflog: the event stream shows each HEAD ref update as a
-``HEAD.lock`` cycle in which ``logs/HEAD`` is written (measured with git 2.39 and watchdog
-7.1: checkout, commit, reset, merge, pull, rebase and stash all update HEAD that way, after
-or inside their last index.lock cycle and before the next command's first one; a checkout
-to the same detached commit takes HEAD.lock and writes no line, hence "in which logs/HEAD
-is written"), and ``refs/stash.lock`` marks a stash change. A single command is finished as
-before, from HEAD and refs/stash read when it ends.
+by those times, ends the previous operation. A command with no next one still ends
+GROUP_QUIET_S after its release was *handled*, as before (with receipt times there too, one
+timed-suite run recorded a reload sent 0.31 s after a fast-forward merge as ``git``, not
+``git_checkout``: the finish moved into the reload's window). An operation ended by the
+next one is finished after the fact, when the repository already shows the next command's
+result, so it takes its outcome from its own share of the reflog: the event stream shows
+each HEAD ref update as a ``HEAD.lock`` cycle in which ``logs/HEAD`` is written (measured
+with git 2.39 and watchdog 7.1: checkout, commit, reset, merge, pull, rebase and stash all
+update HEAD that way, after or inside their last index.lock cycle and before the next
+command's first one; a checkout to the same detached commit takes HEAD.lock and writes no
+line, hence "in which logs/HEAD is written"), and ``refs/stash.lock`` marks a stash change.
+A single command is finished as before, from HEAD and refs/stash read when it ends.
 """
 from __future__ import annotations
 
@@ -55,7 +58,8 @@ class GitOp:
     id: int = field(default_factory=lambda: next(_ids))
     started_ns: int = field(default_factory=time.monotonic_ns)
     finished: bool = False
-    released_ns: int = 0
+    released_ns: int = 0           # when its last lock release was received (groups commands)
+    released_seen_ns: int = 0      # when the watcher handled that release (ends the command)
     head_before: HeadState | None = None
     head_after: HeadState | None = None
     label: str = "git"
@@ -314,7 +318,8 @@ class GitMonitor:
     def observe(self, event_type: str, abs_path: str, dest: str | None, t_ns: int | None = None) -> None:
         """One event inside a git dir, in the watcher's event order; ``t_ns``: when it was
         received (monotonic), not when it is handled (a batch holds up to 0.5 s of events)."""
-        now = time.monotonic_ns() if t_ns is None else t_ns
+        seen = time.monotonic_ns()
+        now = seen if t_ns is None else t_ns
         repo = self._by_lock.get(abs_path)
         if repo is None and abs_path.endswith("/.git/index.lock"):
             self.add_repo(abs_path[: -len("/index.lock")])   # a repository created during the session
@@ -322,17 +327,17 @@ class GitMonitor:
         if repo is None:
             for candidate in self._repos.values():
                 if abs_path.startswith(candidate.git_dir + "/"):
-                    candidate.last_seen_ns = now
+                    candidate.last_seen_ns = seen
                     self._ref_event(candidate, event_type, abs_path)
                     break
             return
-        repo.last_seen_ns = now
+        repo.last_seen_ns = seen
         if event_type == "created":
             op = repo.open_op()
             if op is not None and not repo.lock_held and now - op.released_ns >= GROUP_QUIET_S * 1e9:
                 self._finish(repo, overtaken=True)   # a new command: the stream shows the last one over
             if repo.op is None or repo.op.finished:
-                repo.op = GitOp(repo.git_dir, started_ns=now, head_before=repo.head, before_exact=repo.head_exact,
+                repo.op = GitOp(repo.git_dir, head_before=repo.head, before_exact=repo.head_exact,
                                 reflog_lines=repo.loose_lines, stash_seen=repo.loose_stash)
                 repo.loose_lines, repo.loose_stash = 0, False
             repo.lock_held = True
@@ -340,7 +345,7 @@ class GitMonitor:
             # One git command may take and release the lock several times (merge, rebase,
             # stash, pull): the operation ends when no new cycle follows shortly.
             repo.lock_held = False
-            repo.op.released_ns = now
+            repo.op.released_ns, repo.op.released_seen_ns = now, seen
 
     @staticmethod
     def _ref_event(repo: _Repo, event_type: str, abs_path: str) -> None:
@@ -386,6 +391,8 @@ class GitMonitor:
             return
         if not op.released_ns:
             op.released_ns = time.monotonic_ns()   # its release was never seen (lost events, stale lock)
+        if not op.released_seen_ns:
+            op.released_seen_ns = op.released_ns
         if overtaken and self._overtaken(repo, op):
             mine = repo.reflog_entries()[: op.reflog_lines]
             repo.reflog_offset += sum(entry.size for entry in mine)
@@ -492,7 +499,9 @@ class GitMonitor:
         if repo is None or repo.op is not op:
             return True
         if not repo.lock_held:
-            quiet_ns = time.monotonic_ns() - op.released_ns
+            # by when the release was handled (a reload ~0.3 s after a command still finds it
+            # running, read from HEAD); a new cycle is told apart by receipt times (observe)
+            quiet_ns = time.monotonic_ns() - (op.released_seen_ns or op.released_ns)
             # the next lock cycle of the same command may still be queued behind other events
             if self.backlog() and quiet_ns < STALE_LOCK_S * 1e9:
                 return False
@@ -545,7 +554,7 @@ class GitMonitor:
         """The last finished operation of a repository, if it finished within ``within_s``."""
         now = time.monotonic_ns()
         for op in reversed(self.finished_ops):
-            if op.git_dir == git_dir and now - op.released_ns <= within_s * 1e9:
+            if op.git_dir == git_dir and now - (op.released_seen_ns or op.released_ns) <= within_s * 1e9:
                 return op
         return None
 
