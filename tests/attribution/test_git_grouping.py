@@ -231,3 +231,20 @@ def test_pull_is_one_operation(repo: Path, tmp_path: Path) -> None:
     git(repo, "commit", "-qam", "local work")   # not a fast-forward: fetch, then a merge
     changes = one_command(repo, "pull", "-q", "--no-rebase", "--no-edit")
     expect(changes, ["src/f2.txt", "src/theirs.txt"], "git_checkout", "pull")
+
+
+def test_a_finished_command_is_found_by_the_files_it_wrote(repo: Path) -> None:
+    """The engine asks this when a reload arrives after the monitor finished a command but
+    before the watcher handed its changes over (a reload 0.31 s after a checkout was recorded
+    ``git`` by the index-age fallback): the checkout's own files name it; a file written after
+    it (a later restore or script whose events are not handled yet) does not."""
+    with HeldWatcher(repo) as held:
+        git(repo, "checkout", "-q", "feature")
+        changes = held.release()
+        checkout = expect(changes, ["src/f0.txt", "src/feat.txt"], "git_checkout", "checkout")
+        wait_for(lambda: held.git.recent_op(str(repo / ".git"), 60) is checkout, what="the checkout finished")
+        assert held.git.finished_op_that_wrote(str(repo / "src" / "f0.txt"), 60) is checkout
+        assert held.git.finished_op_that_wrote(str(repo / "src" / "f0.txt"), 0) is None   # too long ago
+        (repo / "src" / "f1.txt").write_text("written after the checkout\n")
+        assert held.git.finished_op_that_wrote(str(repo / "src" / "f1.txt"), 60) is None
+        assert held.git.finished_op_that_wrote(str(repo / "src" / "missing.txt"), 60) is None

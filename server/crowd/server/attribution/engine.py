@@ -454,12 +454,18 @@ class Attributor:
     def _git_evidence_now(self, abs_path: str, content: Any) -> Decision | None:
         """A reload can reach us before the watcher handled git's events (33 ms after the
         command returned, measured): read the repository itself. A lock, a moved HEAD, a new
-        reflog entry; or (``git restore``, which leaves neither) an index written within
-        RELOAD_GIT_S and content that is a blob git has."""
+        reflog entry; a command the monitor has just finished whose changes the watcher has
+        not handed over yet (it wrote this file: its own source, not the fallback's); or
+        (``git restore``, which leaves neither) an index written within RELOAD_GIT_S and
+        content that is a blob git has."""
         if self.git is None or self.git.committed_only(abs_path):
             return None   # a commit's hook wrote it (a pre-commit formatter), not git
         source = self.git.unseen_op(abs_path)
         if source is None:
+            # finished, its changes not handed over yet: the reload is that command's
+            done = self.git.finished_op_that_wrote(abs_path, RELOAD_GIT_S)
+            if done is not None:
+                return Decision(done.source, extra={"git_op": done.label})
             age = self.git.index_age_s(abs_path)
             found = self.git.repo_of(abs_path)
             if age is not None and age <= RELOAD_GIT_S and found is not None and isinstance(content, bytes) \

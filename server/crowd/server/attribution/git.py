@@ -558,6 +558,23 @@ class GitMonitor:
                 return op
         return None
 
+    def finished_op_that_wrote(self, abs_path: str, within_s: float) -> GitOp | None:
+        """The operation that wrote ``abs_path``, if it finished within ``within_s`` and its
+        changes may not have reached the engine yet: the file's mtime is no later than the
+        operation's last lock release (git writes the work tree while it holds the lock),
+        read on the monotonic clock. A later write (a ``git restore`` whose events are not
+        handled yet, a script) is not that operation's: None."""
+        found = self.repo_of(abs_path)
+        op = self.recent_op(found[0], within_s) if found is not None else None
+        if op is None or op.label == "commit" or not op.released_ns:
+            return None
+        try:
+            mtime_ns = os.lstat(abs_path).st_mtime_ns
+        except OSError:
+            return None
+        written_mono_ns = time.monotonic_ns() - (time.time_ns() - mtime_ns)
+        return op if written_mono_ns <= op.released_ns else None
+
     def reconcile(self, git_dir: str) -> GitOp | None:
         """After lost events: if the repository moved since the last operation we saw (HEAD,
         reflog or stash), account for it as one finished operation and return it."""
