@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from crowd.server.attribution.agents import AgentScanner, agent_name
-from crowd.server.attribution.git import GitMonitor, read_head
+from crowd.server.attribution.git import GitMonitor
+from crowd.server.attribution.git_state import read_head
 from tests.helpers.waiting import wait_for
 from tests.attribution.harness import git
 

@@ -35,7 +35,8 @@ from crowd.server.attribution.agents import CLK_TCK
 from crowd.server.attribution.decision import Decision
 from crowd.server.attribution.diffs import as_text, diff_size
 from crowd.server.attribution.editor_state import EditorState
-from crowd.server.attribution.git import GitOp, common_dir
+from crowd.server.attribution.git import GitOp
+from crowd.server.attribution.git_state import common_dir
 from crowd.server.attribution.participants import edit_wall_ms, written_with
 from crowd.server.attribution.recording import ChangeRecorder
 from crowd.server.watch.batch import FsChange

@@ -31,25 +31,21 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+
+from crowd.server.attribution.git_state import (
+    HeadState, ReflogEntry, common_dir, names_a_move, read_head, reflog_label, reflog_outcome, stash_sha,
+)
 
 STALE_LOCK_S = 2.0  # a held lock with no git process alive for this long is stale
 GROUP_QUIET_S = 0.3  # lock cycles closer than this (by the events' receipt times) are one command
 
 _ids = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class HeadState:
-    ref: str | None     # "refs/heads/main", or None when detached
-    sha: str | None
 
 
 @dataclass(eq=False)
@@ -81,107 +77,6 @@ class GitOp:
         return "git_checkout" if self.moved_head else "git"
 
 
-def common_dir(git_dir: str) -> str:
-    """Where refs, objects and packed-refs live: a linked worktree's git dir names it."""
-    try:
-        rel = Path(git_dir, "commondir").read_text().strip()
-    except OSError:
-        return git_dir
-    return os.path.realpath(os.path.join(git_dir, rel))
-
-
-def read_head(git_dir: str) -> HeadState:
-    """HEAD's symbolic ref and commit, read straight from the files (cheap, no subprocess)."""
-    try:
-        head = Path(git_dir, "HEAD").read_text().strip()
-    except OSError:
-        return HeadState(None, None)
-    if not head.startswith("ref: "):
-        return HeadState(None, head or None)
-    ref = head[5:].strip()
-    common = common_dir(git_dir)
-    try:
-        return HeadState(ref, Path(common, ref).read_text().strip() or None)
-    except OSError:
-        pass
-    try:
-        for line in Path(common, "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-                return HeadState(ref, line.split(" ", 1)[0])
-    except OSError:
-        pass
-    return HeadState(ref, None)  # unborn branch
-
-
-def _stash_sha(git_dir: str) -> str | None:
-    try:
-        return Path(common_dir(git_dir), "refs", "stash").read_text().strip()
-    except OSError:
-        return None
-
-
-class ReflogEntry(NamedTuple):
-    """One line of ``logs/HEAD``: the commit before and after, and what did it."""
-    old: str
-    new: str
-    message: str
-    size: int          # bytes, newline included
-
-
-_CHECKOUT = re.compile(r"checkout: moving from (\S+) to (\S+)$")
-_RETURNING = re.compile(r"returning to (refs/\S+)$")
-_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
-
-
-def _branch_ref(common: str, name: str) -> str | None:
-    """``refs/heads/<name>`` when a checkout's target names a branch, else None (detached)."""
-    if _SHA.fullmatch(name):
-        return None
-    ref = "refs/heads/" + name
-    if os.path.isfile(os.path.join(common, ref)):
-        return ref
-    try:
-        packed = Path(common, "packed-refs").read_text()
-    except OSError:
-        return None
-    return ref if any(line.endswith(" " + ref) for line in packed.splitlines()) else None
-
-
-def reflog_outcome(before: HeadState, entries: list[ReflogEntry], common: str,
-                   exact_ref: bool = True) -> tuple[HeadState, bool]:
-    """HEAD after ``entries`` and whether they moved it (branch or commit), read from the
-    lines alone: the commit from the last line, the branch from what checkout and rebase
-    wrote ("checkout: moving from A to B", "returning to refs/heads/B"). ``exact_ref`` False:
-    ``before.ref`` was itself derived, so only commits and named branch moves count."""
-    ref, sha, named_move = before.ref, before.sha, False
-    for entry in entries:
-        sha = entry.new
-        checkout = _CHECKOUT.match(entry.message)
-        returning = _RETURNING.search(entry.message)
-        if checkout is not None:
-            ref = _branch_ref(common, checkout.group(2))
-            named_move = named_move or checkout.group(1) != checkout.group(2)
-        elif returning is not None:
-            ref = returning.group(1)
-        elif entry.message.startswith("rebase") and "(start)" in entry.message:
-            ref = None   # a rebase works on a detached HEAD
-    after = HeadState(ref, sha)
-    moved = after.sha != before.sha or named_move or (exact_ref and after.ref != before.ref)
-    return after, moved
-
-
-def _names_a_move(messages: list[str]) -> bool:
-    """A checkout to another branch or commit among these reflog messages."""
-    return any((m := _CHECKOUT.match(msg)) is not None and m.group(1) != m.group(2) for msg in messages)
-
-
-def _label(message: str) -> str:
-    """The operation a reflog message names: "checkout: moving from a to b" -> checkout."""
-    head = message.split(":", 1)[0].strip()
-    word = head.split(" ", 1)[0].split("(", 1)[0]
-    return word or "git"
-
-
 class _Repo:
     def __init__(self, git_dir: str, root: str | None = None) -> None:
         self.git_dir = git_dir
@@ -194,7 +89,7 @@ class _Repo:
         self.head_cycle: bool | None = None   # HEAD.lock held: whether logs/HEAD was written
         self.loose_lines = 0      # reflog lines written while no operation was open
         self.loose_stash = False  # refs/stash changed while no operation was open
-        self.stash = _stash_sha(git_dir)
+        self.stash = stash_sha(git_dir)
         self.reflog_offset = self.reflog_size()
         self.op: GitOp | None = None
         self.lock_held = False
@@ -215,7 +110,7 @@ class _Repo:
                 data = fh.read()
         except OSError:
             return []
-        return [_label(line.partition("\t")[2]) for line in data.decode("utf-8", "replace").splitlines()
+        return [reflog_label(line.partition("\t")[2]) for line in data.decode("utf-8", "replace").splitlines()
                 if line.partition("\t")[2]]
 
     def reflog_entries(self) -> list[ReflogEntry]:
@@ -380,7 +275,7 @@ class GitMonitor:
             return False
         if len(repo.reflog_entries()) > op.reflog_lines:
             return True
-        return op.before_exact and (_stash_sha(repo.git_dir) != repo.stash) != op.stash_seen
+        return op.before_exact and (stash_sha(repo.git_dir) != repo.stash) != op.stash_seen
 
     def _finish(self, repo: _Repo, overtaken: bool = False) -> None:
         """End the open operation. ``overtaken``: the event stream shows a later command
@@ -403,14 +298,14 @@ class GitMonitor:
             return
         op.head_after = read_head(repo.git_dir)
         op.messages = repo.new_reflog()
-        stash = _stash_sha(repo.git_dir)
+        stash = stash_sha(repo.git_dir)
         if op.before_exact:
             stash_changed = stash != repo.stash
         else:
             # head_before came from the previous operation's reflog lines: compare commits
             # and this operation's own branch moves, not the (derived) branch name
             op.moved = (op.head_before is not None and op.head_before.sha != op.head_after.sha) or \
-                _names_a_move(op.messages)
+                names_a_move(op.messages)
             stash_changed = op.stash_seen
         repo.stash = stash
         self._close(repo, op, stash_changed=stash_changed, head_exact=True)
@@ -418,7 +313,7 @@ class GitMonitor:
     def _close(self, repo: _Repo, op: GitOp, stash_changed: bool, head_exact: bool) -> None:
         """Name the operation from its reflog lines and stash change, and mark it finished."""
         if op.messages:
-            labels = [_label(m) for m in op.messages]
+            labels = [reflog_label(m) for m in op.messages]
             # a commit grouped with the command that followed it did not write the work tree
             op.label = next((l for l in labels if l != "commit"), labels[0])
         elif stash_changed:
@@ -457,7 +352,7 @@ class GitMonitor:
             return "git_checkout" if read_head(repo.git_dir) != repo.head else "git"
         if read_head(repo.git_dir) != repo.head:
             return "git_checkout"
-        if repo.reflog_size() != repo.reflog_offset or _stash_sha(repo.git_dir) != repo.stash:
+        if repo.reflog_size() != repo.reflog_offset or stash_sha(repo.git_dir) != repo.stash:
             return "git"
         return None
 
@@ -582,10 +477,10 @@ class GitMonitor:
         if repo is None or repo.op is not None:
             return None
         head = read_head(git_dir)
-        if head == repo.head and repo.reflog_size() == repo.reflog_offset and _stash_sha(git_dir) == repo.stash:
+        if head == repo.head and repo.reflog_size() == repo.reflog_offset and stash_sha(git_dir) == repo.stash:
             return None
         repo.op = GitOp(git_dir, head_before=repo.head, before_exact=repo.head_exact,
-                        released_ns=time.monotonic_ns(), stash_seen=_stash_sha(git_dir) != repo.stash)
+                        released_ns=time.monotonic_ns(), stash_seen=stash_sha(git_dir) != repo.stash)
         op = repo.op
         self._finish(repo)
         return op
