@@ -24,7 +24,7 @@ import pytest
 from crowd.server.attribution.git import GitMonitor, GitOp
 from crowd.server.watch import FsChange, MemoryBaseline, Roots, WorkspaceWatcher
 from tests.attribution.harness import git
-from tests.attribution.test_scenarios_git import make_repo
+from tests.attribution.test_scenarios_git import colleague_pushed, make_repo
 from tests.helpers.waiting import wait_for
 
 SENTINEL = ".held-sentinel"
@@ -215,18 +215,7 @@ def test_stash_pop_is_one_operation(repo: Path) -> None:
 
 
 def test_pull_is_one_operation(repo: Path, tmp_path: Path) -> None:
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "fetch", "-q", "origin")
-    git(repo, "branch", "-q", "--set-upstream-to=origin/main", "main")
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    (other / "src" / "f2.txt").write_text("from a colleague\n")
-    (other / "src" / "theirs.txt").write_text("new upstream file\n")
-    git(other, "add", "-A")
-    git(other, "commit", "-qm", "upstream")
-    git(other, "push", "-q", "origin", "main")
+    colleague_pushed(repo, tmp_path)
     (repo / "src" / "f5.txt").write_text("main side\n")
     git(repo, "commit", "-qam", "local work")   # not a fast-forward: fetch, then a merge
     changes = one_command(repo, "pull", "-q", "--no-rebase", "--no-edit")

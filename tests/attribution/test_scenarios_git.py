@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.attribution.harness import Sidecar, expect_edit_sources, expect_sources, git, judge
+from tests.attribution.harness import Sidecar, expect_edit_sources, expect_sources, git
 
 FAMILY = "git"
 
@@ -66,7 +66,9 @@ def test_stash_and_pop(repo: Path, tmp_path: Path) -> None:
         assert all(c.get("git_op") == "stash" for c in changes), [c.get("git_op") for c in changes]
 
 
-def test_pull_from_a_local_remote(repo: Path, tmp_path: Path) -> None:
+def colleague_pushed(repo: Path, tmp_path: Path) -> None:
+    """``repo`` tracks a bare local remote on which a colleague has pushed a commit that
+    changes src/f2.txt and adds src/theirs.txt (what a pull then brings)."""
     remote = tmp_path / "remote.git"
     git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
     git(repo, "remote", "add", "origin", str(remote))
@@ -79,6 +81,10 @@ def test_pull_from_a_local_remote(repo: Path, tmp_path: Path) -> None:
     git(other, "add", "-A")
     git(other, "commit", "-qm", "upstream")
     git(other, "push", "-q", "origin", "main")
+
+
+def test_pull_from_a_local_remote(repo: Path, tmp_path: Path) -> None:
+    colleague_pushed(repo, tmp_path)
     with Sidecar(tmp_path, [repo]) as sc:
         git(repo, "pull", "-q", "--ff-only")
         changes = sc.file_changes()
